@@ -1,0 +1,60 @@
+"""``Inbound``: what intake hands to casework, whatever the channel.
+
+Intake turns a raw mail or a hotline row into this plain value; casework never sees MIME
+or spreadsheets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class InboundAttachment:
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Inbound:
+    channel: str  # "email" or "hotline"
+    received_at: datetime
+    subject: str
+    text: str
+    language: str = "zh"  # "zh" or "en"
+    sender_name: str | None = None
+    sender_email: str | None = None
+    sender_phone: str | None = None
+    anonymous: bool = False
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    raw_sha256: str | None = None
+    raw_size: int = 0
+    attachments: tuple[InboundAttachment, ...] = ()
+    # A reference number given explicitly (a hotline row's 关联编号).
+    reference_hint: str | None = None
+    category_hint: str | None = None
+    # Where it came from, for the timeline ("imap:reporting INBOX uid 42", "hotline a.csv row 3").
+    origin: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def guess_language(text: str) -> str:
+    """"zh" when the text has CJK ideographs, else "en" (complainants write in one or the other)."""
+    for ch in text:
+        if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf":
+            return "zh"
+    return "en"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What casework did with an ``Inbound``: opened a case or added to one."""
+
+    case_id: int
+    reference: str
+    outcome: str  # "case" (a new case) or "follow_up" (added to an existing case)

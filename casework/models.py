@@ -1,0 +1,268 @@
+"""The database model of casework (SQLAlchemy 2.0, typed).
+
+Times are stored in UTC and always come back timezone-aware, on SQLite as on PostgreSQL.
+Deadlines are plain dates: they are counted in Shanghai working days.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+from casework.status import CaseStatus
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; pass an aware one")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        date: Date(),
+        dict[str, Any]: JSON(),
+        str: String(255),
+    }
+
+
+class Party(Base):
+    """A person who complains (or is otherwise party to a case)."""
+
+    __tablename__ = "party"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str | None]
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    phone: Mapped[str | None] = mapped_column(String(40), index=True)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    # PIPL art. 28-29: health details are sensitive; processing them needs separate consent.
+    consent_health_data: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_recorded_at: Mapped[datetime | None]
+    retention_until: Mapped[date | None]
+    created_at: Mapped[datetime]
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[CaseStatus] = mapped_column(
+        Enum(CaseStatus, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e]),
+        index=True,
+    )
+    channel: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(998))
+    summary: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8))
+    category: Mapped[str | None] = mapped_column(String(64))
+    department: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[datetime]
+    acknowledge_due: Mapped[date | None]
+    resolve_due: Mapped[date | None] = mapped_column(index=True)
+    complainant_id: Mapped[int | None] = mapped_column(ForeignKey("party.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    complainant: Mapped[Party | None] = relationship()
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="case", order_by="Message.id", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[TimelineEvent]] = relationship(
+        back_populates="case", order_by="TimelineEvent.id", cascade="all, delete-orphan"
+    )
+    assignments: Mapped[list[Assignment]] = relationship(
+        back_populates="case", order_by="Assignment.id", cascade="all, delete-orphan"
+    )
+    referrals: Mapped[list[Referral]] = relationship(
+        back_populates="case", order_by="Referral.id", cascade="all, delete-orphan"
+    )
+
+
+class Message(Base):
+    """One mail or call in a case, inbound or outbound. Raw bytes live in the raw store."""
+
+    __tablename__ = "message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(3))  # "in" or "out"
+    channel: Mapped[str] = mapped_column(String(16))
+    # The Message-ID header as it came: an index for threading, not a unique key
+    # (the same complaint may reach us through two addresses).
+    message_id: Mapped[str | None] = mapped_column(String(998))
+    in_reply_to: Mapped[str | None] = mapped_column(String(998))
+    references: Mapped[str | None] = mapped_column(Text)
+    sender: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(998), default="")
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    raw_sha256: Mapped[str | None] = mapped_column(String(64))
+    raw_size: Mapped[int] = mapped_column(Integer, default=0)
+    received_at: Mapped[datetime]
+
+    case: Mapped[Case] = relationship(back_populates="messages")
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="message", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (Index("ix_message_message_id", "message_id"),)
+
+
+class Attachment(Base):
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_pk: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    message: Mapped[Message] = relationship(back_populates="attachments")
+
+
+class Assignment(Base):
+    """Who works on a case: a department queue and, once assigned, a handler."""
+
+    __tablename__ = "assignment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    department: Mapped[str] = mapped_column(String(64))
+    handler: Mapped[str | None] = mapped_column(String(320))
+    delegate_for: Mapped[str | None] = mapped_column(String(320))
+    assigned_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+    case: Mapped[Case] = relationship(back_populates="assignments")
+
+
+class Referral(Base):
+    """A case reported to the administrative authority responsible for it (clause 三(五))."""
+
+    __tablename__ = "referral"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    authority: Mapped[str] = mapped_column(String(255))
+    authority_email: Mapped[str | None] = mapped_column(String(320))
+    sent_at: Mapped[datetime | None]
+    answer_due: Mapped[date | None]
+    answered_at: Mapped[datetime | None]
+
+    case: Mapped[Case] = relationship(back_populates="referrals")
+
+
+class TimelineEvent(Base):
+    """The append-only audit trail of a case: who did what, when and why."""
+
+    __tablename__ = "timeline_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+
+
+class ReferenceCounter(Base):
+    """The last reference number given out, per prefix and year (never reused)."""
+
+    __tablename__ = "reference_counter"
+
+    prefix: Mapped[str] = mapped_column(String(16), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class IngestedItem(Base):
+    """The ledger of every source item taken in, so nothing is taken in twice.
+
+    Keyed by where it came from (source, folder, UIDVALIDITY, UID); the hash of the raw
+    bytes catches the same item seen at a new place (after a UIDVALIDITY change).
+    """
+
+    __tablename__ = "ingested_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    folder: Mapped[str] = mapped_column(String(255))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[str] = mapped_column(String(255))
+    raw_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    message_id: Mapped[str | None] = mapped_column(String(998))
+    outcome: Mapped[str] = mapped_column(String(32))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    ingested_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("source", "folder", "uidvalidity", "uid", name="uq_ingested_item_place"),
+    )
+
+
+class QuarantineItem(Base):
+    """Input that could not be processed, kept with its raw bytes and the reason."""
+
+    __tablename__ = "quarantine_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    location: Mapped[str] = mapped_column(String(1000))
+    raw_sha256: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+
+
+class AppendOnlyError(RuntimeError):
+    pass
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_timeline_append_only(session: Session, flush_context: Any, instances: Any) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, TimelineEvent) and (
+            obj in session.deleted or session.is_modified(obj, include_collections=False)
+        ):
+            raise AppendOnlyError(f"timeline event {obj.id} is append-only")
