@@ -1,0 +1,40 @@
+"""The deadline sweep: open cases past their resolution date get a timeline event once.
+
+(Reminders, escalation and the violation register come with the routing work; this
+sweep already makes every missed deadline visible and auditable.)
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casework.models import Case, TimelineEvent
+from casework.services import overdue_filter
+from casework.states import record
+
+ACTOR_CLOCK = "system:clock"
+
+
+def sweep_overdue(session: Session, *, today: date, now: datetime) -> list[str]:
+    """Record ``deadline_missed`` on each overdue case not yet marked for its current due date."""
+    marked = []
+    for case in session.scalars(select(Case).where(overdue_filter(today)).order_by(Case.id)):
+        if _already_marked(session, case):
+            continue
+        assert case.resolve_due is not None  # guaranteed by overdue_filter
+        record(case, "deadline_missed", actor=ACTOR_CLOCK, at=now,
+               details={"due": case.resolve_due.isoformat(),
+                        "days_late": (today - case.resolve_due).days})
+        marked.append(case.reference)
+    session.flush()
+    return marked
+
+
+def _already_marked(session: Session, case: Case) -> bool:
+    due = case.resolve_due.isoformat() if case.resolve_due else ""
+    events = session.scalars(select(TimelineEvent).where(
+        TimelineEvent.case_id == case.id, TimelineEvent.kind == "deadline_missed"))
+    return any(e.details.get("due") == due for e in events)

@@ -1,0 +1,163 @@
+"""Casework services: turn an ``Inbound`` into a new case or a follow-up on one.
+
+They take an open ``Session`` (the unit of work) and never commit: the caller commits
+the case together with the ledger row and the outbox row, or none of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
+
+from casework.clock import SHANGHAI
+from casework.inbound import Inbound, Receipt
+from casework.models import Case, Message, Party
+from casework.references import find_references, next_reference
+from casework.states import record
+from casework.status import OPEN_STATUSES, CaseStatus
+
+ACTOR_INTAKE = "system:intake"
+
+
+class WorkingDays(Protocol):
+    def add_working_days(self, start: date, n: int) -> date: ...
+
+
+@dataclass(frozen=True)
+class CasePolicy:
+    """Policy values that shape a new case (clause 四(三): the committed time limits)."""
+
+    reference_prefix: str = "LO"
+    acknowledge_working_days: int = 1
+    resolve_working_days: int = 15
+    retention_years: int = 3
+
+
+def receive(
+    session: Session, inbound: Inbound, *, calendar: WorkingDays, policy: CasePolicy
+) -> tuple[Case, Receipt]:
+    """Add ``inbound`` to the case it answers, or open a new case for it."""
+    existing = find_thread(session, inbound, policy.reference_prefix)
+    if existing is not None and _is_party(existing, inbound):
+        add_follow_up(session, existing, inbound)
+        return existing, Receipt(existing.id, existing.reference, "follow_up")
+    case = open_case(session, inbound, calendar=calendar, policy=policy)
+    if existing is not None:
+        # A stranger quoting someone else's reference must not see or join that case.
+        record(case, "linked_for_review", actor=ACTOR_INTAKE, at=inbound.received_at,
+               details={"reference": existing.reference,
+                        "why": "sender is not a party to the referenced case"})
+    return case, Receipt(case.id, case.reference, "case")
+
+
+def find_thread(session: Session, inbound: Inbound, prefix: str) -> Case | None:
+    """The case an inbound item belongs to: by reference number, then by Message-ID."""
+    refs = find_references(inbound.subject, prefix)
+    if inbound.reference_hint:
+        refs = [*find_references(inbound.reference_hint, prefix), *refs]
+    for ref in refs:
+        case = session.scalar(select(Case).where(Case.reference == ref))
+        if case is not None:
+            return case
+    ids = [i for i in (inbound.in_reply_to, *inbound.references) if i]
+    if not ids:
+        return None
+    return session.scalar(
+        select(Case).join(Message).where(Message.message_id.in_(ids)).order_by(Case.id).limit(1)
+    )
+
+
+def _is_party(case: Case, inbound: Inbound) -> bool:
+    party = case.complainant
+    if party is None:
+        return False
+    same_email = bool(inbound.sender_email) and (party.email or "").lower() == (
+        inbound.sender_email or ""
+    ).lower()
+    same_phone = bool(inbound.sender_phone) and party.phone == inbound.sender_phone
+    return same_email or same_phone
+
+
+def open_case(
+    session: Session, inbound: Inbound, *, calendar: WorkingDays, policy: CasePolicy
+) -> Case:
+    received = inbound.received_at
+    day = received.astimezone(SHANGHAI).date()
+    party = _new_party(inbound, policy)
+    case = Case(
+        reference=next_reference(session, policy.reference_prefix, day.year),
+        status=CaseStatus.RECEIVED,
+        channel=inbound.channel,
+        subject=inbound.subject[:998],
+        summary=inbound.text,
+        language=inbound.language,
+        category=inbound.category_hint,
+        received_at=received,
+        acknowledge_due=calendar.add_working_days(day, policy.acknowledge_working_days),
+        resolve_due=calendar.add_working_days(day, policy.resolve_working_days),
+        complainant=party,
+        created_at=received,
+        updated_at=received,
+    )
+    session.add(case)
+    case.messages.append(_message(inbound))
+    record(case, "received", actor=ACTOR_INTAKE, at=received,
+           details={"channel": inbound.channel, "origin": inbound.origin})
+    session.flush()
+    return case
+
+
+def add_follow_up(session: Session, case: Case, inbound: Inbound) -> Message:
+    message = _message(inbound)
+    case.messages.append(message)
+    case.updated_at = inbound.received_at
+    record(case, "follow_up_received", actor=ACTOR_INTAKE, at=inbound.received_at,
+           details={"channel": inbound.channel, "origin": inbound.origin})
+    session.flush()
+    return message
+
+
+def _new_party(inbound: Inbound, policy: CasePolicy) -> Party:
+    received = inbound.received_at
+    retention = _years_later(received.astimezone(SHANGHAI).date(), policy.retention_years)
+    return Party(
+        name=inbound.sender_name or None,
+        email=inbound.sender_email or None,
+        phone=inbound.sender_phone or None,
+        anonymous=inbound.anonymous,
+        language=inbound.language,
+        retention_until=retention,
+        created_at=received,
+    )
+
+
+def _message(inbound: Inbound) -> Message:
+    return Message(
+        direction="in",
+        channel=inbound.channel,
+        message_id=inbound.message_id,
+        in_reply_to=inbound.in_reply_to,
+        references=" ".join(inbound.references) or None,
+        sender=inbound.sender_email or inbound.sender_phone,
+        subject=inbound.subject[:998],
+        body_text=inbound.text,
+        raw_sha256=inbound.raw_sha256,
+        raw_size=inbound.raw_size,
+        received_at=inbound.received_at,
+    )
+
+
+def overdue_filter(today: date) -> ColumnElement[bool]:
+    """A SQL condition for open cases whose resolution deadline has passed."""
+    return (Case.resolve_due < today) & Case.status.in_(list(OPEN_STATUSES))
+
+
+def _years_later(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)

@@ -1,0 +1,151 @@
+"""The ``complaintd`` command: the service, and what staff and operators run by hand."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from casework.clock import SHANGHAI, SystemClock
+from complaintd.app import App, RoundReport
+from complaintd.i18n import Translator, pick_language
+from complaintd.logs import configure_logging
+from complaintd.migrate import current_and_head, upgrade
+from complaintd.settings import ConfigError, Settings, load_settings
+
+console = Console()
+
+
+@dataclass
+class Context:
+    config_path: Path
+    lang_option: str | None
+
+    def settings(self) -> Settings:
+        if not self.config_path.exists():
+            fail(self.t()("no_config", path=self.config_path))
+        try:
+            return load_settings(self.config_path)
+        except ConfigError as exc:
+            fail(self.t()("config_error", detail=exc))
+        raise AssertionError("unreachable")
+
+    def t(self, settings: Settings | None = None) -> Translator:
+        configured = settings.organisation.language if settings else None
+        return Translator(pick_language(self.lang_option, configured))
+
+    def app(self) -> tuple[App, Translator]:
+        settings = self.settings()
+        configure_logging(settings.logging.level)
+        return App.build(settings, SystemClock()), self.t(settings)
+
+
+def fail(message: str, code: int = 2) -> None:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              default=lambda: os.environ.get("COMPLAINTD_CONFIG", "complaintd.toml"),
+              help="配置文件 / settings file (TOML); env COMPLAINTD_CONFIG")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
+              help="界面语言 / language of messages (zh, en); env COMPLAINTD_LANG")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path, lang: str | None) -> None:
+    """complaintd：投诉热线与举报邮箱的受理服务 / complaint hotline and mailbox service."""
+    ctx.obj = Context(config_path, lang)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="每项任务各运行一轮后退出 / one round of every job, then exit")
+@click.pass_obj
+def run(obj: Context, once: bool) -> None:
+    """运行服务 / run the service."""
+    from complaintd.service import run_forever
+
+    app, t = obj.app()
+    current, head = current_and_head(app.engine)
+    if current != head:
+        fail(t("db_not_current", current=current or "-", head=head))
+    if once:
+        report = app.run_once()
+        print_round(report, t)
+        app.close()
+        sys.exit(1 if report.errors else 0)
+    console.print(t("service_started"))
+    run_forever(app)
+    console.print(t("service_stopped"))
+    app.close()
+
+
+def print_round(report: RoundReport, t: Translator) -> None:
+    console.print(t(
+        "round_done", cases=report.count("case"), follow_ups=report.count("follow_up"),
+        ignored=report.count("ignored"), quarantined=report.count("quarantined"),
+        duplicates=report.count("duplicate"),
+        hotline=sum(r.imported + r.follow_ups for r in report.hotline),
+        sent=report.sent, retried=report.retried, failed=report.failed,
+        overdue=len(report.overdue)))
+    for error in report.errors:
+        console.print(f"[red]{error}[/red]")
+
+
+@main.group()
+def db() -> None:
+    """数据库 / database."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(obj: Context) -> None:
+    """升级数据库结构 / migrate the schema to the newest revision."""
+    app, t = obj.app()
+    upgrade(app.engine)
+    console.print(t("db_upgraded", url=app.engine.url.render_as_string(hide_password=True)))
+    app.close()
+
+
+@main.command("calendar")
+@click.argument("action", type=click.Choice(["check"]))
+@click.pass_obj
+def calendar_cmd(obj: Context, action: str) -> None:
+    """检查工作日历 / check the working-day calendar (holidays, make-up days)."""
+    settings = obj.settings()
+    from casework.calendar import WorkCalendar, years_from_config
+
+    t = obj.t(settings)
+    cal = WorkCalendar.build(extra=years_from_config(settings.calendar.years),
+                             fallback=settings.calendar.fallback)  # checked when loaded
+    years = cal.years()
+    console.print(t("calendar_ok", years=f"{years[0]}–{years[-1]}" if years else "-"))
+    warnings = cal.check(SystemClock().now().astimezone(SHANGHAI).date())
+    for warning in warnings:
+        console.print(f"[yellow]{warning.en if t.language == 'en' else warning.zh}[/yellow]")
+    sys.exit(1 if warnings else 0)
+
+
+@main.command("config")
+@click.argument("action", type=click.Choice(["check"]))
+@click.pass_obj
+def config_cmd(obj: Context, action: str) -> None:
+    """检查配置与模板 / validate the settings and render every template."""
+    app, t = obj.app()
+    app.renderer.check_all()
+    console.print(f"OK: {obj.config_path}")
+    app.close()
+
+
+def _register_subcommands() -> None:
+    from complaintd import cli_cases, demo
+
+    main.add_command(cli_cases.cases)
+    main.add_command(cli_cases.quarantine)
+    main.add_command(demo.demo)
+
+
+_register_subcommands()

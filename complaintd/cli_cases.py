@@ -1,0 +1,112 @@
+"""Staff commands for reading cases and the quarantine in a terminal."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from casework.clock import SHANGHAI
+from casework.models import Case, QuarantineItem
+from casework.services import overdue_filter
+from casework.status import CaseStatus
+from complaintd.cli import Context, console, fail
+from complaintd.i18n import Translator
+
+
+@click.group()
+def cases() -> None:
+    """案件 / cases."""
+
+
+@cases.command("list")
+@click.option("--status", type=click.Choice([s.value for s in CaseStatus]), default=None,
+              help="只看此状态 / only this status")
+@click.option("--overdue", is_flag=True, help="只看已逾期未办结 / only open cases past their deadline")
+@click.option("--limit", type=int, default=200, show_default=True)
+@click.pass_obj
+def list_cases(obj: Context, status: str | None, overdue: bool, limit: int) -> None:
+    """列出案件 / list cases, newest first."""
+    app, t = obj.app()
+    today = app.clock.now().astimezone(SHANGHAI).date()
+    query = select(Case).order_by(Case.id.desc()).limit(limit)
+    if status:
+        query = query.where(Case.status == CaseStatus(status))
+    if overdue:
+        query = query.where(overdue_filter(today))
+    with app.session_factory() as session:
+        rows = list(session.scalars(query))
+        overdue_ids = set(session.scalars(select(Case.id).where(overdue_filter(today))))
+    if not rows:
+        console.print(t("no_cases"))
+        return
+    console.print(_case_table(rows, overdue_ids, t))
+
+
+def _case_table(rows: list[Case], overdue_ids: set[int], t: Translator) -> Table:
+    table = Table(title=t("cases_title", n=len(rows)))
+    for key in ("col_reference", "col_status", "col_channel", "col_received", "col_due",
+                "col_department", "col_subject"):
+        table.add_column(t(key), overflow="fold")
+    for case in rows:
+        due = case.resolve_due.isoformat() if case.resolve_due else "-"
+        if case.id in overdue_ids:
+            due = f"[red]{due} {t('overdue_mark')}[/red]"
+        table.add_row(case.reference, t.status(case.status.value), case.channel,
+                      case.received_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+                      due, case.department or "-", case.subject[:40])
+    return table
+
+
+@cases.command("show")
+@click.argument("reference")
+@click.pass_obj
+def show_case(obj: Context, reference: str) -> None:
+    """显示案件及其时间线 / show a case and its timeline."""
+    app, t = obj.app()
+    with app.session_factory() as session:
+        case = session.scalar(select(Case).where(Case.reference == reference.upper())
+                              .options(selectinload(Case.events), selectinload(Case.messages)))
+        if case is None:
+            fail(t("case_not_found", ref=reference))
+            return
+        console.print(_case_table([case], set(), t))
+        console.print(case.summary[:2000])
+        console.print(_timeline(case, t))
+
+
+def _timeline(case: Case, t: Translator) -> Table:
+    table = Table(title=t("timeline_title", ref=case.reference))
+    for key in ("col_time", "col_actor", "col_event", "col_details"):
+        table.add_column(t(key), overflow="fold")
+    for event in case.events:
+        table.add_row(event.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"), event.actor,
+                      event.kind, json.dumps(event.details, ensure_ascii=False))
+    return table
+
+
+@click.group()
+def quarantine() -> None:
+    """隔离区 / items that could not be processed."""
+
+
+@quarantine.command("list")
+@click.pass_obj
+def list_quarantine(obj: Context) -> None:
+    """列出隔离项 / list quarantined items with their reasons."""
+    app, t = obj.app()
+    with app.session_factory() as session:
+        items = list(session.scalars(select(QuarantineItem).where(
+            QuarantineItem.resolved_at.is_(None)).order_by(QuarantineItem.id)))
+    if not items:
+        console.print(t("quarantine_empty"))
+        return
+    table = Table()
+    for name in ("ID", "source", "location", "reason"):
+        table.add_column(name, overflow="fold")
+    for item in items:
+        table.add_row(str(item.id), item.source, item.location, item.reason[:200])
+    console.print(table)

@@ -1,0 +1,104 @@
+"""Staff-facing messages: Simplified Chinese first, English on request.
+
+The language comes from ``--lang``, then ``COMPLAINTD_LANG``, then the settings.
+"""
+
+from __future__ import annotations
+
+import os
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "config_error": ("配置错误，服务未启动：\n{detail}", "Configuration error, not starting:\n{detail}"),
+    "no_config": (
+        "找不到配置文件 {path}。请用 --config 指定，或设置 COMPLAINTD_CONFIG。",
+        "Config file {path} not found. Pass --config or set COMPLAINTD_CONFIG.",
+    ),
+    "db_upgraded": ("数据库已升级到最新版本（{url}）。", "Database upgraded to the latest schema ({url})."),
+    "db_not_current": (
+        "数据库结构不是最新版本（当前 {current}，应为 {head}）。请先运行：complaintd db upgrade",
+        "The database schema is not current ({current}, expected {head}). "
+        "Run: complaintd db upgrade",
+    ),
+    "round_done": (
+        "本轮完成：新案件 {cases}，追加材料 {follow_ups}，忽略 {ignored}，隔离 {quarantined}，"
+        "重复 {duplicates}；热线记录 {hotline}；发出邮件 {sent}，待重试 {retried}，失败 {failed}；"
+        "新逾期 {overdue}。",
+        "Round done: {cases} new cases, {follow_ups} follow-ups, {ignored} ignored, "
+        "{quarantined} quarantined, {duplicates} duplicates; {hotline} hotline rows; "
+        "{sent} mails sent, {retried} to retry, {failed} failed; {overdue} newly overdue.",
+    ),
+    "service_started": ("complaintd 已启动（按 Ctrl-C 停止）。", "complaintd started (Ctrl-C to stop)."),
+    "service_stopping": ("正在停止：完成当前工作后退出……", "Stopping: finishing the work in hand…"),
+    "service_stopped": ("complaintd 已停止。", "complaintd stopped."),
+    "no_cases": ("没有符合条件的案件。", "No cases match."),
+    "case_not_found": ("找不到案件 {ref}。", "No case {ref}."),
+    "calendar_ok": ("工作日历覆盖 {years}。", "The working-day calendar covers {years}."),
+    "calendar_fallback": (
+        "注意：{years} 年没有节假日数据，按「{fallback}」推算。",
+        "Note: no holiday data for {years}; using the '{fallback}' fallback.",
+    ),
+    "col_reference": ("编号", "Reference"),
+    "col_status": ("状态", "Status"),
+    "col_received": ("收到时间", "Received"),
+    "col_due": ("办结期限", "Due"),
+    "col_channel": ("渠道", "Channel"),
+    "col_department": ("部门", "Department"),
+    "col_subject": ("主题", "Subject"),
+    "col_time": ("时间", "Time"),
+    "col_actor": ("操作人", "Actor"),
+    "col_event": ("事件", "Event"),
+    "col_details": ("详情", "Details"),
+    "overdue_mark": ("已逾期", "overdue"),
+    "cases_title": ("案件列表（{n} 件）", "Cases ({n})"),
+    "timeline_title": ("{ref} 时间线", "Timeline of {ref}"),
+    "demo_intro": (
+        "演示：把示例投诉邮件和热线记录处理成案件和受理回执。\n工作目录：{dir}",
+        "Demo: sample complaint mails and hotline logs become cases and acknowledgements.\n"
+        "Working folder: {dir}",
+    ),
+    "demo_acks": (
+        "受理回执（{n} 封）已写入 {dir}，可用任何邮件程序打开 .eml 文件。",
+        "{n} acknowledgements written to {dir}; open the .eml files with any mail program.",
+    ),
+    "demo_hotline_report": (
+        "热线记录中有 {n} 行未能导入，错误报告：{path}",
+        "{n} hotline rows could not be imported; error report: {path}",
+    ),
+    "demo_next": (
+        "下一步：complaintd --config {config} cases list 或 cases show <编号>",
+        "Next: complaintd --config {config} cases list, or cases show <reference>",
+    ),
+    "quarantine_empty": ("隔离区为空。", "The quarantine is empty."),
+}
+
+STATUS_NAMES: dict[str, tuple[str, str]] = {
+    "received": ("已收到", "received"),
+    "acknowledged": ("已受理", "acknowledged"),
+    "awaiting_material": ("待补材料", "awaiting material"),
+    "routed": ("已分派", "routed"),
+    "investigating": ("调查中", "investigating"),
+    "referred": ("已移送", "referred"),
+    "extended": ("已延期", "extended"),
+    "resolved": ("已办结", "resolved"),
+    "closed": ("已关闭", "closed"),
+    "reopened": ("已重开", "reopened"),
+    "withdrawn": ("已撤回", "withdrawn"),
+    "rejected": ("不予受理", "rejected"),
+}
+
+
+class Translator:
+    def __init__(self, language: str = "zh") -> None:
+        self.language = "en" if language == "en" else "zh"
+
+    def __call__(self, key: str, **values: object) -> str:
+        zh, en = MESSAGES[key]
+        return (en if self.language == "en" else zh).format(**values)
+
+    def status(self, status: str) -> str:
+        zh, en = STATUS_NAMES.get(status, (status, status))
+        return en if self.language == "en" else zh
+
+
+def pick_language(option: str | None, configured: str | None = None) -> str:
+    return option or os.environ.get("COMPLAINTD_LANG") or configured or "zh"

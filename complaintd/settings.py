@@ -1,0 +1,246 @@
+"""Settings: one TOML file, validated at start-up.
+
+A bad value stops the service with the file, the key and the problem
+(``complaintd.toml: smtp.port: Input should be a valid integer``). Secrets may come
+from environment variables (``password_env``) instead of the file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+Security = Literal["ssl", "starttls", "plain"]
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the file, key and problem."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Organisation(_Section):
+    name: str = "上海生命绿洲公益服务中心"
+    name_en: str = "Shanghai Life Oasis Public Welfare Service Center"
+    hotline_phone: str = ""
+    reference_prefix: Annotated[str, Field(pattern=r"^[A-Z]{1,8}$")] = "LO"
+    # Language of staff-facing output (CLI, reports): Chinese first.
+    language: Literal["zh", "en"] = "zh"
+    # Language of mail to complainants: "auto" follows the complaint's own language.
+    complainant_language: Literal["auto", "zh", "en", "bilingual"] = "auto"
+
+
+class Storage(_Section):
+    data_dir: Path = Path("var")
+    database_url: str = ""
+
+
+class Deadlines(_Section):
+    acknowledge_working_days: Annotated[int, Field(ge=1, le=30)] = 1
+    resolve_working_days: Annotated[int, Field(ge=1, le=365)] = 15
+    retention_years: Annotated[int, Field(ge=1, le=30)] = 3
+
+
+class Calendar(_Section):
+    fallback: Literal["weekends", "holidays-package"] = "weekends"
+    # Parsed and checked by casework.calendar.years_from_config (dates or "a..b" ranges).
+    years: dict[str, dict[str, list[str | date]]] = {}
+
+
+class Schedule(_Section):
+    poll_seconds: Annotated[float, Field(gt=0, le=86400)] = 60
+    send_seconds: Annotated[float, Field(gt=0, le=86400)] = 30
+    sweep_seconds: Annotated[float, Field(gt=0, le=86400)] = 600
+    hotline_seconds: Annotated[float, Field(gt=0, le=86400)] = 60
+
+
+class _Secret(_Section):
+    password: str = ""
+    password_env: str = ""
+
+    def secret(self) -> str:
+        if self.password_env:
+            return os.environ.get(self.password_env, "")
+        return self.password
+
+
+class ImapMailbox(_Secret):
+    kind: Literal["imap"]
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,50}$")]
+    host: str
+    port: Annotated[int, Field(ge=1, le=65535)] = 993
+    security: Security = "ssl"
+    username: str
+    folder: str = "INBOX"
+    processed_folder: str = "Processed"
+    batch_size: Annotated[int, Field(ge=1, le=1000)] = 50
+    timeout_seconds: Annotated[float, Field(gt=0)] = 60
+
+
+class MaildirMailbox(_Section):
+    kind: Literal["maildir"]
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,50}$")]
+    path: Path
+
+
+Mailbox = Annotated[ImapMailbox | MaildirMailbox, Field(discriminator="kind")]
+
+
+def _empty_is_none(value: object) -> object:
+    return None if value == "" else value
+
+
+OptionalPath = Annotated[Path | None, BeforeValidator(_empty_is_none)]
+
+
+class Hotline(_Section):
+    drop_dir: OptionalPath = None
+    min_age_seconds: Annotated[float, Field(ge=0)] = 10
+
+
+class Smtp(_Secret):
+    transport: Literal["file", "smtp"] = "file"
+    outbox_dir: Path = Path("sent-mail")
+    host: str = "localhost"
+    port: Annotated[int, Field(ge=1, le=65535)] = 465
+    security: Security = "ssl"
+    username: str = ""
+    from_address: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")] = "complaints@example.org"
+    from_name: str = "投诉受理中心"
+    reply_to: str = ""
+    message_id_domain: str = ""
+    batch_size: Annotated[int, Field(ge=1, le=1000)] = 50
+    timeout_seconds: Annotated[float, Field(gt=0)] = 60
+    retry_base_seconds: Annotated[float, Field(gt=0)] = 60
+    retry_max_seconds: Annotated[float, Field(gt=0)] = 3600
+    give_up_hours: Annotated[float, Field(gt=0)] = 72
+
+
+class Templates(_Section):
+    override_dir: OptionalPath = None
+
+
+class Logging(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Settings(_Section):
+    organisation: Organisation = Organisation()
+    storage: Storage = Storage()
+    deadlines: Deadlines = Deadlines()
+    calendar: Calendar = Calendar()
+    schedule: Schedule = Schedule()
+    mailbox: list[Mailbox] = []
+    hotline: Hotline = Hotline()
+    smtp: Smtp = Smtp()
+    templates: Templates = Templates()
+    logging: Logging = Logging()
+
+    @model_validator(mode="after")
+    def _unique_mailbox_names(self) -> Settings:
+        names = [m.name for m in self.mailbox]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"mailbox names must be unique; repeated: {', '.join(duplicates)}")
+        return self
+
+    @property
+    def data_dir(self) -> Path:
+        return self.storage.data_dir
+
+    @property
+    def database_url(self) -> str:
+        url = self.storage.database_url
+        return url or f"sqlite:///{self.data_dir / 'complaintd.sqlite3'}"
+
+
+def load_settings(path: Path) -> Settings:
+    """Read, validate and anchor ``path``; raise ConfigError naming file, key and problem."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    settings = settings_from_dict(raw, source=str(path))
+    settings = anchor_paths(settings, path.parent.resolve())
+    check_secrets(settings, source=str(path))
+    check_calendar(settings, source=str(path))
+    return settings
+
+
+def settings_from_dict(raw: dict[str, Any], *, source: str = "<settings>") -> Settings:
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source)) from None
+
+
+def _describe(exc: ValidationError, source: str) -> str:
+    lines = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"] if not _is_union_tag(part))
+        lines.append(f"{source}: {key or '(top level)'}: {error['msg']}")
+    return "\n".join(lines)
+
+
+def _is_union_tag(part: object) -> bool:
+    return part in {"imap", "maildir"}
+
+
+def anchor_paths(settings: Settings, base: Path) -> Settings:
+    """Relative paths in the file are relative to the file's folder, not to the cwd."""
+    data_dir = _anchor(settings.storage.data_dir, base)
+    mailboxes = [
+        m.model_copy(update={"path": _anchor(m.path, base)}) if isinstance(m, MaildirMailbox) else m
+        for m in settings.mailbox
+    ]
+    drop = settings.hotline.drop_dir
+    override = settings.templates.override_dir
+    return settings.model_copy(update={
+        "storage": settings.storage.model_copy(update={"data_dir": data_dir}),
+        "mailbox": mailboxes,
+        "hotline": settings.hotline.model_copy(
+            update={"drop_dir": _anchor(drop, base) if drop else None}),
+        "smtp": settings.smtp.model_copy(
+            update={"outbox_dir": _anchor(settings.smtp.outbox_dir, data_dir)}),
+        "templates": settings.templates.model_copy(
+            update={"override_dir": _anchor(override, base) if override else None}),
+    })
+
+
+def _anchor(path: Path, base: Path) -> Path:
+    path = path.expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def check_secrets(settings: Settings, *, source: str) -> None:
+    """A password named by ``password_env`` must be set: fail at start-up, not at 3 a.m."""
+    problems = []
+    for index, box in enumerate(settings.mailbox):
+        if isinstance(box, ImapMailbox) and box.password_env and not box.secret():
+            problems.append(f"mailbox.{index}.password_env: environment variable "
+                            f"{box.password_env} is not set")
+    smtp = settings.smtp
+    if smtp.transport == "smtp" and smtp.password_env and not smtp.secret():
+        problems.append(f"smtp.password_env: environment variable {smtp.password_env} is not set")
+    if problems:
+        raise ConfigError("\n".join(f"{source}: {p}" for p in problems))
+
+
+def check_calendar(settings: Settings, *, source: str) -> None:
+    """Holiday data from the file must parse, and a chosen fallback must be installed."""
+    from casework.calendar import WorkCalendar, years_from_config
+
+    try:
+        WorkCalendar.build(extra=years_from_config(settings.calendar.years),
+                           fallback=settings.calendar.fallback)
+    except (ValueError, ImportError) as exc:
+        raise ConfigError(f"{source}: {exc}") from None

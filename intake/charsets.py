@@ -1,0 +1,67 @@
+"""Decoding what Chinese mail clients actually send.
+
+Mail labelled GB2312 is routinely GBK or GB18030 text (characters such as 镕 or 喆 are not
+in GB2312), so every label of that family is decoded as GB18030, its superset. Headers may
+carry raw 8-bit bytes (QQ recall notices) as well as RFC 2047 encoded words.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from email.errors import HeaderParseError
+from email.header import decode_header
+
+_GB_FAMILY = {"gb2312", "gbk", "x-gbk", "gb_2312-80", "euc-cn", "cp936", "gb18030", "x-euc-cn"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def normalise_charset(label: str | None) -> str | None:
+    """A Python codec name for a MIME charset label, or None when unknown."""
+    if not label:
+        return None
+    label = label.strip().strip('"').lower()
+    if label in _GB_FAMILY:
+        return "gb18030"
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def decode_bytes(data: bytes, label: str | None = None) -> str:
+    """Text from ``data``: the declared charset if it fits, else UTF-8, else GB18030."""
+    declared = normalise_charset(label)
+    candidates = [c for c in (declared, "utf-8", "gb18030") if c]
+    for codec in candidates:
+        try:
+            return clean_text(data.decode(codec))
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return clean_text(data.decode(declared or "gb18030", errors="replace"))
+
+
+def clean_text(text: str) -> str:
+    """Drop what the databases refuse: NUL and other control bytes, lone surrogates."""
+    text = _CONTROL.sub("", text)
+    return text.encode("utf-8", errors="ignore").decode("utf-8")
+
+
+def decode_header_value(raw: str) -> str:
+    """A readable header value from a raw one (8-bit bytes and encoded words alike)."""
+    if any("\udc80" <= ch <= "\udcff" for ch in raw):
+        raw = decode_bytes(raw.encode("ascii", errors="surrogateescape"))
+    try:
+        chunks = decode_header(raw)
+    except (ValueError, UnicodeError, HeaderParseError):
+        return clean_text(raw)
+    parts = []
+    for chunk, charset in chunks:
+        if isinstance(chunk, str):
+            parts.append(chunk)
+        elif charset is None:
+            # decode_header hands back unencoded text as raw-unicode-escape bytes.
+            parts.append(chunk.decode("raw-unicode-escape", errors="replace"))
+        else:
+            parts.append(decode_bytes(chunk, charset))
+    return clean_text(" ".join("".join(parts).split()))

@@ -1,0 +1,1 @@
+"""Alembic migrations of the complaintd schema (``complaintd db upgrade`` runs them)."""
