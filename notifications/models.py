@@ -33,10 +33,19 @@ class OutboxMail(Base):
     # alter what was promised.
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[OutboxStatus] = mapped_column(
-        Enum(OutboxStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+        Enum(
+            OutboxStatus,
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        )
     )
+    # Counted when a sender claims the row, so an attempt that killed the sender counts too.
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # While a sender holds the row this is its lease: pending rows are due again only once
+    # it has passed, so a sender that dies mid-batch leaves its rows to be retried.
     next_attempt_at: Mapped[datetime]
+    last_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]

@@ -1,0 +1,219 @@
+"""Queueing mail: the whole message is built now and stored as one outbox row.
+
+``queue_mail`` runs inside the caller's transaction, so the mail exists exactly when the
+change that caused it does. The message is final when queued (headers, Message-ID, date),
+so what is sent later is what was promised, and a retry sends the same bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email import errors as email_errors
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from casework.clock import SHANGHAI
+from notifications.models import OutboxMail, OutboxStatus
+
+logger = logging.getLogger("complaintd.outbox")
+
+# Intake drops inbound mail that carries this header with our domain: our own mail
+# coming back (a forward, a misconfigured alias) must never open a case or get a reply.
+LOOP_HEADER = "X-Complaintd-Loop"
+
+AutoSubmitted = Literal["auto-replied", "auto-generated", "no"]
+
+# Non-ASCII bodies go out as base64 or quoted-printable, so a relay without 8BITMIME
+# takes them unchanged and the stored bytes are exactly the bytes sent.
+_WIRE = policy.SMTP.clone(cte_type="7bit")
+_MSG_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
+# Long threads would grow References without end; keep the root and the latest ones.
+_MAX_REFERENCES = 10
+_SUBJECT_COLUMN = 998
+
+
+class InvalidRecipient(ValueError):
+    """The recipient is not one usable mailbox (nothing is queued)."""
+
+
+@dataclass(frozen=True)
+class MailIdentity:
+    """Who our mail comes from and where replies go (the intake mailbox)."""
+
+    from_address: str
+    from_name: str
+    reply_to: str
+    message_id_domain: str
+
+
+def queue_mail(
+    session: Session,
+    *,
+    dedup_key: str,
+    case_id: int | None,
+    kind: str,
+    recipient: str,
+    recipient_name: str | None,
+    subject: str,
+    text: str,
+    html: str | None,
+    identity: MailIdentity,
+    now: datetime,
+    in_reply_to: str | None = None,
+    references: Sequence[str] = (),
+    auto_submitted: AutoSubmitted = "auto-replied",
+) -> OutboxMail:
+    """Queue one mail in the caller's transaction; the same ``dedup_key`` queues it once.
+
+    ``in_reply_to`` is appended to ``references`` (the thread as the recipient will see it).
+    Raises ``InvalidRecipient`` when ``recipient`` is not a single usable address.
+    """
+    existing = find_queued(session, dedup_key)
+    if existing is not None:
+        return existing
+    to = mailbox(recipient, recipient_name)
+    message = build_message(
+        to=to,
+        subject=subject,
+        text=text,
+        html=html,
+        identity=identity,
+        now=now,
+        in_reply_to=_first_msg_id(in_reply_to or ""),
+        references=_thread_ids(in_reply_to, references),
+        auto_submitted=auto_submitted,
+    )
+    row = OutboxMail(
+        dedup_key=dedup_key,
+        case_id=case_id,
+        kind=kind,
+        recipient=to.addr_spec,
+        sender=identity.from_address,
+        subject=header_text(subject)[:_SUBJECT_COLUMN],
+        message_id=str(message["Message-ID"]),
+        raw=message.as_bytes(policy=_WIRE),
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        last_error="",
+        created_at=now,
+    )
+    return _insert_once(session, row)
+
+
+def find_queued(session: Session, dedup_key: str) -> OutboxMail | None:
+    """The row queued under ``dedup_key``, including one added to this session unflushed."""
+    for obj in session.new:
+        if isinstance(obj, OutboxMail) and obj.dedup_key == dedup_key:
+            return obj
+    return session.scalar(select(OutboxMail).where(OutboxMail.dedup_key == dedup_key))
+
+
+def _insert_once(session: Session, row: OutboxMail) -> OutboxMail:
+    # The lookup above misses a row another transaction is inserting right now; the unique
+    # key catches that, and the savepoint keeps the caller's transaction usable.
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        existing = find_queued(session, row.dedup_key)
+        if existing is None:
+            raise
+        return existing
+    logger.info("outbox: queued %s mail %s", row.kind, row.id)
+    return row
+
+
+def build_message(
+    *,
+    to: Address,
+    subject: str,
+    text: str,
+    html: str | None,
+    identity: MailIdentity,
+    now: datetime,
+    in_reply_to: str | None,
+    references: Sequence[str],
+    auto_submitted: AutoSubmitted,
+) -> EmailMessage:
+    """The complete RFC 5322 message; header values are made single-line here."""
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = Address(
+        display_name=header_text(identity.from_name), addr_spec=identity.from_address
+    )
+    message["To"] = to
+    message["Subject"] = header_text(subject)
+    message["Date"] = format_datetime(now.astimezone(SHANGHAI))
+    message["Message-ID"] = make_msgid(domain=identity.message_id_domain)
+    if in_reply_to:
+        message["In-Reply-To"] = in_reply_to
+    if references:
+        message["References"] = " ".join(references)
+    message["Reply-To"] = identity.reply_to
+    _mark_automatic(message, auto_submitted, identity.message_id_domain)
+    message.set_content(text, charset="utf-8")
+    if html is not None:
+        message.add_alternative(html, subtype="html", charset="utf-8")
+    return message
+
+
+def _mark_automatic(message: EmailMessage, auto_submitted: AutoSubmitted, domain: str) -> None:
+    # RFC 3834 for well-behaved responders; X-Auto-Response-Suppress stops Exchange
+    # out-of-office replies; Precedence is what older vacation programs look at.
+    message["Auto-Submitted"] = auto_submitted
+    message["X-Auto-Response-Suppress"] = "All"
+    if auto_submitted == "auto-replied":
+        message["Precedence"] = "auto_reply"
+    message[LOOP_HEADER] = domain
+
+
+def mailbox(address: str, name: str | None) -> Address:
+    """``address`` as one mailbox with ``name`` shown; raises ``InvalidRecipient``."""
+    try:
+        parsed = Address(addr_spec=header_text(address))
+        domain = parsed.domain.encode("idna").decode("ascii")
+    except (ValueError, IndexError, UnicodeError, email_errors.MessageError) as exc:
+        raise InvalidRecipient(f"not a single mailbox: {type(exc).__name__}") from exc
+    if not parsed.username or not domain:
+        raise InvalidRecipient("not a single mailbox: empty local part or domain")
+    # The envelope is plain ASCII (no SMTPUTF8): an internationalised domain goes as IDNA.
+    return Address(display_name=header_text(name or ""), username=parsed.username, domain=domain)
+
+
+def header_text(value: str) -> str:
+    """``value`` as one header line: line breaks and control characters become spaces.
+
+    Text from a complainant (a name, a subject) must never start a header of its own.
+    """
+    cleaned = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in value)
+    return " ".join(cleaned.split())
+
+
+def _first_msg_id(value: str) -> str | None:
+    found = _MSG_ID.findall(header_text(value))
+    return found[0] if found else None
+
+
+def _thread_ids(in_reply_to: str | None, references: Iterable[str]) -> list[str]:
+    """Well-formed Message-IDs of the thread, oldest first, each once, ``in_reply_to`` last."""
+    found: list[str] = []
+    for value in [*references, in_reply_to or ""]:
+        for msg_id in _MSG_ID.findall(header_text(value)):
+            if msg_id in found:
+                found.remove(msg_id)
+            found.append(msg_id)
+    if len(found) > _MAX_REFERENCES:
+        found = [found[0], *found[-(_MAX_REFERENCES - 1) :]]
+    return found

@@ -1,0 +1,130 @@
+"""Jinja2 templates for every notice, in Chinese, English and both.
+
+A notice ``NAME`` in language ``LANG`` is three files under ``NAME/``: ``LANG.subject.j2``,
+``LANG.text.j2`` and optionally ``LANG.html.j2`` (autoescaped). The organisation may copy
+any of them into its override folder and edit it there (clause 四(二): the guides it
+publishes are its own); the package's copy is the fallback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+    TemplateNotFound,
+)
+
+from notifications.contexts import SAMPLE_CONTEXTS
+
+LANGUAGES = ("zh", "en", "bilingual")
+_EN_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+class TemplateCheckError(RuntimeError):
+    """A template is missing or does not render; the message names it."""
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    subject: str
+    text: str
+    html: str | None
+
+
+class TemplateRenderer:
+    def __init__(self, override_dir: Path | None = None) -> None:
+        loaders: list[BaseLoader] = []
+        if override_dir is not None:
+            if not override_dir.is_dir():
+                raise TemplateCheckError(f"template override folder {override_dir} not found")
+            loaders.append(FileSystemLoader(override_dir))
+        loaders.append(PackageLoader("notifications", "templates"))
+        self.env = Environment(
+            loader=ChoiceLoader(loaders),
+            undefined=StrictUndefined,
+            autoescape=_is_html,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["zh_date"] = zh_date
+        self.env.filters["en_date"] = en_date
+
+    def render(self, name: str, lang: str, context: Mapping[str, Any]) -> RenderedMail:
+        """Render notice ``name`` in ``lang`` ("zh", "en" or "bilingual")."""
+        if lang not in LANGUAGES:
+            raise ValueError(f"unknown language {lang!r}; expected one of {LANGUAGES}")
+        prefix = f"{name}/{lang}"
+        subject = self.env.get_template(f"{prefix}.subject.j2").render(context)
+        text = self.env.get_template(f"{prefix}.text.j2").render(context)
+        return RenderedMail(
+            subject=" ".join(subject.split()),
+            text=text.rstrip() + "\n",
+            html=self._render_optional(f"{prefix}.html.j2", context),
+        )
+
+    def check_all(self) -> list[str]:
+        """Render every notice in every language with sample data; return what was checked.
+
+        Called at start-up, so a broken override stops the service with the template's
+        name instead of failing later inside a case's transaction.
+        """
+        self._check_every_notice_has_samples()
+        checked: list[str] = []
+        for name, sample in SAMPLE_CONTEXTS.items():
+            for lang in LANGUAGES:
+                try:
+                    self.render(name, lang, sample())
+                except Exception as exc:
+                    raise TemplateCheckError(
+                        f"template {name}/{lang} does not render: {type(exc).__name__}: {exc}"
+                    ) from exc
+                checked.append(f"{name}/{lang}")
+        return checked
+
+    def _render_optional(self, template: str, context: Mapping[str, Any]) -> str | None:
+        # Only the lookup is guarded: a missing file that an HTML template includes is
+        # raised at render time and is an error, not "no HTML part".
+        try:
+            found = self.env.get_template(template)
+        except TemplateNotFound:
+            return None
+        return found.render(context)
+
+    def _check_every_notice_has_samples(self) -> None:
+        for notice in _notices(self.env.list_templates(extensions=["j2"])):
+            if notice not in SAMPLE_CONTEXTS:
+                raise TemplateCheckError(
+                    f"templates for {notice!r} have no sample data in notifications.contexts"
+                )
+
+
+def _notices(template_names: Iterable[str]) -> set[str]:
+    # Folders starting with "_" hold shared pieces (layouts, includes), not notices.
+    return {
+        name.split("/", 1)[0] for name in template_names if "/" in name and not name.startswith("_")
+    }
+
+
+def _is_html(template_name: str | None) -> bool:
+    return template_name is not None and template_name.endswith(".html.j2")
+
+
+def zh_date(value: date) -> str:
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def en_date(value: date) -> str:
+    return f"{value.day} {_EN_MONTHS[value.month - 1]} {value.year}"
