@@ -85,7 +85,8 @@ class Case(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
     status: Mapped[CaseStatus] = mapped_column(
-        Enum(CaseStatus, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e]),
+        Enum(CaseStatus, native_enum=False, length=32,
+             values_callable=lambda e: [m.value for m in e]),
         index=True,
     )
     channel: Mapped[str] = mapped_column(String(16))

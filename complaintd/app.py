@@ -23,7 +23,7 @@ from casework.rawstore import RawStore
 from casework.services import CasePolicy
 from complaintd.pipeline import Pipeline
 from complaintd.settings import ImapMailbox, MaildirMailbox, Settings
-from intake.hotline import HotlineImporter, ImportReport
+from intake.hotline import HotlineFolders, HotlineImporter, ImportReport
 from intake.imap import ImapAccount, ImapPoller
 from intake.ledger import Ledger, Outcome
 from intake.maildir import MaildirSource
@@ -133,8 +133,9 @@ class App:
         if drop is None:
             return []
         importer = HotlineImporter(self.session_factory, self.raw_store, self.clock,
-                                   self.pipeline, drop)
-        return importer.scan(min_age_seconds=self.settings.hotline.min_age_seconds)
+                                   self.pipeline, HotlineFolders.inside(drop),
+                                   min_age_seconds=self.settings.hotline.min_age_seconds)
+        return importer.scan()
 
     def transport(self) -> Transport:
         smtp = self.settings.smtp

@@ -62,7 +62,8 @@ def main(ctx: click.Context, config_path: Path, lang: str | None) -> None:
 
 
 @main.command()
-@click.option("--once", is_flag=True, help="每项任务各运行一轮后退出 / one round of every job, then exit")
+@click.option("--once", is_flag=True,
+              help="每项任务各运行一轮后退出 / one round of every job, then exit")
 @click.pass_obj
 def run(obj: Context, once: bool) -> None:
     """运行服务 / run the service."""
@@ -134,7 +135,7 @@ def calendar_cmd(obj: Context, action: str) -> None:
 @click.pass_obj
 def config_cmd(obj: Context, action: str) -> None:
     """检查配置与模板 / validate the settings and render every template."""
-    app, t = obj.app()
+    app, _ = obj.app()
     app.renderer.check_all()
     console.print(f"OK: {obj.config_path}")
     app.close()

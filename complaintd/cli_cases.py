@@ -25,7 +25,8 @@ def cases() -> None:
 @cases.command("list")
 @click.option("--status", type=click.Choice([s.value for s in CaseStatus]), default=None,
               help="只看此状态 / only this status")
-@click.option("--overdue", is_flag=True, help="只看已逾期未办结 / only open cases past their deadline")
+@click.option("--overdue", is_flag=True,
+              help="只看已逾期未办结 / only open cases past their deadline")
 @click.option("--limit", type=int, default=200, show_default=True)
 @click.pass_obj
 def list_cases(obj: Context, status: str | None, overdue: bool, limit: int) -> None:
@@ -48,8 +49,9 @@ def list_cases(obj: Context, status: str | None, overdue: bool, limit: int) -> N
 
 def _case_table(rows: list[Case], overdue_ids: set[int], t: Translator) -> Table:
     table = Table(title=t("cases_title", n=len(rows)))
-    for key in ("col_reference", "col_status", "col_channel", "col_received", "col_due",
-                "col_department", "col_subject"):
+    table.add_column(t("col_reference"), no_wrap=True)
+    for key in ("col_status", "col_channel", "col_received", "col_due", "col_department",
+                "col_subject"):
         table.add_column(t(key), overflow="fold")
     for case in rows:
         due = case.resolve_due.isoformat() if case.resolve_due else "-"

@@ -29,7 +29,7 @@ from complaintd.settings import load_settings
 
 # The samples are dated 24 November 2026; the demo's clock stands there so every run
 # shows the same reference numbers and deadlines.
-DEMO_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)
+DEMO_NOW = datetime(2026, 11, 24, 17, 0, tzinfo=SHANGHAI)
 
 DEMO_CONFIG = """\
 # Written by `complaintd demo`. Everything is local: a Maildir instead of IMAP,

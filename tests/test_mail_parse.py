@@ -29,7 +29,7 @@ def test_gb2312_label_on_gbk_text_decodes_without_replacement() -> None:
 
 
 def test_raw_8bit_gbk_header_and_body() -> None:
-    raw = ("Subject: ".encode() + "撤回邮件".encode("gbk") + b"\r\nFrom: a@example.cn\r\n"
+    raw = (b"Subject: " + "撤回邮件".encode("gbk") + b"\r\nFrom: a@example.cn\r\n"
            b"Content-Type: text/plain\r\n\r\n" + "内容".encode("gbk"))
     mail = parse_mail(raw)
     assert mail.subject == "撤回邮件"
@@ -37,8 +37,8 @@ def test_raw_8bit_gbk_header_and_body() -> None:
 
 
 def test_unknown_charset_label_falls_back() -> None:
-    raw = ("From: a@example.cn\r\nSubject: x\r\nContent-Type: text/plain; charset=x-unknown\r\n"
-           "\r\n").encode() + "你好".encode("utf-8")
+    raw = (b"From: a@example.cn\r\nSubject: x\r\nContent-Type: text/plain; charset=x-unknown\r\n"
+           b"\r\n") + "你好".encode()
     assert parse_mail(raw).text == "你好"
 
 

@@ -574,11 +574,12 @@ def test_a_sender_dying_mid_batch_leaves_its_mail_to_a_later_run(
     assert fresh(db, row.id).attempts == 2
 
 
+# Row locks are PostgreSQL's (SQLite has one writer at a time): this runs there only.
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_rows_locked_by_another_sender_are_skipped(
     db: Session, session_factory: sessionmaker[Session], clock: FixedClock, smtp_server: SmtpServer
 ) -> None:
-    if db.get_bind().dialect.name != "postgresql":
-        pytest.skip("row locks are PostgreSQL's; SQLite has one writer at a time")
+    assert db.get_bind().dialect.name == "postgresql"
     first, second = (
         queue_plain(db, "lock:1", "one@example.com"),
         queue_plain(db, "lock:2", "two@example.com"),

@@ -42,7 +42,8 @@ def test_defaults_and_relative_paths(tmp_path: Path) -> None:
     ("[deadlines]\nresolve_working_days = 0\n", "deadlines.resolve_working_days"),
     ("[organisation]\nreference_prefix = \"lo-1\"\n", "organisation.reference_prefix"),
     ("[smtp]\ntransprot = \"smtp\"\n", "smtp.transprot: Extra inputs are not permitted"),
-    ("[[mailbox]]\nkind = \"imap\"\nname = \"a\"\nusername = \"u\"\n", "mailbox.0.host: Field required"),
+    ("[[mailbox]]\nkind = \"imap\"\nname = \"a\"\nusername = \"u\"\n",
+     "mailbox.0.host: Field required"),
     ("[[mailbox]]\nkind = \"pop3\"\nname = \"a\"\n", "mailbox.0"),
     ("[[mailbox]]\nkind = \"maildir\"\nname = \"a\"\npath = \"x\"\n"
      "[[mailbox]]\nkind = \"maildir\"\nname = \"a\"\npath = \"y\"\n", "repeated: a"),

@@ -1,0 +1,38 @@
+"""Hotline call logs: files that hotline staff drop in a folder become cases.
+
+``read_call_log`` / ``parse_call_log`` read and check a file without touching the database;
+``HotlineImporter`` claims files from the drop folder and hands each call to casework.
+"""
+
+from intake.hotline.columns import DEFAULT_ALIASES, FIELDS, ColumnMap
+from intake.hotline.dates import parse_call_time
+from intake.hotline.fields import ANONYMOUS_MARKERS, normalise_email
+from intake.hotline.folders import IGNORED_NAMES, HotlineFolders
+from intake.hotline.importer import HotlineImporter, ImportReport, InboundHandler
+from intake.hotline.phones import normalise_phone
+from intake.hotline.problems import FieldProblem, RowError
+from intake.hotline.reader import CallLog, decode_call_log, parse_call_log, read_call_log
+from intake.hotline.records import CallRecord, check_row
+
+__all__ = [
+    "ANONYMOUS_MARKERS",
+    "DEFAULT_ALIASES",
+    "FIELDS",
+    "IGNORED_NAMES",
+    "CallLog",
+    "CallRecord",
+    "ColumnMap",
+    "FieldProblem",
+    "HotlineFolders",
+    "HotlineImporter",
+    "ImportReport",
+    "InboundHandler",
+    "RowError",
+    "check_row",
+    "decode_call_log",
+    "normalise_email",
+    "normalise_phone",
+    "parse_call_log",
+    "parse_call_time",
+    "read_call_log",
+]

@@ -1,0 +1,174 @@
+"""The drop folder: which files are ready, claiming one, and moving it on when done.
+
+A file goes ``drop/`` → ``processing/`` (claimed by an atomic rename) → ``archive/<date>/``
+or ``rejected/``. While a worker imports a file it holds an exclusive ``flock`` on it, so
+a file left in ``processing/`` by a crash (the lock died with the process) is taken up
+again at the next scan, while one another worker is still importing is left alone.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import fnmatch
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from casework.clock import Clock
+
+log = logging.getLogger("complaintd.hotline")
+
+# Office lock files, hidden files, downloads and copies still in progress.
+IGNORED_NAMES = ("~$*", ".*", "*.tmp", "*.part", "*.crdownload", "thumbs.db", "desktop.ini")
+
+
+def is_ignored(name: str) -> bool:
+    lowered = name.lower()
+    return any(fnmatch.fnmatchcase(lowered, pattern) for pattern in IGNORED_NAMES)
+
+
+@dataclass(frozen=True)
+class HotlineFolders:
+    drop: Path
+    processing: Path
+    archive: Path
+    rejected: Path
+
+    @classmethod
+    def inside(cls, drop: Path) -> HotlineFolders:
+        """Work folders under the drop folder: same file system, so renames are atomic."""
+        return cls(drop, drop / "processing", drop / "archive", drop / "rejected")
+
+    def ensure(self) -> None:
+        for folder in (self.drop, self.processing, self.archive, self.rejected):
+            folder.mkdir(parents=True, exist_ok=True)
+
+
+def claim(path: Path, processing: Path) -> Path | None:
+    """Move ``path`` into ``processing``; None when another worker took it first."""
+    target = free_path(processing, path.name)
+    try:
+        os.rename(path, target)
+    except FileNotFoundError:
+        return None
+    return target
+
+
+def free_path(folder: Path, name: str, companion_suffix: str = "") -> Path:
+    """``folder/name``, or ``name`` with ``.2``, ``.3``… before its suffix when taken.
+
+    ``companion_suffix`` names a file that will sit beside it (the error report): that
+    name must be free as well.
+    """
+    stem, suffix = os.path.splitext(name)
+    candidate, n = folder / name, 1
+    while candidate.exists() or (
+        companion_suffix and companion(candidate, companion_suffix).exists()
+    ):
+        n += 1
+        candidate = folder / f"{stem}.{n}{suffix}"
+    return candidate
+
+
+def companion(path: Path, suffix: str) -> Path:
+    return path.with_name(f"{path.stem}{suffix}")
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[BinaryIO | None]:
+    """The file opened under an exclusive lock, or None if it is gone or locked by another."""
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed below, after the lock is released
+    except FileNotFoundError:
+        yield None
+        return
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        yield None
+        return
+    try:
+        # Another worker may have finished and moved it between our open and our lock.
+        yield fh if _still_at(path, fh) else None
+    finally:
+        fh.close()  # closing releases the lock
+
+
+def _still_at(path: Path, fh: BinaryIO) -> bool:
+    try:
+        return os.stat(path).st_ino == os.fstat(fh.fileno()).st_ino
+    except FileNotFoundError:
+        return False
+
+
+class SettleWatch:
+    """Tells whether a file has stopped changing for ``min_age_seconds``, by the clock.
+
+    Size, mtime and ctime are compared with the last scan's; ctime counts because copy
+    tools preserve the mtime of the original but cannot set ctime.
+    """
+
+    def __init__(self, clock: Clock, min_age_seconds: float) -> None:
+        self._clock = clock
+        self._min_age = min_age_seconds
+        self._seen: dict[Path, tuple[tuple[int, int, int], datetime]] = {}
+
+    def settled(self, path: Path, stat: os.stat_result) -> bool:
+        if self._min_age <= 0:
+            return True
+        now = self._clock.now()
+        signature = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+        known = self._seen.get(path)
+        if known is None or known[0] != signature:
+            # First sight: it last changed when the file system says; later: when we saw it.
+            changed = now if known else _file_time(max(stat.st_mtime, stat.st_ctime))
+            self._seen[path] = (signature, changed)
+        age = (now - self._seen[path][1]).total_seconds()
+        return age >= self._min_age
+
+    def forget_all_but(self, present: set[Path]) -> None:
+        for path in set(self._seen) - present:
+            del self._seen[path]
+
+
+def _file_time(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC)
+
+
+def _attempts_file(path: Path) -> Path:
+    return path.with_name(f".{path.name}.attempts")
+
+
+def count_attempt(path: Path) -> int:
+    """Note one more try at importing ``path`` and return the count.
+
+    Counted before the work starts, so that a file that kills the process (not just
+    raises) is counted too and cannot crash the daemon at every scan forever.
+    """
+    marker = _attempts_file(path)
+    try:
+        attempts = int(marker.read_text(encoding="ascii") or 0) + 1
+    except (FileNotFoundError, ValueError):
+        attempts = 1
+    marker.write_text(str(attempts), encoding="ascii")
+    return attempts
+
+
+def uncount_attempt(path: Path) -> None:
+    """Take back a try that failed for a passing reason (database down, disk full)."""
+    marker = _attempts_file(path)
+    try:
+        attempts = int(marker.read_text(encoding="ascii") or 0) - 1
+    except (FileNotFoundError, ValueError):
+        return
+    marker.write_text(str(max(attempts, 0)), encoding="ascii")
+
+
+def forget_attempts(path: Path) -> None:
+    _attempts_file(path).unlink(missing_ok=True)

@@ -1,0 +1,47 @@
+"""The ``<name>.errors.csv`` report that goes back to hotline staff beside their file."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from intake.hotline.problems import WHOLE_FILE, RowError
+
+REPORT_SUFFIX = ".errors.csv"
+REPORT_HEADINGS = ("文件 file", "行 row", "列 column", "内容 value", "问题", "problem")
+# Excel runs a cell that starts with one of these as a formula, even from a CSV file.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def write_error_report(target: Path, errors: Sequence[RowError]) -> Path:
+    """Write ``errors`` to ``target`` as UTF-8 with a BOM (so Excel reads the Chinese).
+
+    Written to a temporary name and renamed, so a crash never leaves half a report.
+    """
+    tmp = target.with_name(f".{target.name}.tmp")
+    with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(REPORT_HEADINGS)
+        for error in errors:
+            row = "" if error.row == WHOLE_FILE else str(error.row)
+            writer.writerow(
+                (
+                    error.file,
+                    row,
+                    error.column,
+                    _inert(error.value),
+                    error.problem_zh,
+                    error.problem_en,
+                )
+            )
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
+    return target
+
+
+def _inert(value: str) -> str:
+    # A complainant's text is not to be executed on a staff computer: quote it as text.
+    return "'" + value if value.startswith(_FORMULA_START) else value
