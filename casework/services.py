@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from casework.clock import SHANGHAI
 from casework.inbound import Inbound, Receipt
-from casework.models import Case, Message, Party
+from casework.models import Attachment, Case, Message, Party
 from casework.references import find_references, next_reference
 from casework.states import record
 from casework.status import OPEN_STATUSES, CaseStatus
@@ -136,7 +136,10 @@ def _new_party(inbound: Inbound, policy: CasePolicy) -> Party:
 
 
 def _message(inbound: Inbound) -> Message:
+    attachments = [Attachment(filename=a.filename, content_type=a.content_type[:255],
+                              size=a.size, sha256=a.sha256) for a in inbound.attachments]
     return Message(
+        attachments=attachments,
         direction="in",
         channel=inbound.channel,
         message_id=inbound.message_id,

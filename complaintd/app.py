@@ -103,6 +103,13 @@ class App:
             language_override=None if wanted == "auto" else wanted)
         return mail.message_id if mail is not None else None
 
+    def start_up_checks(self) -> None:
+        """Stop on a template that does not render; warn about missing holiday data."""
+        self.renderer.check_all()
+        today = self.clock.now().astimezone(SHANGHAI).date()
+        for warning in self.calendar.check(today):
+            log.warning("calendar: %s", warning.en)
+
     # -- jobs ----------------------------------------------------------------------
 
     def poll_mail(self) -> tuple[list[Outcome], list[str]]:

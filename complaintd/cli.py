@@ -16,6 +16,7 @@ from complaintd.i18n import Translator, pick_language
 from complaintd.logs import configure_logging
 from complaintd.migrate import current_and_head, upgrade
 from complaintd.settings import ConfigError, Settings, load_settings
+from notifications.renderer import TemplateCheckError
 
 console = Console()
 
@@ -41,7 +42,12 @@ class Context:
     def app(self) -> tuple[App, Translator]:
         settings = self.settings()
         configure_logging(settings.logging.level)
-        return App.build(settings, SystemClock()), self.t(settings)
+        t = self.t(settings)
+        try:
+            return App.build(settings, SystemClock()), t
+        except TemplateCheckError as exc:
+            fail(t("config_error", detail=f"{self.config_path}: templates.override_dir: {exc}"))
+        raise AssertionError("unreachable")
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -73,6 +79,10 @@ def run(obj: Context, once: bool) -> None:
     current, head = current_and_head(app.engine)
     if current != head:
         fail(t("db_not_current", current=current or "-", head=head))
+    try:
+        app.start_up_checks()
+    except TemplateCheckError as exc:
+        fail(t("config_error", detail=exc))
     if once:
         report = app.run_once()
         print_round(report, t)
@@ -135,8 +145,11 @@ def calendar_cmd(obj: Context, action: str) -> None:
 @click.pass_obj
 def config_cmd(obj: Context, action: str) -> None:
     """检查配置与模板 / validate the settings and render every template."""
-    app, _ = obj.app()
-    app.renderer.check_all()
+    app, t = obj.app()
+    try:
+        app.renderer.check_all()
+    except TemplateCheckError as exc:
+        fail(t("config_error", detail=exc))
     console.print(f"OK: {obj.config_path}")
     app.close()
 

@@ -55,10 +55,12 @@ class Understood:
     """What a source's parser made of an item: an Inbound, or a reason to set it aside."""
 
     def __init__(self, inbound: Inbound | None = None, ignore: str | None = None,
-                 message_id: str | None = None) -> None:
+                 message_id: str | None = None, blobs: tuple[bytes, ...] = ()) -> None:
         self.inbound = inbound
         self.ignore = ignore
         self.message_id = message_id
+        # Attachment bytes, stored in the raw store before the commit that refers to them.
+        self.blobs = blobs
 
 
 Parser = Callable[[SourceItem, str, datetime], Understood]
@@ -122,6 +124,8 @@ class Ledger:
                     parse: Parser) -> tuple[Outcome, str | None]:
         try:
             understood = parse(item, digest, now)
+            for blob in understood.blobs:
+                self.raw_store.put(blob)
             if understood.inbound is None:
                 return Outcome("ignored", detail=understood.ignore or ""), understood.message_id
             with session.begin_nested():

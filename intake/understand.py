@@ -16,7 +16,8 @@ def understand_mail(item: SourceItem, digest: str, now: datetime) -> Understood:
         return Understood(ignore=parsed.machine_reason, message_id=parsed.message_id)
     if not parsed.from_email:
         return Understood(ignore="no sender address to answer", message_id=parsed.message_id)
-    return Understood(inbound=to_inbound(parsed, item, digest, now), message_id=parsed.message_id)
+    return Understood(inbound=to_inbound(parsed, item, digest, now), message_id=parsed.message_id,
+                      blobs=tuple(a.data for a in parsed.attachments))
 
 
 def to_inbound(parsed: ParsedMail, item: SourceItem, digest: str, now: datetime) -> Inbound:

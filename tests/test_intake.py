@@ -147,3 +147,23 @@ def test_maildir_source_moves_after_commit(tmp_path: Path, ledger: Ledger,
     (box / "new" / "170000000.M1P1.host").write_bytes(mail(0))
     assert [o.kind for o in source.run_once().outcomes] == ["duplicate"]
     assert count(session_factory, Case) == 3
+
+
+def test_attachments_are_stored_once_with_safe_names(
+        tmp_path: Path, ledger: Ledger, session_factory: sessionmaker[Session]) -> None:
+    msg = EmailMessage()
+    msg["From"] = "a@example.cn"
+    msg["Subject"] = "附件"
+    msg.set_content("见附件", charset="utf-8")
+    pdf = b"%PDF-1.4 fake medical record"
+    msg.add_attachment(pdf, maintype="application", subtype="pdf", filename="../../病历.pdf")
+    box = tmp_path / "Maildir"
+    (box / "new").mkdir(parents=True)
+    (box / "new" / "1.M1.host").write_bytes(bytes(msg))
+    MaildirSource("local", box, ledger).run_once()
+    with session_factory() as session:
+        case = session.scalars(select(Case)).one()
+        (attachment,) = case.messages[0].attachments
+        assert attachment.filename == "病历.pdf"
+        assert attachment.size == len(pdf) and attachment.content_type == "application/pdf"
+        assert ledger.raw_store.get(attachment.sha256) == pdf
