@@ -25,11 +25,14 @@ def upgrade(engine: Engine) -> None:
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        # "heads": while several branches are being written at once, each is applied.
+        command.upgrade(config, "heads")
 
 
 def current_and_head(engine: Engine) -> tuple[str | None, str | None]:
-    head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()
+    """The schema revision(s) the database is at, and the newest the code knows."""
+    script = ScriptDirectory.from_config(alembic_config(str(engine.url)))
+    head = ",".join(sorted(script.get_heads())) or None
     with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-    return current, head
+        current = ",".join(sorted(MigrationContext.configure(connection).get_current_heads()))
+    return current or None, head
