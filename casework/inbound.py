@@ -16,6 +16,7 @@ class InboundAttachment:
     content_type: str
     size: int
     sha256: str
+    refused: str | None = None  # why the bytes were not stored (then sha256 is "")
 
 
 @dataclass(frozen=True)

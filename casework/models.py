@@ -101,6 +101,10 @@ class Case(Base):
     complainant_id: Mapped[int | None] = mapped_column(ForeignKey("party.id"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Set when a promised mail could not be delivered (the timeline says which and why);
+    # staff clear it once they have dealt with it. phone_follow_up: call the complainant.
+    needs_attention: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    phone_follow_up: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     complainant: Mapped[Party | None] = relationship()
     messages: Mapped[list[Message]] = relationship(
@@ -137,6 +141,11 @@ class Message(Base):
     raw_sha256: Mapped[str | None] = mapped_column(String(64))
     raw_size: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime]
+    # Intake: the HTML body sanitised (nh3), the sender's DKIM/SPF/DMARC results (shown to
+    # staff, never used to drop), and how the mail was classified and why.
+    body_html: Mapped[str | None] = mapped_column(Text)
+    authentication: Mapped[str | None] = mapped_column(String(255))
+    classification: Mapped[str | None] = mapped_column(String(500))
 
     case: Mapped[Case] = relationship(back_populates="messages")
     attachments: Mapped[list[Attachment]] = relationship(
@@ -155,6 +164,8 @@ class Attachment(Base):
     content_type: Mapped[str] = mapped_column(String(255))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
+    # Why the file was not stored (over the size limit); sha256 is then empty.
+    refused: Mapped[str | None] = mapped_column(String(255))
 
     message: Mapped[Message] = relationship(back_populates="attachments")
 
@@ -231,7 +242,9 @@ class IngestedItem(Base):
     uidvalidity: Mapped[int] = mapped_column(BigInteger)
     uid: Mapped[str] = mapped_column(String(255))
     raw_sha256: Mapped[str] = mapped_column(String(64), index=True)
-    message_id: Mapped[str | None] = mapped_column(String(998))
+    # An index (threading, the same complaint through two addresses, reconciliation), never
+    # a unique key.
+    message_id: Mapped[str | None] = mapped_column(String(998), index=True)
     outcome: Mapped[str] = mapped_column(String(32))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     detail: Mapped[str] = mapped_column(Text, default="")

@@ -137,7 +137,8 @@ def _new_party(inbound: Inbound, policy: CasePolicy) -> Party:
 
 def _message(inbound: Inbound) -> Message:
     attachments = [Attachment(filename=a.filename, content_type=a.content_type[:255],
-                              size=a.size, sha256=a.sha256) for a in inbound.attachments]
+                              size=a.size, sha256=a.sha256, refused=a.refused)
+                   for a in inbound.attachments]
     return Message(
         attachments=attachments,
         direction="in",
@@ -151,6 +152,9 @@ def _message(inbound: Inbound) -> Message:
         raw_sha256=inbound.raw_sha256,
         raw_size=inbound.raw_size,
         received_at=inbound.received_at,
+        body_html=inbound.extra.get("html"),
+        authentication=inbound.extra.get("authentication"),
+        classification=(inbound.extra.get("classification") or "")[:500] or None,
     )
 
 

@@ -21,16 +21,33 @@ from casework.inbound import Inbound
 from casework.models import Case
 from casework.rawstore import RawStore
 from casework.services import CasePolicy
+from complaintd.hotline_jobs import build_importer
+from complaintd.intake_effects import acknowledgement_withheld
+from complaintd.intake_notices import RefusalNotifier
+from complaintd.mailboxes import imap_account
 from complaintd.pipeline import Pipeline
+from complaintd.routing_mail import build_desk
 from complaintd.settings import ImapMailbox, MaildirMailbox, Settings
-from intake.hotline import HotlineFolders, HotlineImporter, ImportReport
-from intake.imap import ImapAccount, ImapPoller
+from intake.hotline import ImportReport
+from intake.imap import ImapPoller
 from intake.ledger import Ledger, Outcome
 from intake.maildir import MaildirSource
+from intake.mailstate import MailboxStates
+from intake.reconcile import ReconcileReport, reconcile
+from intake.understand import MailUnderstanding
 from notifications.notices import OrganisationInfo, queue_acknowledgement
 from notifications.outbox import MailIdentity
 from notifications.renderer import TemplateRenderer
-from notifications.sender import FileTransport, OutboxSender, RetryPolicy, SmtpTransport, Transport
+from notifications.sender import (
+    FileTransport,
+    OutboxSender,
+    RateLimit,
+    RetryPolicy,
+    SmtpTransport,
+    Transport,
+)
+from routing import commitments
+from routing.inbound import CaseRouter
 
 log = logging.getLogger("complaintd")
 
@@ -67,9 +84,15 @@ class App:
             resolve_working_days=settings.deadlines.resolve_working_days,
             retention_years=settings.deadlines.retention_years,
         )
+        self.desk = build_desk(settings, self.calendar, self.identity, self.renderer,
+                               self.organisation)
+        router = CaseRouter(self.desk, self.policy.reference_prefix) if self.desk else None
+        self.commitments: commitments.SweepReport | None = None
         self.pipeline = Pipeline(calendar=self.calendar, policy=self.policy,
-                                 acknowledge=self._acknowledge, clock=clock)
-        self.ledger = Ledger(self.session_factory, self.raw_store, clock, self.pipeline)
+                                 acknowledge=self._acknowledge, clock=clock, router=router)
+        self.ledger = Ledger(self.session_factory, self.raw_store, clock, self.pipeline,
+                             refusal=RefusalNotifier(self.identity))
+        self.mail_states = MailboxStates(self.session_factory, clock)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> App:
@@ -95,12 +118,18 @@ class App:
 
     def _acknowledge(self, session: Session, case: Case, inbound: Inbound,
                      now: datetime) -> str | None:
+        withheld = acknowledgement_withheld(
+            session, inbound, now, self.settings.intake.acknowledgements_per_sender_per_day)
+        if withheld:
+            inbound.extra["ack_withheld"] = f"acknowledgement withheld: {withheld}"
+            return None
         wanted = self.settings.organisation.complainant_language
         mail = queue_acknowledgement(
             session, case, inbound_message_id=inbound.message_id,
             references=inbound.references, identity=self.identity, renderer=self.renderer,
             org=self.organisation, now=now,
-            language_override=None if wanted == "auto" else wanted)
+            language_override=None if wanted == "auto" else wanted,
+            working_days=int(inbound.extra.get("resolve_working_days") or 0) or None)
         return mail.message_id if mail is not None else None
 
     def start_up_checks(self) -> None:
@@ -112,37 +141,64 @@ class App:
 
     # -- jobs ----------------------------------------------------------------------
 
-    def poll_mail(self) -> tuple[list[Outcome], list[str]]:
-        """Poll every mailbox; one that fails is reported and never stops the others."""
+    def poll_mail(self, skip_watched: bool = False) -> tuple[list[Outcome], list[str]]:
+        """Poll every mailbox; one that fails is reported and never stops the others.
+
+        ``skip_watched``: leave out the IMAP mailboxes a ``MailboxWatcher`` thread serves.
+        """
         outcomes: list[Outcome] = []
         errors: list[str] = []
         for box in self.settings.mailbox:
+            if skip_watched and isinstance(box, ImapMailbox) and box.idle:
+                continue
             try:
                 outcomes.extend(self._poll(box))
             except Exception as exc:
-                errors.append(f"mailbox {box.name}: {type(exc).__name__}: {exc}")
-                log.error("mailbox %s: poll failed: %s: %s", box.name, type(exc).__name__, exc)
-                log.debug("mailbox %s traceback", box.name, exc_info=True)
+                errors.append(self.mailbox_failed(box, exc))
+            else:
+                self.mail_states.succeeded(f"{box.kind}:{box.name}", _folder(box))
         return outcomes, errors
 
     def _poll(self, box: ImapMailbox | MaildirMailbox) -> list[Outcome]:
         if isinstance(box, MaildirMailbox):
             return list(MaildirSource(box.name, box.path, self.ledger).run_once().outcomes)
-        account = ImapAccount(
-            name=box.name, host=box.host, port=box.port, security=box.security,
-            username=box.username, password=box.secret(), folder=box.folder,
-            processed_folder=box.processed_folder, batch_size=box.batch_size,
-            timeout=box.timeout_seconds)
-        return list(ImapPoller(account, self.ledger).run_once().outcomes)
+        return list(self.imap_poller(box).run_once().outcomes)
+
+    def imap_poller(self, box: ImapMailbox) -> ImapPoller:
+        return ImapPoller(imap_account(box), self.ledger,
+                          parse=MailUnderstanding(box.max_attachment_bytes),
+                          states=self.mail_states)
+
+    def mailbox_failed(self, box: ImapMailbox | MaildirMailbox, exc: BaseException) -> str:
+        """The operator alert: an ERROR line and the stored status (``mailboxes status``)."""
+        error = f"{type(exc).__name__}: {exc}"
+        failures = self.mail_states.failed(f"{box.kind}:{box.name}", _folder(box), error)
+        log.error("mailbox %s: poll failed (%d in a row): %s", box.name, failures, error)
+        log.debug("mailbox %s traceback", box.name, exc_info=exc)
+        return f"mailbox {box.name}: {error}"
+
+    def reconcile_mailboxes(self) -> list[ReconcileReport]:
+        """Compare every IMAP mailbox with the ledger; a missing message is an ERROR."""
+        reports = []
+        for box in self.settings.mailbox:
+            if not isinstance(box, ImapMailbox):
+                continue
+            try:
+                poller = self.imap_poller(box)
+                with poller.connect() as client:
+                    report = reconcile(poller, client)
+            except Exception as exc:
+                self.mailbox_failed(box, exc)
+                continue
+            if report.missing:
+                log.error("mailbox %s: %d message(s) neither taken in nor waiting; see "
+                          "`complaintd mailboxes status`", box.name, len(report.missing))
+            reports.append(report)
+        return reports
 
     def import_hotline(self) -> list[ImportReport]:
-        drop = self.settings.hotline.drop_dir
-        if drop is None:
-            return []
-        importer = HotlineImporter(self.session_factory, self.raw_store, self.clock,
-                                   self.pipeline, HotlineFolders.inside(drop),
-                                   min_age_seconds=self.settings.hotline.min_age_seconds)
-        return importer.scan()
+        importer = build_importer(self)  # complaintd.hotline_jobs: the hotline's wiring
+        return importer.scan() if importer is not None else []
 
     def transport(self) -> Transport:
         smtp = self.settings.smtp
@@ -157,15 +213,24 @@ class App:
         policy = RetryPolicy(base_seconds=smtp.retry_base_seconds,
                              max_seconds=smtp.retry_max_seconds,
                              give_up_after=timedelta(hours=smtp.give_up_hours))
+        notices = self.settings.notices
         sender = OutboxSender(self.session_factory, self.transport(), self.clock, policy,
-                              batch_size=smtp.batch_size)
-        report = sender.run_once()
+                              batch_size=smtp.batch_size,
+                              lease=timedelta(minutes=notices.lease_minutes),
+                              rate=RateLimit(notices.rate_per_minute))
+        # A backlog (after an outage) goes out over several runs, none much longer than
+        # the send interval, so a shutdown never waits long for the job in hand.
+        report = sender.drain(budget_seconds=self.settings.schedule.send_seconds)
         return report.sent, report.retried, report.failed
 
     def sweep_deadlines(self) -> list[str]:
         now = self.clock.now()
         with self.session_factory.begin() as session:
-            return sweep_overdue(session, today=now.astimezone(SHANGHAI).date(), now=now)
+            overdue = sweep_overdue(session, today=now.astimezone(SHANGHAI).date(), now=now)
+            if self.desk is not None:
+                # Reminders, deputies, escalation, violations, referral follow-ups, digests.
+                self.commitments = commitments.sweep(session, self.desk, now)
+            return overdue
 
     def run_once(self) -> RoundReport:
         """One round of every job, in the order a complaint travels."""
@@ -178,3 +243,7 @@ class App:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _folder(box: ImapMailbox | MaildirMailbox) -> str:
+    return box.folder if isinstance(box, ImapMailbox) else "INBOX"

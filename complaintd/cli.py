@@ -158,8 +158,22 @@ def _register_subcommands() -> None:
     from complaintd import cli_cases, demo
 
     main.add_command(cli_cases.cases)
-    main.add_command(cli_cases.quarantine)
+    from complaintd import cli_mailboxes, cli_quarantine
+
+    main.add_command(cli_quarantine.quarantine)
+    main.add_command(cli_mailboxes.mailboxes)
     main.add_command(demo.demo)
+    from complaintd import cli_outbox, cli_templates
+
+    main.add_command(cli_outbox.outbox)
+    main.add_command(cli_templates.templates)
+    from complaintd.cli_hotline import hotline
+
+    main.add_command(hotline)
+    from complaintd import cli_routing
+
+    main.add_command(cli_routing.handle)
+    main.add_command(cli_routing.violations)
 
 
 _register_subcommands()

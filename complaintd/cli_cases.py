@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from casework.clock import SHANGHAI
-from casework.models import Case, QuarantineItem
+from casework.models import Case
 from casework.services import overdue_filter
 from casework.status import CaseStatus
 from complaintd.cli import Context, console, fail
@@ -77,7 +77,24 @@ def show_case(obj: Context, reference: str) -> None:
             return
         console.print(_case_table([case], set(), t))
         console.print(case.summary[:2000])
+        console.print(_messages(case))
         console.print(_timeline(case, t))
+
+
+def _messages(case: Case) -> Table:
+    """Each mail with the sender's DKIM/SPF/DMARC results (a failure is shown, not acted on)."""
+    table = Table(title="邮件 / messages")
+    table.add_column("#")
+    table.add_column("认证 / DKIM·SPF·DMARC", no_wrap=True)
+    for name in ("方向 / dir", "发件人 / from", "分类 / class"):
+        table.add_column(name, overflow="fold")
+    for message in case.messages:
+        auth = message.authentication or "-"
+        if "fail" in auth:
+            auth = f"[red]{auth}[/red]"
+        table.add_row(str(message.id), auth, message.direction, message.sender or "-",
+                      message.classification or "-")
+    return table
 
 
 def _timeline(case: Case, t: Translator) -> Table:
@@ -88,27 +105,3 @@ def _timeline(case: Case, t: Translator) -> Table:
         table.add_row(event.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"), event.actor,
                       event.kind, json.dumps(event.details, ensure_ascii=False))
     return table
-
-
-@click.group()
-def quarantine() -> None:
-    """隔离区 / items that could not be processed."""
-
-
-@quarantine.command("list")
-@click.pass_obj
-def list_quarantine(obj: Context) -> None:
-    """列出隔离项 / list quarantined items with their reasons."""
-    app, t = obj.app()
-    with app.session_factory() as session:
-        items = list(session.scalars(select(QuarantineItem).where(
-            QuarantineItem.resolved_at.is_(None)).order_by(QuarantineItem.id)))
-    if not items:
-        console.print(t("quarantine_empty"))
-        return
-    table = Table()
-    for name in ("ID", "source", "location", "reason"):
-        table.add_column(name, overflow="fold")
-    for item in items:
-        table.add_row(str(item.id), item.source, item.location, item.reason[:200])
-    console.print(table)

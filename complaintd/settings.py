@@ -59,6 +59,7 @@ class Schedule(_Section):
     send_seconds: Annotated[float, Field(gt=0, le=86400)] = 30
     sweep_seconds: Annotated[float, Field(gt=0, le=86400)] = 600
     hotline_seconds: Annotated[float, Field(gt=0, le=86400)] = 60
+    reconcile_seconds: Annotated[float, Field(gt=0, le=7 * 86400)] = 86400
 
 
 class _Secret(_Section):
@@ -82,6 +83,24 @@ class ImapMailbox(_Secret):
     processed_folder: str = "Processed"
     batch_size: Annotated[int, Field(ge=1, le=1000)] = 50
     timeout_seconds: Annotated[float, Field(gt=0)] = 60
+    # Sign-in: the password (or the provider's authorization code), an OAuth token from a
+    # command or file (XOAUTH2 / OAUTHBEARER), or Microsoft 365 app-only through msal.
+    auth: Literal["password", "xoauth2", "oauthbearer", "m365"] = "password"
+    token_command: str = ""
+    token_file: Path | None = None
+    tenant_id: str = ""
+    client_id: str = ""
+    # First run on a mailbox with history: from this UID, or from this date (IMAP SINCE).
+    start_uid: Annotated[int, Field(ge=0)] = 0
+    start_date: date | None = None
+    max_message_bytes: Annotated[int, Field(gt=0)] = 50 * 1024 * 1024
+    max_attachment_bytes: Annotated[int, Field(gt=0)] = 30 * 1024 * 1024
+    # After the commit: move to processed_folder, or leave in place with done_flag set.
+    after_commit: Literal["move", "flag"] = "move"
+    done_flag: str = "$ComplaintdDone"
+    idle: bool = True
+    idle_seconds: Annotated[float, Field(gt=0, le=1740)] = 300
+    ca_file: Path | None = None
 
 
 class MaildirMailbox(_Section):
@@ -103,6 +122,26 @@ OptionalPath = Annotated[Path | None, BeforeValidator(_empty_is_none)]
 class Hotline(_Section):
     drop_dir: OptionalPath = None
     min_age_seconds: Annotated[float, Field(ge=0)] = 10
+    # Instant pick-up (watchdog) besides the periodic scan; a site's own column headings
+    # per field (tried before the built-in ones); one sheet of a workbook (empty: all).
+    watch: bool = True
+    columns: dict[str, list[str]] = {}
+    sheet: str = ""
+    report_languages: Annotated[list[Literal["zh", "en"]], Field(min_length=1)] = ["zh"]
+    batch_size: Annotated[int, Field(ge=1, le=10000)] = 500
+    # The daily list of due follow-up calls, mailed to hotline staff at this time (HH:MM).
+    callback_list_to: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = []
+    callback_list_time: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "08:30"
+
+    @model_validator(mode="after")
+    def _known_column_fields(self) -> Hotline:
+        from intake.hotline.columns import FIELDS
+
+        unknown = sorted(set(self.columns) - set(FIELDS))
+        if unknown:
+            raise ValueError(f"columns: unknown fields {', '.join(unknown)}; "
+                             f"known: {', '.join(FIELDS)}")
+        return self
 
 
 class Smtp(_Secret):
@@ -123,8 +162,33 @@ class Smtp(_Secret):
     give_up_hours: Annotated[float, Field(gt=0)] = 72
 
 
+class Intake(_Section):
+    """Mail intake policy shared by every mailbox."""
+
+    # Acknowledgements to one sender per day (one per case is always the most).
+    acknowledgements_per_sender_per_day: Annotated[int, Field(ge=1, le=1000)] = 5
+
+
 class Templates(_Section):
     override_dir: OptionalPath = None
+
+
+class Routing(_Section):
+    """The routing rules file (categories, staff, authorities, sanctions; see
+    config/routing.toml). Empty: every case goes to the triage queue."""
+
+    rules_file: OptionalPath = None
+
+
+class Notices(_Section):
+    """Outbound notices: languages for staff and authorities, and the sending pace."""
+
+    staff_language: Literal["zh", "en", "bilingual"] = "zh"
+    authority_language: Literal["zh", "en", "bilingual"] = "zh"
+    # Messages a minute per sender process (0: no limit); the relay's limit, with room.
+    rate_per_minute: Annotated[float, Field(ge=0, le=100000)] = 0
+    # How long a sender holds the rows it claimed before another may take them over.
+    lease_minutes: Annotated[float, Field(gt=0, le=1440)] = 30
 
 
 class Logging(_Section):
@@ -139,9 +203,12 @@ class Settings(_Section):
     schedule: Schedule = Schedule()
     mailbox: list[Mailbox] = []
     hotline: Hotline = Hotline()
+    intake: Intake = Intake()
     smtp: Smtp = Smtp()
     templates: Templates = Templates()
+    notices: Notices = Notices()
     logging: Logging = Logging()
+    routing: Routing = Routing()
 
     @model_validator(mode="after")
     def _unique_mailbox_names(self) -> Settings:
@@ -173,6 +240,7 @@ def load_settings(path: Path) -> Settings:
     settings = anchor_paths(settings, path.parent.resolve())
     check_secrets(settings, source=str(path))
     check_calendar(settings, source=str(path))
+    check_routing(settings)
     return settings
 
 
@@ -213,6 +281,8 @@ def anchor_paths(settings: Settings, base: Path) -> Settings:
             update={"outbox_dir": _anchor(settings.smtp.outbox_dir, data_dir)}),
         "templates": settings.templates.model_copy(
             update={"override_dir": _anchor(override, base) if override else None}),
+        "routing": settings.routing.model_copy(update={"rules_file": _anchor(
+            settings.routing.rules_file, base) if settings.routing.rules_file else None}),
     })
 
 
@@ -244,3 +314,14 @@ def check_calendar(settings: Settings, *, source: str) -> None:
                            fallback=settings.calendar.fallback)
     except (ValueError, ImportError) as exc:
         raise ConfigError(f"{source}: {exc}") from None
+
+
+def check_routing(settings: Settings) -> None:
+    """The routing rules file must load and be consistent (it names its own key on error)."""
+    from routing.directory import RoutingConfigError, load_routing
+
+    if settings.routing.rules_file is not None:
+        try:
+            load_routing(settings.routing.rules_file)
+        except RoutingConfigError as exc:
+            raise ConfigError(str(exc)) from None

@@ -29,16 +29,41 @@ def normalise_charset(label: str | None) -> str | None:
         return None
 
 
+# Single-byte labels decode any bytes without error, so a wrong one would give mojibake.
+_SINGLE_BYTE = re.compile(r"^(ascii|iso8859-\d+|cp125\d|cp437|mac-roman)$")
+
+
 def decode_bytes(data: bytes, label: str | None = None) -> str:
-    """Text from ``data``: the declared charset if it fits, else UTF-8, else GB18030."""
+    """Text from ``data``: the declared charset if it fits, else UTF-8, else GB18030.
+
+    A single-byte label (us-ascii, iso-8859-1, windows-1252) on bytes that are valid UTF-8
+    or GB18030 is a wrong label: clients send Chinese text under them.
+    """
     declared = normalise_charset(label)
     candidates = [c for c in (declared, "utf-8", "gb18030") if c]
+    if (declared is None or _SINGLE_BYTE.match(declared)) and not data.isascii():
+        # Short GBK text can be valid UTF-8 by accident (医院 is ҽԺ): the reading with
+        # more Chinese in it wins.
+        chinese_first = _looks_chinese(data) and not _looks_chinese(data, "utf-8")
+        guesses = ["gb18030", "utf-8"] if chinese_first else ["utf-8"]
+        candidates = [*guesses, *([declared] if declared else ["gb18030"])]
     for codec in candidates:
         try:
             return clean_text(data.decode(codec))
         except (UnicodeDecodeError, LookupError):
             continue
     return clean_text(data.decode(declared or "gb18030", errors="replace"))
+
+
+def _looks_chinese(data: bytes, codec: str = "gb18030") -> bool:
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError:
+        return False
+    high = [ch for ch in text if ord(ch) > 0x7F]
+    cjk = sum(1 for ch in high if "\u4e00" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f"
+              or "\uff00" <= ch <= "\uffef")
+    return bool(high) and cjk >= 0.8 * len(high)
 
 
 def clean_text(text: str) -> str:

@@ -1,9 +1,15 @@
-"""HTML-only mail bodies to readable plain text (stdlib ``html.parser``; html2text is GPL)."""
+"""HTML mail bodies: readable plain text (stdlib ``html.parser``; html2text is GPL) and a
+sanitised copy kept for staff (nh3, MIT: no scripts, styles, event handlers or remote
+tricks; inline ``cid:`` images stay referable)."""
 
 from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+
+import nh3
+
+_URL_SCHEMES = {"http", "https", "mailto", "cid"}
 
 _BLOCK = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table"}
 _SKIP = {"script", "style", "head", "title"}
@@ -39,3 +45,8 @@ def html_to_text(html: str) -> str:
     text = "".join(collector.chunks).replace("\xa0", " ")
     lines = [" ".join(line.split()) for line in text.splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def sanitise_html(html: str) -> str:
+    """``html`` with only harmless markup left, safe to show to staff in a browser."""
+    return nh3.clean(html, url_schemes=_URL_SCHEMES)

@@ -1,7 +1,9 @@
-"""The IMAP poller (imapclient): fetch new complaints, take each in, then move it.
+"""The IMAP poller (imapclient): fetch new complaints, take each in, then mark it done.
 
-A message leaves the inbox only after the database has committed it, so a crash at any
-point leaves it either untaken (fetched again) or in the ledger (just moved again).
+A message is moved (or flagged) only after the database has committed it, and the
+mailbox position (UIDVALIDITY, last UID) advances only after that, so a crash at any
+point leaves each message either untaken (fetched again) or in the ledger (just marked
+done again): exactly once.
 """
 
 from __future__ import annotations
@@ -10,13 +12,16 @@ import logging
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from imapclient import IMAPClient
 
-from intake.ledger import Ledger, Outcome, Parser, SourceItem
+from intake.auth import ImapLogin
+from intake.ledger import Checkpoint, Ledger, Outcome, Parser, SourceItem, no_checkpoint
+from intake.mail import header_message_id
+from intake.mailstate import MailboxStates
 from intake.understand import understand_mail
 
 log = logging.getLogger("complaintd.intake.imap")
@@ -29,11 +34,21 @@ class ImapAccount:
     port: int
     security: str  # ssl | starttls | plain
     username: str
-    password: str
+    password: str = ""
     folder: str = "INBOX"
     processed_folder: str = "Processed"
     batch_size: int = 50
     timeout: float = 60.0
+    login: ImapLogin | None = None  # None: password login with username/password
+    start_uid: int = 0
+    start_date: date | None = None
+    max_message_bytes: int = 50 * 1024 * 1024
+    after_commit: str = "move"  # move | flag
+    done_flag: str = "$ComplaintdDone"
+    ca_file: str | None = None  # a private CA for the server's certificate (else the system's)
+
+    def sign_in(self) -> ImapLogin:
+        return self.login or ImapLogin("password", self.username, self.password)
 
 
 @dataclass(frozen=True)
@@ -41,36 +56,51 @@ class PollReport:
     waiting: int
     outcomes: tuple[Outcome, ...]
     moved: int
+    rescanned: bool = False
+    notes: tuple[str, ...] = field(default=())
 
 
 class ImapPoller:
-    def __init__(self, account: ImapAccount, ledger: Ledger,
-                 parse: Parser = understand_mail) -> None:
+    def __init__(self, account: ImapAccount, ledger: Ledger, parse: Parser = understand_mail,
+                 states: MailboxStates | None = None,
+                 checkpoint: Checkpoint = no_checkpoint) -> None:
         self.account = account
         self.ledger = ledger
         self.parse = parse
         self.source = f"imap:{account.name}"
+        self.states = states or MailboxStates(ledger.session_factory, ledger.clock)
+        self.checkpoint = checkpoint
 
     def run_once(self) -> PollReport:
         with self.connect() as client:
-            uidvalidity = self._select(client)
-            uids = sorted(client.search(["ALL"]))
-            taken = self.ledger.taken_uids(self.source, self.account.folder, uidvalidity,
-                                           [str(u) for u in uids])
-            # Taken before but not moved (a crash after the commit): just move them now.
-            moved = self._move(client, [u for u in uids if str(u) in taken])
-            outcomes: list[Outcome] = []
-            new = [u for u in uids if str(u) not in taken]
-            for start in range(0, len(new), self.account.batch_size):
-                batch = new[start:start + self.account.batch_size]
-                outcomes.extend(self._take_batch(client, uidvalidity, batch))
-                moved += self._move(client, batch)
-        return PollReport(len(uids), tuple(outcomes), moved)
+            return self.poll(client)
+
+    def poll(self, client: IMAPClient) -> PollReport:
+        """Take in everything new in the folder over an open connection."""
+        acc = self.account
+        uidvalidity = self._select(client)
+        position = self.states.position(self.source, acc.folder)
+        rescanned = position is not None and position.uidvalidity != uidvalidity
+        if rescanned:
+            log.warning("mailbox %s: UIDVALIDITY changed; re-scanning %s (duplicates are "
+                        "recognised by their bytes)", acc.name, acc.folder)
+        if position is None or rescanned:
+            last = self._first_position(client, after_change=rescanned)
+        else:
+            last = position.last_uid
+        uids = self._search(client, last)
+        moved, outcomes = self._take_all(client, uidvalidity, uids)
+        if uids:
+            self.states.advance(self.source, acc.folder, uidvalidity, max(uids))
+        elif position is None or rescanned:
+            self.states.advance(self.source, acc.folder, uidvalidity, last)
+        self.checkpoint("advanced")
+        return PollReport(len(uids), tuple(outcomes), moved, rescanned)
 
     @contextmanager
     def connect(self) -> Iterator[IMAPClient]:
         acc = self.account
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=acc.ca_file)
         client = IMAPClient(acc.host, port=acc.port, ssl=acc.security == "ssl",
                             ssl_context=context if acc.security == "ssl" else None,
                             timeout=acc.timeout)
@@ -78,35 +108,94 @@ class ImapPoller:
         try:
             if acc.security == "starttls":
                 client.starttls(context)
-            client.login(acc.username, acc.password)
+            acc.sign_in().sign_in(client)
             if client.has_capability("ID"):
                 # NetEase (163/126) refuses SELECT from clients that do not say who they are.
-                client.id_({"name": "complaintd", "version": "0.1"})
+                client.id_({"name": "complaintd", "version": "0.1", "vendor": "complaintd"})
             yield client
         finally:
             _logout_quietly(client)
 
     def _select(self, client: IMAPClient) -> int:
-        if not client.folder_exists(self.account.processed_folder):
-            client.create_folder(self.account.processed_folder)
-        info = client.select_folder(self.account.folder)
+        acc = self.account
+        if acc.after_commit == "move" and not client.folder_exists(acc.processed_folder):
+            client.create_folder(acc.processed_folder)
+        info = client.select_folder(acc.folder)
         return int(info[b"UIDVALIDITY"])
 
+    def _first_position(self, client: IMAPClient, *, after_change: bool) -> int:
+        """The UID before the first one to take on a first run (or after a UIDVALIDITY change)."""
+        acc = self.account
+        if acc.start_uid and not after_change:  # old UIDs mean nothing after a change
+            return acc.start_uid - 1
+        if acc.start_date is not None:
+            since = sorted(client.search(["SINCE", acc.start_date]))
+            return since[0] - 1 if since else _highest_uid(client)
+        return 0
+
+    def _search(self, client: IMAPClient, last: int) -> list[int]:
+        criteria: list[Any] = ["UID", f"{last + 1}:*"]
+        if self.account.after_commit == "flag":
+            criteria += ["UNKEYWORD", self.account.done_flag]
+        # "n:*" always matches the highest UID, even when it is below n.
+        return sorted(u for u in client.search(criteria) if u > last)
+
+    def _take_all(self, client: IMAPClient, uidvalidity: int,
+                  uids: list[int]) -> tuple[int, list[Outcome]]:
+        taken = self.ledger.taken_uids(self.source, self.account.folder, uidvalidity,
+                                       [str(u) for u in uids])
+        # Taken before but not marked done (a crash after the commit): just mark them now.
+        moved = self._mark_done(client, [u for u in uids if str(u) in taken])
+        outcomes: list[Outcome] = []
+        new = [u for u in uids if str(u) not in taken]
+        for start in range(0, len(new), self.account.batch_size):
+            batch = new[start:start + self.account.batch_size]
+            outcomes.extend(self._take_batch(client, uidvalidity, batch))
+            moved += self._mark_done(client, batch)
+            self.checkpoint("marked_done")
+            self.states.advance(self.source, self.account.folder, uidvalidity, max(batch))
+        return moved, outcomes
+
     def _take_batch(self, client: IMAPClient, uidvalidity: int, batch: list[int]) -> list[Outcome]:
-        fetched: dict[int, dict[bytes, Any]] = client.fetch(batch, ["BODY.PEEK[]", "INTERNALDATE"])
+        sizes = client.fetch(batch, ["RFC822.SIZE"])  # sizes first: never pull a huge mail
+        limit = self.account.max_message_bytes
+        small = {u for u in batch if int(sizes.get(u, {}).get(b"RFC822.SIZE", 0)) <= limit}
+        fetched: dict[int, dict[bytes, Any]] = (
+            client.fetch(sorted(small), ["BODY.PEEK[]", "INTERNALDATE"]) if small else {})
+        self.checkpoint("fetched")
         outcomes = []
         for uid in batch:
-            data = fetched.get(uid)
-            if data is None:  # expunged by someone else meanwhile
+            if uid not in sizes:  # expunged by someone else meanwhile
                 continue
-            item = SourceItem(self.source, self.account.folder, uidvalidity, str(uid),
-                              bytes(data[b"BODY[]"]), _aware(data.get(b"INTERNALDATE")))
-            outcomes.append(self.ledger.take(item, self.parse))
+            if uid in small:
+                data = fetched.get(uid)
+                if data is None:
+                    continue
+                item = self._item(uidvalidity, uid, bytes(data[b"BODY[]"]), data)
+                outcomes.append(self.ledger.take(item, self.parse))
+            else:
+                outcomes.append(self._refuse(client, uidvalidity, uid,
+                                             int(sizes[uid][b"RFC822.SIZE"])))
         return outcomes
 
-    def _move(self, client: IMAPClient, uids: list[int]) -> int:
+    def _refuse(self, client: IMAPClient, uidvalidity: int, uid: int, size: int) -> Outcome:
+        data = client.fetch([uid], ["BODY.PEEK[HEADER]", "INTERNALDATE"]).get(uid, {})
+        headers = bytes(data.get(b"BODY[HEADER]", b""))
+        reason = (f"message of {size} bytes is over the limit of "
+                  f"{self.account.max_message_bytes} bytes; only its headers are kept")
+        item = self._item(uidvalidity, uid, headers, data)
+        return self.ledger.refuse(item, reason, header_message_id(headers))
+
+    def _item(self, uidvalidity: int, uid: int, raw: bytes, data: dict[bytes, Any]) -> SourceItem:
+        return SourceItem(self.source, self.account.folder, uidvalidity, str(uid), raw,
+                          _aware(data.get(b"INTERNALDATE")))
+
+    def _mark_done(self, client: IMAPClient, uids: list[int]) -> int:
         if not uids:
             return 0
+        if self.account.after_commit == "flag":
+            client.add_flags(uids, [self.account.done_flag])
+            return len(uids)
         target = self.account.processed_folder
         if client.has_capability("MOVE"):
             client.move(uids, target)
@@ -118,6 +207,11 @@ class ImapPoller:
             else:
                 client.expunge()
         return len(uids)
+
+
+def _highest_uid(client: IMAPClient) -> int:
+    found = client.search(["UID", "*"])
+    return max(found) if found else 0
 
 
 def _aware(value: object) -> datetime | None:

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from casework.clock import Clock
 from casework.inbound import Inbound, Receipt
-from casework.models import IngestedItem, QuarantineItem
+from casework.models import IngestedItem, Message, QuarantineItem
 from casework.rawstore import RawStore
+from intake.bounces import link_bounce
 
 log = logging.getLogger("complaintd.intake")
 
@@ -55,24 +56,39 @@ class Understood:
     """What a source's parser made of an item: an Inbound, or a reason to set it aside."""
 
     def __init__(self, inbound: Inbound | None = None, ignore: str | None = None,
-                 message_id: str | None = None, blobs: tuple[bytes, ...] = ()) -> None:
+                 message_id: str | None = None, blobs: tuple[bytes, ...] = (),
+                 bounce_of: tuple[str, ...] = ()) -> None:
         self.inbound = inbound
         self.ignore = ignore
         self.message_id = message_id
+        # For an ignored bounce: the Message-IDs of the mail it reports on (maybe ours).
+        self.bounce_of = bounce_of
         # Attachment bytes, stored in the raw store before the commit that refers to them.
         self.blobs = blobs
 
 
 Parser = Callable[[SourceItem, str, datetime], Understood]
+# Told who to answer when a message is refused (over the size limit): the headers, the reason.
+RefusalNotice = Callable[[Session, bytes, str, datetime], None]
+# Called with the name of each step ("raw_stored", "before_commit", "committed") so a
+# crash test can stop the process exactly there.
+Checkpoint = Callable[[str], None]
+
+
+def no_checkpoint(_step: str) -> None:
+    return None
 
 
 class Ledger:
     def __init__(self, session_factory: sessionmaker[Session], raw_store: RawStore,
-                 clock: Clock, handler: Handler) -> None:
+                 clock: Clock, handler: Handler, refusal: RefusalNotice | None = None,
+                 checkpoint: Checkpoint = no_checkpoint) -> None:
         self.session_factory = session_factory
         self.raw_store = raw_store
         self.clock = clock
         self.handler = handler
+        self.refusal = refusal
+        self.checkpoint = checkpoint
 
     def taken_uids(self, source: str, folder: str, uidvalidity: int, uids: list[str]) -> set[str]:
         """Which of ``uids`` at this place are already in the ledger."""
@@ -88,18 +104,55 @@ class Ledger:
     def take(self, item: SourceItem, parse: Parser) -> Outcome:
         """Take ``item`` in (or recognise it as already taken) and commit."""
         digest = self.raw_store.put(item.raw)
+        self.checkpoint("raw_stored")
         now = self.clock.now()
         with self.session_factory.begin() as session:
             seen = self._seen(session, item, digest)
             if seen is not None:
                 return seen
             outcome, message_id = self._understand(session, item, digest, now, parse)
-            session.add(IngestedItem(
-                source=item.source, folder=item.folder, uidvalidity=item.uidvalidity,
-                uid=item.uid, raw_sha256=digest, message_id=message_id, outcome=outcome.kind,
-                case_id=outcome.case_id, detail=outcome.detail[:2000], ingested_at=now))
+            self._record(session, item, digest, message_id, outcome, now)
+            self.checkpoint("before_commit")
+        self.checkpoint("committed")
         log.info("intake %s: %s %s", item.location, outcome.kind, outcome.reference or "")
         return outcome
+
+    def refuse(self, item: SourceItem, reason: str, message_id: str | None) -> Outcome:
+        """Quarantine ``item`` (only its headers are in ``item.raw``) and tell the sender."""
+        digest = self.raw_store.put(item.raw)
+        now = self.clock.now()
+        with self.session_factory.begin() as session:
+            seen = self._seen(session, item, digest)
+            if seen is not None:
+                return seen
+            session.add(QuarantineItem(source=item.source, location=item.location,
+                                       raw_sha256=digest, reason=reason[:4000], created_at=now))
+            outcome = Outcome("quarantined", detail=reason)
+            if self.refusal is not None:
+                outcome = self._tell_refused(session, item, reason, now)
+            self._record(session, item, digest, message_id, outcome, now)
+        log.warning("intake %s: refused (%s)", item.location, reason)
+        return outcome
+
+    def _tell_refused(self, session: Session, item: SourceItem, reason: str,
+                      now: datetime) -> Outcome:
+        try:
+            with session.begin_nested():
+                assert self.refusal is not None
+                self.refusal(session, item.raw, reason, now)
+        except Exception as exc:  # the refusal is recorded even when the notice is not
+            log.warning("intake %s: sender not told of the refusal (%s)", item.location,
+                        type(exc).__name__)
+            return Outcome("quarantined", detail=f"{reason}; sender not told: {exc}")
+        return Outcome("quarantined", detail=reason)
+
+    def _record(self, session: Session, item: SourceItem, digest: str, message_id: str | None,
+                outcome: Outcome, now: datetime) -> None:
+        session.add(IngestedItem(
+            source=item.source, folder=item.folder, uidvalidity=item.uidvalidity,
+            uid=item.uid, raw_sha256=digest, message_id=(message_id or "")[:998] or None,
+            outcome=outcome.kind, case_id=outcome.case_id, detail=outcome.detail[:2000],
+            ingested_at=now))
 
     def _seen(self, session: Session, item: SourceItem, digest: str) -> Outcome | None:
         at_place = session.scalar(select(IngestedItem).where(
@@ -127,13 +180,25 @@ class Ledger:
             for blob in understood.blobs:
                 self.raw_store.put(blob)
             if understood.inbound is None:
-                return Outcome("ignored", detail=understood.ignore or ""), understood.message_id
+                return self._ignore(session, understood, now), understood.message_id
+            twin = _same_mail(session, understood.inbound)
+            if twin is not None:
+                return twin, understood.message_id
             with session.begin_nested():
                 receipt = self.handler(session, understood.inbound)
             return (Outcome(receipt.outcome, receipt.case_id, receipt.reference),
                     understood.message_id)
         except Exception as exc:  # one bad item must never block the ones behind it
             return self._quarantine(session, item, digest, now, exc), None
+
+    def _ignore(self, session: Session, understood: Understood, now: datetime) -> Outcome:
+        reason = understood.ignore or ""
+        with session.begin_nested():
+            case = link_bounce(session, understood.bounce_of, reason, now)
+        if case is None:
+            return Outcome("ignored", detail=reason)
+        return Outcome("ignored", case.id, case.reference,
+                       detail=f"{reason}; bounce of our mail on case {case.reference}")
 
     def _quarantine(self, session: Session, item: SourceItem, digest: str, now: datetime,
                     exc: Exception) -> Outcome:
@@ -143,3 +208,55 @@ class Ledger:
         session.add(QuarantineItem(source=item.source, location=item.location,
                                    raw_sha256=digest, reason=reason[:4000], created_at=now))
         return Outcome("quarantined", detail=reason)
+
+
+def _same_mail(session: Session, inbound: Inbound) -> Outcome | None:
+    """The same mail arriving again through another address (other bytes: other Received
+    and To headers): same Message-ID, sender, subject and text. Recorded, no second case."""
+    if not inbound.message_id or not inbound.sender_email:
+        return None
+    # Same subject and text too: test suites and buggy clients reuse Message-IDs, and a
+    # complaint must never be swallowed as a "duplicate" of a different mail.
+    found = session.execute(select(Message.case_id, Message.id).where(
+        Message.message_id == inbound.message_id, Message.direction == "in",
+        Message.sender == inbound.sender_email, Message.subject == inbound.subject[:998],
+        Message.body_text == inbound.text).limit(1)).first()
+    if found is None:
+        return None
+    return Outcome("duplicate", found[0],
+                   detail=f"same Message-ID and sender as message {found[1]} "
+                          "(arrived through another address)")
+
+
+class RetryError(RuntimeError):
+    """A quarantined item that cannot be retried (unknown, already resolved, bytes gone)."""
+
+
+def retry_quarantined(ledger: Ledger, item_id: int, parse: Parser) -> Outcome:
+    """Process quarantined item ``item_id`` again; on success it is resolved and its ledger
+    row says what it became. On failure it stays quarantined and the error is raised."""
+    now = ledger.clock.now()
+    with ledger.session_factory.begin() as session:
+        item = session.get(QuarantineItem, item_id)
+        if item is None or item.resolved_at is not None or not item.raw_sha256:
+            raise RetryError(f"quarantine item {item_id}: not found or already resolved")
+        if item.raw_sha256 not in ledger.raw_store:
+            raise RetryError(f"quarantine item {item_id}: raw bytes missing from the store")
+        raw = ledger.raw_store.get(item.raw_sha256)
+        source = SourceItem(item.source, "quarantine", 0, str(item.id), raw)
+        understood = parse(source, item.raw_sha256, now)
+        for blob in understood.blobs:
+            ledger.raw_store.put(blob)
+        if understood.inbound is None:
+            outcome = ledger._ignore(session, understood, now)
+        else:
+            receipt = ledger.handler(session, understood.inbound)
+            outcome = Outcome(receipt.outcome, receipt.case_id, receipt.reference)
+        item.resolved_at = now
+        for row in session.scalars(select(IngestedItem).where(
+                IngestedItem.raw_sha256 == item.raw_sha256,
+                IngestedItem.outcome == "quarantined")):
+            row.outcome, row.case_id = outcome.kind, outcome.case_id
+            row.detail = f"retried from quarantine item {item_id}: {outcome.detail}"[:2000]
+    log.info("quarantine item %s retried: %s %s", item_id, outcome.kind, outcome.reference or "")
+    return outcome

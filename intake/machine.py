@@ -1,17 +1,28 @@
 """Is this mail from a machine (auto-reply, bounce, list) that must never be answered?
 
 Each rule returns a reason that is stored with the item, so staff can see why a mail
-did not become a case.
+did not become a case. ``X-Auto-Response-Suppress`` is not among them: it asks for no
+auto-reply, but a person may well have written the mail (``no_auto_reply`` tells).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from email.message import Message
 
 LOOP_HEADER = "X-Complaintd-Loop"
 
 Rule = Callable[[Message], str | None]
+
+_DAEMONS = re.compile(r"\b(mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.I)
+# Subjects that webmail auto-replies use when they set no header at all (QQ, 163, Outlook).
+_AUTO_SUBJECT = re.compile(
+    r"^\s*(自动回复|自动答复|auto(matic)?[ -]?(reply|response)|auto:|out of (the )?office"
+    r"|undeliverable|undelivered mail|delivery status notification|non-delivery report"
+    r"|mail delivery failed|delayed message|returned mail|failure notice|系统退信|退信)",
+    re.I)
+_DAEMON_NAMES = re.compile(r"^\s*\"?(mailer-daemon|mail delivery (subsystem|system))\b", re.I)
 
 
 def _own_loop(msg: Message) -> str | None:
@@ -20,22 +31,26 @@ def _own_loop(msg: Message) -> str | None:
 
 def _auto_submitted(msg: Message) -> str | None:
     value = str(msg.get("Auto-Submitted", "")).strip().lower()
-    if value and value != "no":
-        return f"Auto-Submitted: {value} (RFC 3834)"
+    if value and not value.startswith("no"):
+        return f"Auto-Submitted: {value.split(';')[0]} (RFC 3834)"
     return None
 
 
 def _delivery_report(msg: Message) -> str | None:
     if msg.get_content_type() == "multipart/report":
-        return "delivery or disposition report (multipart/report, RFC 3464)"
+        kind = msg.get_param("report-type") or "report"
+        return f"delivery or disposition report (multipart/report; {kind}, RFC 3464)"
+    if msg.get_content_type() in {"message/delivery-status", "message/disposition-notification"}:
+        return f"{msg.get_content_type()} (RFC 3464/8098)"
     return None
 
 
 def _null_sender(msg: Message) -> str | None:
-    if str(msg.get("Return-Path", "")).strip() == "<>":
-        return "null return path (bounce)"
-    sender = str(msg.get("From", "")).lower()
-    if "mailer-daemon@" in sender or "postmaster@" in sender:
+    if str(msg.get("Return-Path", "")).strip().replace(" ", "") == "<>":
+        return "null return path (bounce, RFC 5321)"
+    sender = str(msg.get("From", ""))
+    if _DAEMONS.search(sender) or _DAEMONS.search(str(msg.get("Sender", ""))) \
+            or _DAEMON_NAMES.match(sender):
         return "mailer-daemon sender"
     return None
 
@@ -44,16 +59,26 @@ def _bulk(msg: Message) -> str | None:
     precedence = str(msg.get("Precedence", "")).strip().lower()
     if precedence in {"bulk", "junk", "list", "auto_reply"}:
         return f"Precedence: {precedence}"
-    if msg.get("List-Id") or msg.get("List-Unsubscribe"):
-        return "mailing-list headers (List-*)"
+    for name in ("List-Id", "List-Unsubscribe", "List-Post", "List-Help", "X-Mailing-List"):
+        if msg.get(name):
+            return f"mailing-list header ({name})"
     return None
 
 
 def _autoreply_headers(msg: Message) -> str | None:
-    for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Reply"):
+    for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Reply", "X-AutoReply-From",
+                 "X-Mail-Autoreply", "X-FC-MachineGenerated"):
         if msg.get(name):
             return f"{name} header"
     return None
+
+
+def _autoreply_subject(msg: Message) -> str | None:
+    from intake.charsets import decode_header_value  # local: charsets imports nothing of ours
+
+    subject = decode_header_value(str(msg.get("Subject", "")))
+    match = _AUTO_SUBJECT.match(subject)
+    return f"auto-reply subject ({match.group(1).rstrip(':')})" if match else None
 
 
 RULES: tuple[Rule, ...] = (
@@ -63,6 +88,7 @@ RULES: tuple[Rule, ...] = (
     _null_sender,
     _bulk,
     _autoreply_headers,
+    _autoreply_subject,
 )
 
 
@@ -72,4 +98,12 @@ def machine_reason(msg: Message) -> str | None:
         reason = rule(msg)
         if reason:
             return reason
+    return None
+
+
+def no_auto_reply(msg: Message) -> str | None:
+    """Why no acknowledgement may go to this (human) mail, or None."""
+    value = str(msg.get("X-Auto-Response-Suppress", "")).strip()
+    if value and value.lower() != "none":
+        return f"X-Auto-Response-Suppress: {value} (no auto-reply; still a case)"
     return None

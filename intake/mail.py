@@ -10,9 +10,11 @@ from email.message import Message
 from email.parser import BytesParser
 from email.utils import parseaddr, parsedate_to_datetime
 
+from intake.authresults import authentication_summary
+from intake.bounces import original_message_ids
 from intake.charsets import clean_text, decode_bytes, decode_header_value
-from intake.htmltext import html_to_text
-from intake.machine import machine_reason
+from intake.htmltext import html_to_text, sanitise_html
+from intake.machine import machine_reason, no_auto_reply
 
 _MSGID = re.compile(r"<[^<>\s]+>")
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f/\\:*?\"<>|]+")
@@ -38,6 +40,12 @@ class ParsedMail:
     html: str | None
     attachments: tuple[MailPart, ...] = field(default=())
     machine_reason: str | None = None
+    # Set for a human mail that asks for no auto-reply (X-Auto-Response-Suppress).
+    no_auto_reply: str | None = None
+    authentication: str | None = None  # "dkim=pass spf=fail dmarc=none"
+    # For a bounce: the Message-IDs of the mail it reports on.
+    bounce_of: tuple[str, ...] = ()
+    raw_message_id: str | None = None  # the header as it came, for the ledger index
 
 
 def parse_mail(raw: bytes) -> ParsedMail:
@@ -45,6 +53,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
     msg = BytesParser(policy=policy.compat32).parsebytes(raw)
     name, address = _sender(msg)
     text, html, attachments = _walk(msg)
+    machine = machine_reason(msg)
     return ParsedMail(
         subject=header(msg, "Subject"),
         from_name=name,
@@ -54,10 +63,20 @@ def parse_mail(raw: bytes) -> ParsedMail:
         in_reply_to=_first_msgid(msg.get("In-Reply-To")),
         references=tuple(_MSGID.findall(str(msg.get("References", "")))),
         text=text,
-        html=html,
+        html=sanitise_html(html) if html else None,
         attachments=tuple(attachments),
-        machine_reason=machine_reason(msg),
+        machine_reason=machine,
+        no_auto_reply=no_auto_reply(msg),
+        authentication=authentication_summary(msg),
+        bounce_of=original_message_ids(msg) if machine else (),
+        raw_message_id=clean_text(str(msg.get("Message-ID", "")).strip()) or None,
     )
+
+
+def header_message_id(raw_headers: bytes) -> str | None:
+    """The Message-ID of a message of which only the headers are at hand."""
+    msg = BytesParser(policy=policy.compat32).parsebytes(raw_headers, headersonly=True)
+    return _first_msgid(msg.get("Message-ID"))
 
 
 def header(msg: Message, name: str) -> str:
@@ -94,6 +113,8 @@ def _walk(msg: Message) -> tuple[str, str | None, list[MailPart]]:
     htmls: list[str] = []
     attachments: list[MailPart] = []
     for part in msg.walk():
+        if part.get_content_type() == "message/rfc822" and part is not msg:
+            texts.append(_forwarded_banner(part))
         if part.is_multipart():
             continue
         payload = part.get_payload(decode=True)
@@ -110,6 +131,19 @@ def _walk(msg: Message) -> tuple[str, str | None, list[MailPart]]:
     html = "\n".join(htmls) or None
     text = "\n".join(t.strip() for t in texts) if texts else html_to_text(html or "")
     return clean_text(text), html, attachments
+
+
+def _forwarded_banner(part: Message) -> str:
+    """Who wrote a forwarded mail, and when: its text follows in the walk."""
+    inner = part.get_payload()
+    if not isinstance(inner, list) or not inner or not isinstance(inner[0], Message):
+        return "---- 转发的邮件 / forwarded message ----"
+    lines = ["---- 转发的邮件 / forwarded message ----"]
+    for name in ("From", "Date", "Subject"):
+        value = header(inner[0], name)
+        if value:
+            lines.append(f"{name}: {value}")
+    return "\n".join(lines)
 
 
 def _is_attachment(part: Message) -> bool:

@@ -1,44 +1,108 @@
-"""A fetched mail → an ``Inbound`` for casework, or the reason it is set aside."""
+"""A fetched mail → an ``Inbound`` for casework, or the reason it is set aside.
+
+Every outcome carries its classification with the reason: a machine mail is ignored with
+the rule that hit; a human mail records why it is one and whether it may be answered.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from casework.inbound import Inbound, InboundAttachment, guess_language
 from casework.rawstore import sha256_hex
+from intake.biglinks import large_file_links
+from intake.bounces import quotes_our_loop_header
 from intake.ledger import SourceItem, Understood
-from intake.mail import ParsedMail, parse_mail
+from intake.mail import MailPart, ParsedMail, parse_mail
+from intake.quotes import strip_quoted
+from intake.threading_hints import reference_hint
+
+_REPLY_PREFIX = ("re:", "re：", "回复", "答复", "aw:", "sv:")
 
 
-def understand_mail(item: SourceItem, digest: str, now: datetime) -> Understood:
-    parsed = parse_mail(item.raw)
-    if parsed.machine_reason:
-        return Understood(ignore=parsed.machine_reason, message_id=parsed.message_id)
-    if not parsed.from_email:
-        return Understood(ignore="no sender address to answer", message_id=parsed.message_id)
-    return Understood(inbound=to_inbound(parsed, item, digest, now), message_id=parsed.message_id,
-                      blobs=tuple(a.data for a in parsed.attachments))
+@dataclass(frozen=True)
+class MailUnderstanding:
+    """The mail parser with its limits (a ``Parser`` for the ledger)."""
+
+    max_attachment_bytes: int = 30 * 1024 * 1024
+
+    def __call__(self, item: SourceItem, digest: str, now: datetime) -> Understood:
+        parsed = parse_mail(item.raw)
+        if parsed.machine_reason:
+            reason = parsed.machine_reason
+            if not parsed.bounce_of and quotes_our_loop_header(item.raw):
+                reason += "; it quotes our X-Complaintd-Loop header (our mail, case unknown)"
+            return Understood(ignore=reason, message_id=parsed.message_id,
+                              bounce_of=parsed.bounce_of)
+        if not parsed.from_email:
+            return Understood(ignore="no sender address to answer", message_id=parsed.message_id)
+        kept = [a for a in parsed.attachments if len(a.data) <= self.max_attachment_bytes]
+        return Understood(inbound=self.to_inbound(parsed, item, digest, now),
+                          message_id=parsed.message_id, blobs=tuple(a.data for a in kept))
+
+    def to_inbound(self, parsed: ParsedMail, item: SourceItem, digest: str,
+                   now: datetime) -> Inbound:
+        arrived = item.arrived_at if item.arrived_at and item.arrived_at <= now else now
+        subject = parsed.subject or "(无主题)"
+        reply = _is_reply(parsed)
+        return Inbound(
+            channel="email",
+            received_at=arrived,
+            subject=subject,
+            # A reply's case text is the new part; the full message stays in the raw store.
+            text=strip_quoted(parsed.text) if reply else parsed.text,
+            language=guess_language(subject + parsed.text),
+            sender_name=parsed.from_name or None,
+            sender_email=parsed.from_email,
+            message_id=parsed.message_id,
+            in_reply_to=parsed.in_reply_to,
+            references=parsed.references,
+            raw_sha256=digest,
+            raw_size=len(item.raw),
+            attachments=tuple(self._attachment(a) for a in parsed.attachments),
+            reference_hint=reference_hint(subject),
+            origin=item.location,
+            extra=_extra(parsed, reply),
+        )
+
+    def _attachment(self, part: MailPart) -> InboundAttachment:
+        size = len(part.data)
+        if size > self.max_attachment_bytes:
+            return InboundAttachment(part.filename, part.content_type, size, "",
+                                     refused=f"over the limit of {self.max_attachment_bytes} bytes")
+        return InboundAttachment(part.filename, part.content_type, size, sha256_hex(part.data))
 
 
-def to_inbound(parsed: ParsedMail, item: SourceItem, digest: str, now: datetime) -> Inbound:
-    arrived = item.arrived_at if item.arrived_at and item.arrived_at <= now else now
-    subject = parsed.subject or "(无主题)"
-    return Inbound(
-        channel="email",
-        received_at=arrived,
-        subject=subject,
-        text=parsed.text,
-        language=guess_language(subject + parsed.text),
-        sender_name=parsed.from_name or None,
-        sender_email=parsed.from_email,
-        message_id=parsed.message_id,
-        in_reply_to=parsed.in_reply_to,
-        references=parsed.references,
-        raw_sha256=digest,
-        raw_size=len(item.raw),
-        attachments=tuple(
-            InboundAttachment(a.filename, a.content_type, len(a.data), sha256_hex(a.data))
-            for a in parsed.attachments
-        ),
-        origin=item.location,
-    )
+understand_mail = MailUnderstanding()
+
+
+def _is_reply(parsed: ParsedMail) -> bool:
+    subject = parsed.subject.strip().lower()
+    return bool(parsed.in_reply_to or parsed.references) or subject.startswith(_REPLY_PREFIX)
+
+
+def _extra(parsed: ParsedMail, reply: bool) -> dict[str, str]:
+    extra = {"classification": _classification(parsed, reply)}
+    if parsed.html:
+        extra["html"] = parsed.html
+    if parsed.authentication:
+        extra["authentication"] = parsed.authentication
+    if parsed.no_auto_reply:
+        extra["no_auto_reply"] = parsed.no_auto_reply
+    links = large_file_links(parsed.text, parsed.html)
+    if links:
+        extra["large_file_links"] = "\n".join(links)
+    if any(a.content_type == "application/ms-tnef" for a in parsed.attachments):
+        # No permissively licensed TNEF decoder exists (tnefparse is LGPL): kept as a file.
+        extra["tnef"] = "winmail.dat kept undecoded"
+    return extra
+
+
+def _classification(parsed: ParsedMail, reply: bool) -> str:
+    why = "person: no machine rule matched"
+    if reply:
+        why += "; a reply (quoted history stripped for the case text)"
+    if parsed.no_auto_reply:
+        why += f"; {parsed.no_auto_reply}"
+    return why

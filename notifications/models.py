@@ -49,5 +49,7 @@ class OutboxMail(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # Set by `complaintd outbox retry`: the age limit for giving up counts from here.
+    retry_since: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_outbox_mail_due", "status", "next_attempt_at"),)

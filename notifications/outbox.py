@@ -103,7 +103,7 @@ def queue_mail(
         sender=identity.from_address,
         subject=header_text(subject)[:_SUBJECT_COLUMN],
         message_id=str(message["Message-ID"]),
-        raw=message.as_bytes(policy=_WIRE),
+        raw=wire_bytes(message),
         status=OutboxStatus.PENDING,
         attempts=0,
         next_attempt_at=now,
@@ -149,7 +149,9 @@ def build_message(
     auto_submitted: AutoSubmitted,
 ) -> EmailMessage:
     """The complete RFC 5322 message; header values are made single-line here."""
-    message = EmailMessage(policy=policy.SMTP)
+    # Built under the wire policy so set_content picks a 7-bit transfer encoding itself;
+    # otherwise as_bytes() re-encodes a deep copy of the whole message (~20 ms a mail).
+    message = EmailMessage(policy=_WIRE)
     message["From"] = Address(
         display_name=header_text(identity.from_name), addr_spec=identity.from_address
     )
@@ -167,6 +169,11 @@ def build_message(
     if html is not None:
         message.add_alternative(html, subtype="html", charset="utf-8")
     return message
+
+
+def wire_bytes(message: EmailMessage) -> bytes:
+    """The message as stored and sent: CRLF line ends, 7-bit transfer encodings."""
+    return message.as_bytes(policy=_WIRE)
 
 
 def _mark_automatic(message: EmailMessage, auto_submitted: AutoSubmitted, domain: str) -> None:

@@ -23,8 +23,10 @@ from jinja2 import (
     StrictUndefined,
     TemplateNotFound,
 )
+from markupsafe import Markup, escape
 
-from notifications.contexts import SAMPLE_CONTEXTS
+from notifications.contexts import STATUS_NAMES
+from notifications.samples import SAMPLE_CONTEXTS
 
 LANGUAGES = ("zh", "en", "bilingual")
 _EN_MONTHS = (
@@ -61,6 +63,9 @@ class TemplateRenderer:
         )
         self.env.filters["zh_date"] = zh_date
         self.env.filters["en_date"] = en_date
+        self.env.filters["nl2br"] = nl2br
+        self.env.filters["zh_status"] = lambda value: STATUS_NAMES.get(value, (value, value))[0]
+        self.env.filters["en_status"] = lambda value: STATUS_NAMES.get(value, (value, value))[1]
 
     def render(self, name: str, lang: str, context: Mapping[str, Any]) -> RenderedMail:
         """Render notice ``name`` in ``lang`` ("zh", "en" or "bilingual")."""
@@ -74,6 +79,21 @@ class TemplateRenderer:
             text=text.rstrip() + "\n",
             html=self._render_optional(f"{prefix}.html.j2", context),
         )
+
+    def notices(self) -> list[str]:
+        """Every notice that has templates (package or override folder), sorted."""
+        return sorted(_notices(self.env.list_templates(extensions=["j2"])))
+
+    def source_of(self, name: str, lang: str) -> str:
+        """Where ``name``/``lang``'s text template comes from: "override" or "package"."""
+        loader = self.env.loader
+        assert isinstance(loader, ChoiceLoader)
+        first = loader.loaders[0]
+        if isinstance(first, FileSystemLoader):
+            prefix = f"{name}/{lang}."
+            if any(t.startswith(prefix) for t in first.list_templates()):
+                return "override"
+        return "package"
 
     def check_all(self) -> list[str]:
         """Render every notice in every language with sample data; return what was checked.
@@ -128,3 +148,8 @@ def zh_date(value: date) -> str:
 
 def en_date(value: date) -> str:
     return f"{value.day} {_EN_MONTHS[value.month - 1]} {value.year}"
+
+
+def nl2br(value: str) -> Markup:
+    """Multi-line text for HTML: each line escaped, joined by ``<br>``."""
+    return Markup("<br>\n").join(escape(line) for line in str(value).splitlines())

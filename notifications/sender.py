@@ -10,18 +10,21 @@ accepted by the server but not yet marked, never a mail already marked ``sent``.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from casework.clock import Clock
-from casework.models import Case
+from casework.models import Case, Party, TimelineEvent
 from casework.states import record
 from notifications.models import OutboxMail, OutboxStatus
+from notifications.outbox import InvalidRecipient, mailbox
+from notifications.ratelimit import UNLIMITED, RateLimit
 from notifications.retry import DeliveryError, RetryDecision, RetryPolicy
 from notifications.transports import FileTransport, OutgoingMail, SmtpTransport, Transport
 
@@ -30,6 +33,7 @@ __all__ = [
     "DeliveryError",
     "FileTransport",
     "OutboxSender",
+    "RateLimit",
     "RetryDecision",
     "RetryPolicy",
     "SendReport",
@@ -63,7 +67,8 @@ class OutboxSender:
     """Sends due outbox rows through ``transport``; call ``run_once`` from the scheduler.
 
     ``lease`` must outlast a whole batch (``batch_size`` times the transport's timeout),
-    or a second sender could take rows this one is still working on.
+    or a second sender could take rows this one is still working on; a ``rate`` limit
+    stretches the lease to cover the spacing it adds.
     """
 
     def __init__(
@@ -74,13 +79,15 @@ class OutboxSender:
         policy: RetryPolicy,
         batch_size: int = 50,
         lease: timedelta = timedelta(minutes=30),
+        rate: RateLimit = UNLIMITED,
     ) -> None:
         self._session_factory = session_factory
         self._transport = transport
         self._clock = clock
         self._policy = policy
         self._batch_size = batch_size
-        self._lease = lease
+        self._rate = rate
+        self._lease = lease + timedelta(seconds=rate.interval * batch_size)
 
     def run_once(self) -> SendReport:
         """Send one batch of due mail and say how it went."""
@@ -93,6 +100,30 @@ class OutboxSender:
             "outbox: %d sent, %d to retry, %d failed", tally.sent, tally.retried, tally.failed
         )
         return SendReport(sent=tally.sent, retried=tally.retried, failed=tally.failed)
+
+    def drain(
+        self, max_batches: int | None = None, budget_seconds: float | None = None
+    ) -> SendReport:
+        """Send batches until nothing is due; the sum of their reports.
+
+        Stops early after ``max_batches``, or before starting a batch once
+        ``budget_seconds`` have passed (so a scheduled run, and a shutdown, never wait long
+        for a backlog: the next run goes on with it).
+        """
+        total = SendReport()
+        batches = 0
+        started = time.monotonic()
+        while max_batches is None or batches < max_batches:
+            if budget_seconds is not None and time.monotonic() - started >= budget_seconds:
+                break
+            report = self.run_once()
+            if report == SendReport():
+                break
+            total = SendReport(sent=total.sent + report.sent,
+                               retried=total.retried + report.retried,
+                               failed=total.failed + report.failed)  # fmt: skip
+            batches += 1
+        return total
 
     def _claim_batch(self) -> list[_Claim]:
         now = self._clock.now()
@@ -140,6 +171,7 @@ class OutboxSender:
         return None
 
     def _send(self, claim: _Claim, tally: _Tally) -> bool:
+        self._rate.wait()
         try:
             self._transport.send(claim.mail)
         except Exception as exc:
@@ -149,14 +181,25 @@ class OutboxSender:
         return True
 
     def _settle_sent(self, claim: _Claim, tally: _Tally) -> None:
+        # One UPDATE ... RETURNING and one insert: this runs once per mail, and its commit
+        # is what stands between a delivered mail and a repeated one.
         now = self._clock.now()
+        mark = (
+            update(OutboxMail)
+            .where(OutboxMail.id == claim.mail.outbox_id)
+            .values(status=OutboxStatus.SENT, sent_at=now, last_error="")
+            .returning(OutboxMail.case_id, OutboxMail.kind, OutboxMail.recipient,
+                       OutboxMail.message_id, OutboxMail.attempts)
+        )  # fmt: skip
         with self._session_factory() as session, session.begin():
-            row = session.get_one(OutboxMail, claim.mail.outbox_id)
-            row.status = OutboxStatus.SENT
-            row.sent_at = now
-            row.last_error = ""
-            _record_on_case(session, row, "mail_sent", now, {"attempts": row.attempts})
-            logger.info("outbox: mail %d (%s) sent", row.id, row.kind)
+            sent = session.execute(mark).one()
+            if sent.case_id is not None:
+                details = {"outbox_id": claim.mail.outbox_id, "mail_kind": sent.kind,
+                           "recipient": sent.recipient, "message_id": sent.message_id,
+                           "attempts": sent.attempts}  # fmt: skip
+                session.add(TimelineEvent(case_id=sent.case_id, at=now, actor=ACTOR,
+                                          kind="mail_sent", details=details))  # fmt: skip
+        logger.info("outbox: mail %d (%s) sent", claim.mail.outbox_id, sent.kind)
         tally.sent += 1
 
     def _settle_failure(self, claim: _Claim, error: DeliveryError, tally: _Tally) -> None:
@@ -171,7 +214,8 @@ class OutboxSender:
                 row.next_attempt_at = decision.retry_at
             else:
                 row.status = OutboxStatus.FAILED
-                _record_on_case(session, row, "mail_failed", now, _failure_details(row, decision))
+                details = {**_failure_details(row, decision), **_flag_case(session, row)}
+                _record_on_case(session, row, "mail_failed", now, details)
             _log_failure(row, error, decision)
         if decision.retry_at is not None:
             tally.retried += 1
@@ -190,7 +234,7 @@ def _claim_of(row: OutboxMail) -> _Claim:
     mail = OutgoingMail(
         outbox_id=row.id, envelope_from=row.sender, recipients=(row.recipient,), raw=row.raw
     )
-    return _Claim(mail=mail, attempts=row.attempts, created_at=row.created_at)
+    return _Claim(mail=mail, attempts=row.attempts, created_at=row.retry_since or row.created_at)
 
 
 def _as_delivery_error(exc: Exception, *, scope: str) -> DeliveryError:
@@ -217,6 +261,28 @@ def _record_on_case(
         **extra,
     }
     record(case, kind, actor=ACTOR, at=now, details=details)
+
+
+def _flag_case(session: Session, row: OutboxMail) -> dict[str, Any]:
+    """A mail that will never arrive flags its case for staff, and for a call when it was
+    the complainant's and there is a phone number (the promise is kept another way)."""
+    if row.case_id is None:
+        return {}
+    case = session.get_one(Case, row.case_id)
+    case.needs_attention = True
+    party = session.get(Party, case.complainant_id) if case.complainant_id else None
+    call = bool(party and party.phone and _same_address(party.email, row.recipient))
+    if call:
+        case.phone_follow_up = True
+    return {"phone_follow_up": call}
+
+
+def _same_address(given: str | None, queued: str) -> bool:
+    # The row holds the address as queued (an IDN domain in ASCII); compare like for like.
+    try:
+        return bool(given) and mailbox(given or "", None).addr_spec.lower() == queued.lower()
+    except InvalidRecipient:
+        return False
 
 
 def _failure_details(row: OutboxMail, decision: RetryDecision) -> dict[str, Any]:

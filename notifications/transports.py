@@ -111,6 +111,10 @@ class SmtpTransport:
         except aiosmtplib.SMTPRecipientsRefused as exc:
             first = exc.recipients[0]
             raise DeliveryError(first.message, code=first.code) from exc
+        except aiosmtplib.SMTPSenderRefused as exc:
+            # MAIL FROM refused (530 "STARTTLS/AUTH first", 550 "not your address"): our
+            # configuration, not this mail; every mail would get the same answer.
+            raise DeliveryError(exc.message, code=exc.code, scope="connection") from exc
         except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError) as exc:
             raise DeliveryError(_describe(exc), scope="connection") from exc
         except aiosmtplib.SMTPResponseException as exc:

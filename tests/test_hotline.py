@@ -127,12 +127,16 @@ def test_encoding_is_not_taken_from_the_file_name(tmp_path: Path) -> None:
     assert record.caller_name == "陶喆"
 
 
-def test_a_workbook_or_empty_file_is_refused_as_a_whole(tmp_path: Path) -> None:
+def test_a_broken_workbook_binary_or_empty_file_is_refused_as_a_whole(tmp_path: Path) -> None:
     workbook = parse_call_log(b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(64), "calls.xlsx")
+    old_excel = parse_call_log(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(64), "calls.xls")
+    binary = parse_call_log(b"\x00\x01\x02" * 50, "calls.csv")
     empty = parse_call_log(b"", "calls.csv")
 
-    assert workbook.unreadable and "not a text file" in workbook.errors[0].problem_en
-    assert "另存为" in workbook.errors[0].problem_zh
+    assert workbook.unreadable and "workbook is damaged" in workbook.errors[0].problem_en
+    assert old_excel.unreadable and "old Excel file (.xls)" in old_excel.errors[0].problem_en
+    assert binary.unreadable and "not a text file" in binary.errors[0].problem_en
+    assert "另存为" in binary.errors[0].problem_zh
     assert empty.unreadable and empty.errors[0].problem_en == "the file is empty"
 
 
@@ -542,10 +546,14 @@ class Desk:
         min_age_seconds: float = 0,
         batch_size: int = 500,
         sessions: sessionmaker[Session] | None = None,
+        report_languages: Sequence[str] = ("zh", "en"),
+        columns: ColumnMap | None = None,
+        sheet: str | None = None,
     ) -> HotlineImporter:
         return HotlineImporter(
             sessions or self.session_factory, self.raw_store, self.clock, recording_handler,
             self.folders, min_age_seconds=min_age_seconds, batch_size=batch_size,
+            report_languages=report_languages, columns=columns, sheet=sheet,
         )  # fmt: skip
 
     def drop(
@@ -732,12 +740,18 @@ def test_half_written_file_waits_until_it_settles(
     assert report.imported == 2
 
 
-def test_temporary_and_hidden_names_are_ignored(desk: Desk) -> None:
+def test_temporary_and_hidden_names_are_ignored(
+    desk: Desk, caplog: pytest.LogCaptureFixture
+) -> None:
     names = ["~$calls.csv", ".calls.csv", "calls.csv.tmp", "calls.csv.part"]
     for name in names:
         desk.drop(name, [call()])
+    importer = desk.importer()
 
-    assert desk.importer().scan() == []
+    with caplog.at_level(logging.INFO, logger="complaintd.hotline"):
+        assert importer.scan() == [] and importer.scan() == []
+
+    assert caplog.text.count("calls.csv.part has a temporary or hidden name") == 1
     assert sorted(p.name for p in desk.folders.drop.iterdir() if p.is_file()) == sorted(names)
     assert desk.count(Case) == 0
 

@@ -91,8 +91,10 @@ def make_case(
     anonymous: bool = False,
     language: str = "zh",
     number: int = 123,
+    phone: str | None = None,
 ) -> Case:
-    party = Party(name=name, email=email, anonymous=anonymous, language=language, created_at=START)
+    party = Party(name=name, email=email, phone=phone, anonymous=anonymous, language=language,
+                  created_at=START)
     case = Case(
         reference=f"LO-2026-{number:06d}",
         status=CaseStatus.RECEIVED,
@@ -177,6 +179,13 @@ def fresh(session: Session, row_id: int) -> OutboxMail:
     session.expire_all()  # rollback alone keeps what was loaded when no transaction was open
     [row] = _detached(session, [session.get_one(OutboxMail, row_id)])
     return row
+
+
+def fresh_case(session: Session, case_id: int) -> Case:
+    session.rollback()
+    session.expire_all()
+    [case] = _detached(session, [session.get_one(Case, case_id)])
+    return case
 
 
 # -- the acknowledgement as queued ----------------------------------------------------
@@ -441,10 +450,15 @@ def test_server_down_then_busy_then_sent_exactly_once(
     assert (done.status, done.attempts, done.last_error) == (OutboxStatus.SENT, 3, "")
 
 
+@pytest.mark.parametrize("phone", ["13900001111", None])
 def test_a_refused_mailbox_fails_at_once_and_tells_staff(
-    db: Session, session_factory: sessionmaker[Session], clock: FixedClock, smtp_server: SmtpServer
+    db: Session,
+    session_factory: sessionmaker[Session],
+    clock: FixedClock,
+    smtp_server: SmtpServer,
+    phone: str | None,
 ) -> None:
-    case = make_case(db)
+    case = make_case(db, phone=phone)
     row = acknowledge(db, case)
     assert row is not None
     db.commit()
@@ -463,6 +477,11 @@ def test_a_refused_mailbox_fails_at_once_and_tells_staff(
     assert event.details["permanent"] is True
     assert "no such user" in event.details["error"]
     assert event.actor == "complaintd.outbox"
+    # Staff see the case flagged; a complainant with a phone number is to be called.
+    flagged = fresh_case(db, case.id)
+    assert flagged.needs_attention is True
+    assert flagged.phone_follow_up is (phone is not None)
+    assert event.details["phone_follow_up"] is (phone is not None)
 
 
 def test_one_bad_mail_does_not_hold_up_the_batch(
@@ -513,6 +532,7 @@ def test_an_old_mail_is_given_up(
 
     gone = fresh(db, row.id)
     assert (gone.status, gone.attempts) == (OutboxStatus.FAILED, 3)
+    assert fresh_case(db, case.id).needs_attention is True
     [event] = events(db, case.id, "mail_failed")
     assert event.details["permanent"] is False
     assert event.details["reason"].startswith("gave up after 3 attempts")

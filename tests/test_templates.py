@@ -10,6 +10,7 @@ from jinja2 import UndefinedError
 
 from notifications.contexts import OrganisationInfo, acknowledgement_context
 from notifications.renderer import TemplateCheckError, TemplateRenderer
+from notifications.samples import SAMPLE_CONTEXTS
 
 ORG = OrganisationInfo(
     name="上海生命绿洲公益服务中心",
@@ -107,12 +108,17 @@ def test_unknown_language_is_refused(renderer: TemplateRenderer) -> None:
         renderer.render("acknowledgement", "fr", ack_context())
 
 
-def test_check_all_renders_every_language(renderer: TemplateRenderer) -> None:
-    assert renderer.check_all() == [
-        "acknowledgement/zh",
-        "acknowledgement/en",
-        "acknowledgement/bilingual",
-    ]
+def test_check_all_renders_every_notice_in_every_language(renderer: TemplateRenderer) -> None:
+    checked = renderer.check_all()
+
+    assert len(checked) == len(SAMPLE_CONTEXTS) * 3
+    for notice in SAMPLE_CONTEXTS:
+        assert [c for c in checked if c.startswith(f"{notice}/")] == [
+            f"{notice}/zh",
+            f"{notice}/en",
+            f"{notice}/bilingual",
+        ]
+    assert renderer.notices() == sorted(SAMPLE_CONTEXTS)
 
 
 def test_override_folder_wins_and_the_rest_falls_back(tmp_path: Path) -> None:
@@ -141,10 +147,10 @@ def test_check_all_names_a_broken_override(tmp_path: Path) -> None:
 
 
 def test_check_all_refuses_a_notice_without_sample_data(tmp_path: Path) -> None:
-    (tmp_path / "outcome").mkdir()
-    (tmp_path / "outcome" / "zh.subject.j2").write_text("结果 {{ reference }}")
+    (tmp_path / "made_up").mkdir()
+    (tmp_path / "made_up" / "zh.subject.j2").write_text("结果 {{ reference }}")
 
-    with pytest.raises(TemplateCheckError, match="'outcome'"):
+    with pytest.raises(TemplateCheckError, match="'made_up'"):
         TemplateRenderer(tmp_path).check_all()
 
 

@@ -1,7 +1,9 @@
 """Hotline call logs: files that hotline staff drop in a folder become cases.
 
-``read_call_log`` / ``parse_call_log`` read and check a file without touching the database;
-``HotlineImporter`` claims files from the drop folder and hands each call to casework.
+``CallLogScan`` reads and checks a file (.xlsx, .csv/.tsv, .jsonl) as a stream without
+touching the database (``read_call_log`` / ``parse_call_log`` collect a small one);
+``HotlineImporter`` claims files from the drop folder and hands each call to casework;
+``watch.DropWatcher`` asks for a scan as soon as a file arrives.
 """
 
 from intake.hotline.columns import DEFAULT_ALIASES, FIELDS, ColumnMap
@@ -11,7 +13,13 @@ from intake.hotline.folders import IGNORED_NAMES, HotlineFolders
 from intake.hotline.importer import HotlineImporter, ImportReport, InboundHandler
 from intake.hotline.phones import normalise_phone
 from intake.hotline.problems import FieldProblem, RowError
-from intake.hotline.reader import CallLog, decode_call_log, parse_call_log, read_call_log
+from intake.hotline.reader import (
+    CallLog,
+    CallLogScan,
+    decode_call_log,
+    parse_call_log,
+    read_call_log,
+)
 from intake.hotline.records import CallRecord, check_row
 
 __all__ = [
@@ -20,6 +28,7 @@ __all__ = [
     "FIELDS",
     "IGNORED_NAMES",
     "CallLog",
+    "CallLogScan",
     "CallRecord",
     "ColumnMap",
     "FieldProblem",

@@ -8,10 +8,12 @@ again at the next scan, while one another worker is still importing is left alon
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import fnmatch
 import logging
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from casework.clock import Clock
+from intake.hotline.formats import is_call_log_name
 
 log = logging.getLogger("complaintd.hotline")
 
@@ -56,7 +59,20 @@ def claim(path: Path, processing: Path) -> Path | None:
         os.rename(path, target)
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        _move_across(path, target)  # a file staff import by hand from another disk
     return target
+
+
+def _move_across(path: Path, target: Path) -> None:
+    tmp = target.with_name(f".{target.name}.tmp")  # an ignored name until complete
+    shutil.copy2(path, tmp)
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.rename(tmp, target)
+    path.unlink()
 
 
 def free_path(folder: Path, name: str, companion_suffix: str = "") -> Path:
@@ -135,6 +151,48 @@ class SettleWatch:
     def forget_all_but(self, present: set[Path]) -> None:
         for path in set(self._seen) - present:
             del self._seen[path]
+
+
+class DropFolderScan:
+    """Which files of a folder are call logs ready to import, with a log line for the rest."""
+
+    def __init__(self, clock: Clock, min_age_seconds: float) -> None:
+        self._settle = SettleWatch(clock, min_age_seconds)
+        self._noted: set[Path] = set()  # files left alone, logged once
+
+    def files(self, folder: Path) -> list[Path]:
+        files = []
+        for path in sorted(folder.iterdir()):
+            if not path.is_file():
+                continue
+            if is_ignored(path.name):
+                self._note_once(path, "has a temporary or hidden name (a copy in progress?)")
+            elif not is_call_log_name(path.name):
+                self._note_once(path, "is not a call log (not .csv .tsv .txt .xlsx .jsonl)")
+            else:
+                files.append(path)
+        return files
+
+    def ready(self, drop: Path) -> list[Path]:
+        """The call logs in ``drop`` that have stopped changing."""
+        files, ready = self.files(drop), []
+        for path in files:
+            try:
+                settled = self._settle.settled(path, path.stat())
+            except FileNotFoundError:
+                continue
+            if settled:
+                ready.append(path)
+            else:
+                log.info("hotline: %s is still being written; left for the next scan", path.name)
+        self._settle.forget_all_but(set(files))
+        return ready
+
+    def _note_once(self, path: Path, why: str) -> None:
+        # Once per file, not at every scan: an open workbook's ~$ lock file stays for hours.
+        if path not in self._noted:
+            self._noted.add(path)
+            log.info("hotline: %s %s; left in the folder", path.name, why)
 
 
 def _file_time(timestamp: float) -> datetime:

@@ -5,19 +5,22 @@ read and check every row, hand each new valid call to the casework handler, reco
 the ledger, then move the file to ``archive/<date>/`` — or to ``rejected/`` when it had
 errors and nothing of it is in the system — with ``<name>.errors.csv`` beside it.
 
-Transactions: valid rows are taken in batches of ``batch_size`` (500) rows, one
-transaction per batch, each row in a savepoint so a handler failure on one row quarantines
-that row and the batch goes on. A crash between a commit and the move leaves the file in
-``processing/``; the next scan imports it again and the ledger turns every committed row
-into a duplicate. Nothing about a caller is logged above DEBUG.
+The file is read as a stream (``CallLogScan``): rows are checked as the batches are
+taken, so memory does not grow with the file. Transactions: valid rows are taken in
+batches of ``batch_size`` (500) rows, one transaction per batch, each row in a savepoint
+so a handler failure on one row quarantines that row and the batch goes on. A crash
+between a commit and the move leaves the file in ``processing/``; the next scan imports
+it again and the ledger turns every committed row into a duplicate. Nothing about a
+caller is logged above DEBUG.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -29,19 +32,19 @@ from casework.rawstore import RawStore
 from intake.hotline import ledger
 from intake.hotline.columns import ColumnMap
 from intake.hotline.folders import (
+    DropFolderScan,
     HotlineFolders,
-    SettleWatch,
     claim,
     companion,
     count_attempt,
     forget_attempts,
     free_path,
-    is_ignored,
     locked,
     uncount_attempt,
 )
 from intake.hotline.problems import WHOLE_FILE, RowError
-from intake.hotline.reader import CallLog, parse_call_log
+from intake.hotline.rawcopy import store_file
+from intake.hotline.reader import CallLogScan
 from intake.hotline.records import CallRecord
 from intake.hotline.report import REPORT_SUFFIX, write_error_report
 
@@ -49,6 +52,9 @@ log = logging.getLogger("complaintd.hotline")
 
 InboundHandler = Callable[[Session, Inbound], Receipt]
 """Casework's entry point: opens a case or adds a follow-up, in the session it is given."""
+
+Progress = Callable[[int], None]
+"""Told how many rows have been read so far, after each batch (the CLI's progress bar)."""
 
 # Failures of the database or the disk pass; they do not count against the file.
 _PASSING_FAILURES = (OperationalError, InterfaceError, OSError)
@@ -74,11 +80,13 @@ class _Tally:
     imported: int = 0
     follow_ups: int = 0
     duplicates: int = 0
+    failed_rows: int = 0  # valid rows that still failed (handler error, call id reused)
     errors: list[RowError] = field(default_factory=list)
 
     def add(self, outcome: str | RowError) -> None:
         if isinstance(outcome, RowError):
             self.errors.append(outcome)
+            self.failed_rows += 1
         elif outcome == "duplicate":
             self.duplicates += 1
         else:
@@ -87,7 +95,11 @@ class _Tally:
 
 
 class HotlineImporter:
-    """Imports the call logs that hotline staff drop into ``folders.drop``."""
+    """Imports the call logs that hotline staff drop into ``folders.drop``.
+
+    ``columns`` adds a site's own headings, ``sheet`` reads only that sheet of a workbook,
+    ``report_languages`` are the languages of the problem columns of the error report.
+    """
 
     def __init__(
         self,
@@ -98,6 +110,8 @@ class HotlineImporter:
         folders: HotlineFolders,
         *,
         columns: ColumnMap | None = None,
+        sheet: str | None = None,
+        report_languages: Sequence[str] = ("zh",),
         min_age_seconds: float = 30.0,
         batch_size: int = 500,
         max_attempts: int = 3,
@@ -108,7 +122,9 @@ class HotlineImporter:
         self._handler = handler
         self._folders = folders
         self._columns = columns or ColumnMap.default()
-        self._settle = SettleWatch(clock, min_age_seconds)
+        self._sheet = sheet or None
+        self._report_languages = tuple(report_languages)
+        self._drop = DropFolderScan(clock, min_age_seconds)
         self._batch_size = batch_size
         self._max_attempts = max_attempts
 
@@ -120,45 +136,24 @@ class HotlineImporter:
         """
         self._folders.ensure()
         reports = []
-        for path in self._files(self._folders.processing):
+        for path in self._drop.files(self._folders.processing):
             reports.append(self._guarded(path))
-        for path in self._ready(drop_dir or self._folders.drop):
+        for path in self._drop.ready(drop_dir or self._folders.drop):
             claimed = claim(path, self._folders.processing)
             if claimed is not None:
                 reports.append(self._guarded(claimed))
         return [report for report in reports if report is not None]
 
-    def import_file(self, path: Path) -> ImportReport | None:
-        """Claim and import ``path`` now, settled or not; None if another worker has it."""
+    def import_file(self, path: Path, progress: Progress | None = None) -> ImportReport | None:
+        """Claim and import ``path`` now, settled or not; None if another worker has it.
+
+        A file from elsewhere is moved in all the same: once imported it belongs in the
+        archive, with its error report beside it.
+        """
         self._folders.ensure()
         in_processing = path.parent.resolve() == self._folders.processing.resolve()
         claimed = path if in_processing else claim(path, self._folders.processing)
-        return None if claimed is None else self._process(claimed)
-
-    def _files(self, folder: Path) -> list[Path]:
-        files = []
-        for path in sorted(folder.iterdir()):
-            if not path.is_file():
-                continue
-            if is_ignored(path.name):
-                log.debug("hotline: ignoring %s (temporary or hidden name)", path.name)
-                continue
-            files.append(path)
-        return files
-
-    def _ready(self, drop: Path) -> list[Path]:
-        files, ready = self._files(drop), []
-        for path in files:
-            try:
-                settled = self._settle.settled(path, path.stat())
-            except FileNotFoundError:
-                continue
-            if settled:
-                ready.append(path)
-            else:
-                log.info("hotline: %s is still being written; left for the next scan", path.name)
-        self._settle.forget_all_but(set(files))
-        return ready
+        return None if claimed is None else self._process(claimed, progress)
 
     def _guarded(self, path: Path) -> ImportReport | None:
         try:
@@ -180,40 +175,48 @@ class HotlineImporter:
             _log_traceback(path, exc)
         return None
 
-    def _process(self, path: Path) -> ImportReport | None:
+    def _process(self, path: Path, progress: Progress | None = None) -> ImportReport | None:
         with locked(path) as fh:
             if fh is None:
                 log.debug("hotline: %s is being imported by another worker", path.name)
                 return None
             attempt = count_attempt(path)
-            data = fh.read()
             # The bytes are on disk under their hash before any row points at them.
-            source = ledger.SourceFile(path.name, self._raw_store.put(data), len(data))
-            if attempt > self._max_attempts:
-                call_log = _given_up(path.name, attempt - 1)
-            else:
-                call_log = parse_call_log(data, path.name, columns=self._columns,
-                                          now=self._clock.now())  # fmt: skip
-            tally = self._take_rows(call_log, source)
-            report = self._finish(path, source, call_log, tally)
+            source = ledger.SourceFile(path.name, *store_file(self._raw_store, fh))
+            scan = CallLogScan(fh, path.name, columns=self._columns, now=self._clock.now(),
+                               sheet=self._sheet)  # fmt: skip
+            items = _given_up(path.name, attempt - 1) if attempt > self._max_attempts else scan
+            tally = self._take_rows(items, source, progress)
+            report = self._finish(path, source, tally, scan.rejected_rows)
         forget_attempts(path)
         return report
 
-    def _take_rows(self, call_log: CallLog, source: ledger.SourceFile) -> _Tally:
-        tally = _Tally()
-        records = call_log.records
-        for start in range(0, len(records), self._batch_size):
+    def _take_rows(
+        self, items: Iterable[CallRecord | RowError], source: ledger.SourceFile,
+        progress: Progress | None,
+    ) -> _Tally:  # fmt: skip
+        """One transaction per batch; the file is read as the batches go."""
+        tally, done = _Tally(), 0
+        for batch in _batches(iter(items), self._batch_size):
             with self._session_factory() as session, session.begin():
-                for record in records[start : start + self._batch_size]:
-                    tally.add(self._take_row(session, record, source))
+                seen = ledger.SeenCalls(session, [i for i in batch if isinstance(i, CallRecord)])
+                for item in batch:
+                    if isinstance(item, RowError):
+                        tally.errors.append(item)
+                    else:
+                        tally.add(self._take_row(session, item, source, seen))
+            done += len(batch)
+            if progress is not None:
+                progress(done)
         return tally
 
     def _take_row(
-        self, session: Session, record: CallRecord, source: ledger.SourceFile
-    ) -> str | RowError:
-        seen = ledger.find_seen(session, record)
-        if seen is not None:
-            if seen.raw_sha256 == record.fingerprint():
+        self, session: Session, record: CallRecord, source: ledger.SourceFile,
+        seen: ledger.SeenCalls,
+    ) -> str | RowError:  # fmt: skip
+        taken_as = seen.seen(record)
+        if taken_as is not None:
+            if taken_as == record.fingerprint():
                 return "duplicate"
             return ledger.call_id_conflict(record, source)
         inbound = record.to_inbound(source.name, raw_sha256=source.sha256, raw_size=source.size)
@@ -229,12 +232,13 @@ class HotlineImporter:
             log.debug("hotline: handler failure on %s row %d", source.name, record.row,
                       exc_info=True)  # fmt: skip
             return ledger.handler_failure(record, source, exc)
+        seen.add(record)
         return receipt.outcome
 
     def _finish(
-        self, path: Path, source: ledger.SourceFile, call_log: CallLog, tally: _Tally
+        self, path: Path, source: ledger.SourceFile, tally: _Tally, bad_rows: int
     ) -> ImportReport:
-        errors = (*call_log.errors, *tally.errors)
+        errors = tuple(tally.errors)
         rejected = bool(errors) and tally.imported + tally.duplicates == 0
         folder = self._folders.rejected if rejected else self._archive_folder()
         folder.mkdir(parents=True, exist_ok=True)
@@ -242,15 +246,16 @@ class HotlineImporter:
         report_path = None
         if errors:
             self._quarantine(source, errors, target)
-            report_path = write_error_report(companion(target, REPORT_SUFFIX), errors)
+            report_path = write_error_report(
+                companion(target, REPORT_SUFFIX), errors, self._report_languages
+            )
         os.rename(path, target)
-        bad_rows = call_log.data_rows if call_log.unreadable else len({e.row for e in errors})
         report = ImportReport(
             file=path.name,
             imported=tally.imported,
             follow_ups=tally.follow_ups,
             duplicates=tally.duplicates,
-            rejected_rows=bad_rows,
+            rejected_rows=bad_rows + tally.failed_rows,
             report_path=report_path,
             archived_to=target,
             errors=errors,
@@ -268,13 +273,19 @@ class HotlineImporter:
             ledger.quarantine(session, source, errors, self._clock.now(), str(target))
 
 
-def _given_up(name: str, failures: int) -> CallLog:
-    error = RowError(
+def _given_up(name: str, failures: int) -> Iterator[RowError]:
+    yield RowError(
         name, WHOLE_FILE, "", "",
         f"导入已失败 {failures} 次，不再重试；请联系管理员",
         f"the import failed {failures} times and is not retried; ask the administrator",
     )  # fmt: skip
-    return CallLog(name, "", (), (error,), 0, unreadable=True)
+
+
+def _batches(
+    items: Iterator[CallRecord | RowError], size: int
+) -> Iterator[list[CallRecord | RowError]]:
+    while batch := list(islice(items, size)):
+        yield batch
 
 
 def _log_traceback(path: Path, exc: BaseException) -> None:

@@ -36,22 +36,39 @@ class SourceFile:
     size: int
 
 
-def find_seen(session: Session, record: CallRecord) -> IngestedItem | None:
-    """The ledger entry of this call, by its UID or else by its fingerprint."""
-    by_uid = session.scalar(
-        select(IngestedItem).where(
-            IngestedItem.source == SOURCE,
-            IngestedItem.folder == FOLDER,
-            IngestedItem.uidvalidity == UIDVALIDITY,
-            IngestedItem.uid == record.ledger_uid(),
-        )
-    )
-    if by_uid is not None:
-        return by_uid
-    same_call = select(IngestedItem).where(
-        IngestedItem.source == SOURCE, IngestedItem.raw_sha256 == record.fingerprint()
-    )
-    return session.scalars(same_call.limit(1)).first()
+class SeenCalls:
+    """The ledger's knowledge of one batch of calls, fetched with two queries, not two a row.
+
+    Calls taken during the batch are added, so the same call twice in one file is a
+    duplicate the second time.
+    """
+
+    def __init__(self, session: Session, records: Sequence[CallRecord]) -> None:
+        uids = {r.ledger_uid() for r in records}
+        fingerprints = {r.fingerprint() for r in records}
+        self._by_uid: dict[str, str] = {}
+        self._fingerprints: set[str] = set()
+        if not records:
+            return
+        place = (IngestedItem.source == SOURCE, IngestedItem.folder == FOLDER,
+                 IngestedItem.uidvalidity == UIDVALIDITY)  # fmt: skip
+        found = select(IngestedItem.uid, IngestedItem.raw_sha256).where(
+            *place, IngestedItem.uid.in_(uids))
+        self._by_uid = {uid: sha for uid, sha in session.execute(found)}
+        same = select(IngestedItem.raw_sha256).where(
+            IngestedItem.source == SOURCE, IngestedItem.raw_sha256.in_(fingerprints))
+        self._fingerprints = set(session.scalars(same))
+
+    def seen(self, record: CallRecord) -> str | None:
+        """The fingerprint this call's UID or fingerprint was taken in under, or None."""
+        known = self._by_uid.get(record.ledger_uid())
+        if known is not None:
+            return known
+        return record.fingerprint() if record.fingerprint() in self._fingerprints else None
+
+    def add(self, record: CallRecord) -> None:
+        self._by_uid[record.ledger_uid()] = record.fingerprint()
+        self._fingerprints.add(record.fingerprint())
 
 
 def call_id_conflict(record: CallRecord, source: SourceFile) -> RowError:
@@ -83,7 +100,7 @@ def ledger_entry(
         raw_sha256=record.fingerprint(),
         outcome=receipt.outcome,
         case_id=receipt.case_id,
-        detail=f"{source.name} row {record.row}; file sha256 {source.sha256}",
+        detail=f"{record.source or source.name} row {record.row}; file sha256 {source.sha256}",
         ingested_at=at,
     )
 
@@ -93,8 +110,11 @@ def quarantine(
 ) -> int:
     """One quarantine item per failed row (or for the whole file); a retry adds none twice."""
     added = 0
-    for row, row_errors in groupby(sorted(errors, key=lambda e: e.row), key=lambda e: e.row):
-        location = source.name if row == WHOLE_FILE else f"{source.name} row {row}"
+    # By file label and row: a workbook's sheets each have their own row 2.
+    by_place = sorted(errors, key=lambda e: (e.file, e.row))
+    for (label, row), row_errors in groupby(by_place, key=lambda e: (e.file, e.row)):
+        label = label or source.name
+        location = label if row == WHOLE_FILE else f"{label} row {row}"
         if _quarantined(session, location, source.sha256):
             continue
         reasons = [f"{e.column}: {e.problem_zh} / {e.problem_en}" for e in row_errors]

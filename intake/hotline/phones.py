@@ -10,6 +10,7 @@ The plain form is E.164 without separators: ``+8613812345678`` for a mobile,
 * Numbers from outside mainland China are kept when written with ``+`` or ``00`` and a
   country code (``+852 2123 4567``); they are not checked further.
 * 400/800 service numbers are accepted (companies call too).
+* A landline without its trunk 0 (``2155501234``, as Excel keeps a number) gets it back.
 """
 
 from __future__ import annotations
@@ -91,4 +92,9 @@ def _mainland(national: str, *, after_country_code: bool) -> str:
         return f"+86{landline[1]}{landline[2]}"
     if not after_country_code and _SHANGHAI_LOCAL.fullmatch(national):
         return "+8621" + national
+    # A landline kept as a number in Excel loses its trunk 0 (021-55501234 → 2155501234).
+    # No mobile or local number is this long without it, so putting it back is safe.
+    dropped_zero = _LANDLINE.fullmatch("0" + national) if len(national) >= 9 else None
+    if not after_country_code and dropped_zero is not None:
+        return f"+86{dropped_zero[1]}{dropped_zero[2]}"
     raise NOT_A_NUMBER

@@ -1,36 +1,40 @@
-"""Call-log files (CSV or tab-separated text) to checked ``CallRecord``s. Pure: bytes in.
+"""Call-log files to checked ``CallRecord``s, as a stream. Pure: a file object in, no database.
 
-The encoding is found from the bytes, never from the file name: a byte-order mark, then
-strict UTF-8, then GB18030 (a superset of GBK and GB2312, which Chinese Excel writes),
-then charset-normalizer for anything else. The delimiter is the one the header line uses
-most (comma, tab or semicolon), since phone systems export either. The header may sit
-below a title line or two; it is the first of the top rows that names the required columns.
+``CallLogScan`` yields every valid call and every problem in file order while it reads,
+so a 100,000-row file is never held in memory; ``read_call_log`` / ``parse_call_log``
+collect a whole (small) file into a ``CallLog`` for callers that want it at once.
+
+The header may sit below a title line or two: it is the first of the top rows that names
+the required columns. In a workbook every sheet is read (or the one configured); a sheet
+without a single known heading (说明, 统计…) is skipped with a log line when another sheet
+of the workbook holds calls, and reported like a bad file when none does.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain, islice
 from pathlib import Path
+from typing import BinaryIO
 
-import charset_normalizer
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
+from intake.hotline import formats
 from intake.hotline.columns import ColumnMap, HeaderLayout
+from intake.hotline.encoding import detect_encoding
 from intake.hotline.problems import WHOLE_FILE, FieldProblem, RowError
 from intake.hotline.records import CallRecord, check_row
 
+log = logging.getLogger("complaintd.hotline")
+
 _HEADER_SEARCH_ROWS = 5
-# Labels that name a subset of GB18030: decoding as GB18030 reads everything they do and more.
-_AS_GB18030 = frozenset({"gb2312", "gbk", "cp936", "gb18030"})
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
+_EMPTY = FieldProblem("文件是空的", "the file is empty")
+Item = CallRecord | RowError
 
 
 @dataclass(frozen=True)
@@ -43,53 +47,188 @@ class CallLog:
     errors: tuple[RowError, ...]
     data_rows: int  # non-blank rows below the header
     unreadable: bool = False  # the whole file was refused (encoding, missing columns)
+    rejected_rows: int = 0  # data rows not imported because of the errors
 
 
 def read_call_log(
-    path: Path, *, columns: ColumnMap | None = None, now: datetime | None = None
-) -> CallLog:
-    return parse_call_log(path.read_bytes(), path.name, columns=columns, now=now)
+    path: Path, *, columns: ColumnMap | None = None, now: datetime | None = None,
+    sheet: str | None = None,
+) -> CallLog:  # fmt: skip
+    with open(path, "rb") as fh:
+        return collect(CallLogScan(fh, path.name, columns=columns, now=now, sheet=sheet))
 
 
 def parse_call_log(
-    data: bytes, name: str, *, columns: ColumnMap | None = None, now: datetime | None = None
-) -> CallLog:
+    data: bytes, name: str, *, columns: ColumnMap | None = None, now: datetime | None = None,
+    sheet: str | None = None,
+) -> CallLog:  # fmt: skip
     """Check every row of the call log ``data``; ``now`` refuses call times in the future."""
-    try:
-        text, encoding = decode_call_log(data)
-        rows = _split_rows(text)
-    except FieldProblem as problem:
-        return _refused(name, problem)
-    try:
-        header_index, layout = _find_header(rows, columns or ColumnMap.default())
-    except FieldProblem as problem:
-        return _refused(name, problem, encoding)
-    except _MissingColumns as missing:
-        return _missing_columns(name, missing, _data_rows(rows, missing.header_index), encoding)
-    return _check_rows(name, encoding, rows[header_index + 1 :], header_index + 2, layout, now)
+    return collect(CallLogScan(io.BytesIO(data), name, columns=columns, now=now, sheet=sheet))
 
 
-def _check_rows(
-    name: str,
-    encoding: str,
-    rows: list[list[str]],
-    first_row: int,
-    layout: HeaderLayout,
-    now: datetime | None,
-) -> CallLog:
-    records: list[CallRecord] = []
-    errors: list[RowError] = []
-    for number, row in enumerate(rows, start=first_row):
-        if _blank(row):
-            continue  # spreadsheets export trailing blank rows
-        result = _overflow(row, layout, name, number) or check_row(
-            layout.cells(row), layout.extras(row), file=name, row=number, now=now
+def collect(scan: CallLogScan) -> CallLog:
+    items = list(scan)
+    records = tuple(i for i in items if isinstance(i, CallRecord))
+    errors = tuple(i for i in items if isinstance(i, RowError))
+    return CallLog(scan.name, scan.encoding, records, errors, scan.data_rows,
+                   scan.unreadable, scan.rejected_rows)  # fmt: skip
+
+
+def decode_call_log(data: bytes) -> tuple[str, str]:
+    """The text of ``data`` and the encoding it was in; FieldProblem when it is not text."""
+    encoding = detect_encoding(io.BytesIO(data))
+    return data.decode(encoding), encoding
+
+
+class CallLogScan:
+    """One pass over a call log: iterate it once for its calls and problems, in file order.
+
+    The counts (``data_rows``, ``rejected_rows``) are complete once the iteration ends.
+    """
+
+    def __init__(
+        self, fh: BinaryIO, name: str, *, columns: ColumnMap | None = None,
+        now: datetime | None = None, sheet: str | None = None,
+    ) -> None:  # fmt: skip
+        self.fh, self.name, self.now, self.sheet = fh, name, now, sheet
+        self.columns = columns or ColumnMap.default()
+        self.encoding = ""
+        self.data_rows = 0  # non-blank rows below a header
+        self.rejected_rows = 0  # of those, the ones that gave no call
+        self.checked_rows = 0  # rows read under a good header
+        self.refused = False  # a file, sheet or the rest of a file could not be read
+
+    @property
+    def unreadable(self) -> bool:
+        """Nothing of the file could be read: it was refused as a whole."""
+        return self.refused and self.checked_rows == 0
+
+    def __iter__(self) -> Iterator[Item]:
+        try:
+            kind = formats.sniff(self.fh, self.name)
+            if kind == "xlsx":
+                yield from self._workbook()
+                return
+            self.encoding = detect_encoding(self.fh)
+            if kind == "jsonl":
+                yield from self._json_lines()
+            else:
+                yield from self._table(self.name, formats.text_rows(self.fh, self.encoding))
+        except FieldProblem as problem:
+            self.refused = True
+            yield RowError.of(problem, self.name, WHOLE_FILE, "", "")
+
+    # -- tables (CSV and sheets) ----------------------------------------------------------
+
+    def _table(self, label: str, rows: Iterator[formats.Row]) -> Iterator[Item]:
+        try:
+            head = list(islice(rows, _HEADER_SEARCH_ROWS))
+            header = _find_header(head, self.columns)
+        except csv.Error as exc:
+            raise _malformed(exc) from None
+        if header is None:
+            raise _EMPTY
+        index, layout = header
+        below = chain(head[index + 1 :], rows)
+        if layout.missing():
+            yield from self._missing_columns(label, head[index][0], layout, below)
+            return
+        yield from self._rows(label, layout, below)
+
+    def _rows(
+        self, label: str, layout: HeaderLayout, rows: Iterator[formats.Row]
+    ) -> Iterator[Item]:
+        number = 0
+        try:
+            for number, row in rows:
+                if formats.blank(row):
+                    continue  # spreadsheets export trailing blank rows
+                self.data_rows += 1
+                self.checked_rows += 1
+                yield from self._row(label, layout, number, row)
+        except csv.Error as exc:
+            self.refused = True
+            problem = _malformed(exc, stopped=True)
+            yield RowError.of(problem, label, number + 1, "", "")
+
+    def _row(self, label: str, layout: HeaderLayout, number: int, row: list[str]) -> Iterator[Item]:
+        result = _overflow(row, layout, label, number) or check_row(
+            layout.cells(row), layout.extras(row), file=label, row=number, now=self.now
         )
         if isinstance(result, CallRecord):
-            records.append(result)
+            yield result
         else:
-            errors.extend(result)
-    return CallLog(name, encoding, tuple(records), tuple(errors), _data_rows(rows, -1))
+            self.rejected_rows += 1
+            yield from result
+
+    def _missing_columns(
+        self, label: str, header_row: int, layout: HeaderLayout, below: Iterator[formats.Row]
+    ) -> Iterator[Item]:
+        self.refused = True
+        uncounted = sum(1 for _n, row in below if not formats.blank(row))
+        self.data_rows += uncounted
+        self.rejected_rows += uncounted
+        found = " | ".join(layout.headings)  # what the header did say, to spot the misspelling
+        for zh, en in layout.missing():
+            yield RowError(
+                label, header_row, f"{zh} / {en}", found,
+                f"缺少必需的列：{zh}", f"a required column is missing: {en}",
+            )  # fmt: skip
+
+    # -- workbooks --------------------------------------------------------------------------
+
+    def _workbook(self) -> Iterator[Item]:
+        self.encoding = "xlsx"
+        with formats.open_workbook(self.fh) as workbook:
+            sheets = formats.chosen_sheets(workbook, self.sheet)
+            foreign = [s for s in sheets if not self._looks_like_call_log(s)]
+            for sheet in sheets:
+                if sheet not in foreign:
+                    label = f"{self.name} [{sheet.title}]"
+                    yield from self._table(label, formats.sheet_rows(sheet))
+            if len(foreign) < len(sheets):
+                for sheet in foreign:
+                    log.info("hotline: %s: sheet %d has no call-log headings; skipped",
+                             self.name, sheets.index(sheet) + 1)  # fmt: skip
+            else:
+                yield from self._foreign_sheets(foreign)
+
+    def _looks_like_call_log(self, sheet: ReadOnlyWorksheet) -> bool:
+        head = [row for _n, row in islice(formats.sheet_rows(sheet), _HEADER_SEARCH_ROWS)]
+        return any(self.columns.layout(row).fields for row in head)
+
+    def _foreign_sheets(self, sheets: list[ReadOnlyWorksheet]) -> Iterator[Item]:
+        """No sheet holds calls: say what each non-empty one lacks, or that all are empty."""
+        for sheet in sheets:
+            try:
+                yield from self._table(f"{self.name} [{sheet.title}]", formats.sheet_rows(sheet))
+            except FieldProblem as problem:
+                if problem is not _EMPTY:
+                    raise
+        if not self.refused:
+            raise FieldProblem("工作簿是空的", "the workbook is empty")
+
+    # -- JSON lines -------------------------------------------------------------------------
+
+    def _json_lines(self) -> Iterator[Item]:
+        layouts: dict[tuple[str, ...], HeaderLayout] = {}
+        for number, line in formats.json_lines(self.fh, self.encoding):
+            self.data_rows += 1
+            if isinstance(line, FieldProblem):
+                self.rejected_rows += 1
+                yield RowError.of(line, self.name, number, "", "")
+                continue
+            keys = tuple(line)
+            layout = layouts.get(keys) or layouts.setdefault(keys, self.columns.layout(keys))
+            self.checked_rows += 1
+            yield from self._row(self.name, layout, number, list(line.values()))
+
+
+def _malformed(exc: csv.Error, *, stopped: bool = False) -> FieldProblem:
+    rest_zh, rest_en = ("", "")
+    if stopped:
+        rest_zh, rest_en = "；此行及以后的行未读取", "; this row and the rest were not read"
+    return FieldProblem(f"CSV 格式错误：{exc}{rest_zh}", f"the CSV is malformed: {exc}{rest_en}")
 
 
 def _overflow(row: list[str], layout: HeaderLayout, name: str, number: int) -> list[RowError]:
@@ -107,93 +246,19 @@ def _overflow(row: list[str], layout: HeaderLayout, name: str, number: int) -> l
     return [RowError.of(problem, name, number, "", ",".join(beyond))]
 
 
-def _blank(row: Sequence[str]) -> bool:
-    return not any(cell.strip() for cell in row)
+def _find_header(
+    head: Sequence[formats.Row], columns: ColumnMap
+) -> tuple[int, HeaderLayout] | None:
+    """Index in ``head`` and layout of the header row; None when there is no row at all.
 
-
-def _data_rows(rows: list[list[str]], header_index: int) -> int:
-    return sum(1 for row in rows[header_index + 1 :] if not _blank(row))
-
-
-def decode_call_log(data: bytes) -> tuple[str, str]:
-    """The text of ``data`` and the encoding it was in; FieldProblem when it is not text."""
-    if b"\x00" in data[:4096] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise _NOT_TEXT
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            return _strict(data, encoding), encoding
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    best = charset_normalizer.from_bytes(data).best()
-    if best is None:
-        raise _UNKNOWN_ENCODING
-    encoding = "gb18030" if best.encoding.lower() in _AS_GB18030 else best.encoding
-    return _strict(data, encoding), encoding
-
-
-def _strict(data: bytes, encoding: str) -> str:
-    try:
-        return data.decode(encoding)
-    except (UnicodeDecodeError, LookupError):
-        raise _UNKNOWN_ENCODING from None
-
-
-_NOT_TEXT = FieldProblem(
-    "这不是文本文件（如果是 Excel 工作簿，请“另存为” CSV UTF-8 格式）",
-    "this is not a text file (an Excel workbook? save it as CSV UTF-8)",
-)
-_UNKNOWN_ENCODING = FieldProblem(
-    "无法识别文件编码，请另存为 CSV UTF-8 格式",
-    "the file's encoding is unknown; save it as CSV UTF-8",
-)
-
-
-def _split_rows(text: str) -> list[list[str]]:
-    first_line = text.split("\n", 1)[0]
-    delimiter = max(",\t;", key=first_line.count)  # ties go to the comma, listed first
-    try:
-        # newline="" keeps the line breaks inside quoted cells (multi-line content).
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise FieldProblem(f"CSV 格式错误：{exc}", f"the CSV is malformed: {exc}") from None
-
-
-class _MissingColumns(Exception):
-    def __init__(
-        self, header_index: int, names: list[tuple[str, str]], headings: Sequence[str]
-    ) -> None:
-        super().__init__(", ".join(en for _zh, en in names))
-        self.header_index, self.names, self.headings = header_index, names, headings
-
-
-def _find_header(rows: list[list[str]], columns: ColumnMap) -> tuple[int, HeaderLayout]:
-    candidates = [(i, columns.layout(r)) for i, r in enumerate(rows[:_HEADER_SEARCH_ROWS])]
+    When no row names every required column, the likeliest one (the most fields) is
+    returned, and its ``missing()`` says what it lacks.
+    """
+    candidates = [(i, columns.layout(row)) for i, (_n, row) in enumerate(head)]
     candidates = [(i, layout) for i, layout in candidates if any(h for h in layout.headings)]
     if not candidates:
-        raise FieldProblem("文件是空的", "the file is empty")
+        return None
     for index, layout in candidates:
         if not layout.missing():
             return index, layout
-    # Name what the likeliest header row lacks: the one that matched the most fields.
-    index, layout = max(candidates, key=lambda c: len(c[1].fields))
-    raise _MissingColumns(index, layout.missing(), layout.headings)
-
-
-def _refused(name: str, problem: FieldProblem, encoding: str = "") -> CallLog:
-    error = RowError.of(problem, name, WHOLE_FILE, "", "")
-    return CallLog(name, encoding, (), (error,), 0, unreadable=True)
-
-
-def _missing_columns(name: str, missing: _MissingColumns, data_rows: int, encoding: str) -> CallLog:
-    found = " | ".join(missing.headings)  # what the header did say, to spot the misspelling
-    errors = tuple(
-        RowError(
-            name, missing.header_index + 1, f"{zh} / {en}", found,
-            f"缺少必需的列：{zh}", f"a required column is missing: {en}",
-        )
-        for zh, en in missing.names
-    )  # fmt: skip
-    return CallLog(name, encoding, (), errors, data_rows, unreadable=True)
+    return max(candidates, key=lambda c: len(c[1].fields))

@@ -46,6 +46,7 @@ class CallRecord:
     reference: str | None = None  # a case this call follows up, e.g. LO-2026-000001
     call_id: str | None = None
     extra: tuple[tuple[str, str], ...] = ()  # unmapped columns (heading, value)
+    source: str = ""  # the file (and sheet) it came from, as errors name it
 
     def fingerprint(self) -> str:
         """SHA-256 of time, phone and content: the same call, whichever file it came in."""
@@ -74,7 +75,7 @@ class CallRecord:
             raw_size=raw_size,
             reference_hint=self.reference,
             category_hint=self.category,
-            origin=f"hotline {source_name} row {self.row}",
+            origin=f"hotline {self.source or source_name} row {self.row}",
             extra=self._extra(),
         )
 
@@ -191,6 +192,7 @@ def check_row(
         reference=reference,
         call_id=call_id,
         extra=extra,
+        source=file,
     )
 
 

@@ -1,0 +1,214 @@
+"""Routing's ``Mailer`` port, built on the typed ``queue_*`` notices of ``notifications``.
+
+Routing says who is told what (a ``routing.ports.Notice`` with plain facts); this adapter
+picks the notice function, fills its arguments, and returns the Message-ID of the queued
+row, so that routing can recognise a reply to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from casework.clock import local_date
+from casework.models import Case
+from complaintd.settings import Settings
+from notifications import notices as n
+from notifications.models import OutboxMail
+from notifications.outbox import MailIdentity
+from notifications.renderer import TemplateRenderer
+from routing.desk import Calendar, Desk
+from routing.directory import load_routing
+from routing.ports import Notice
+from routing.work import COMMANDS_HELP
+
+Sender = Callable[[Session, Notice, "Case | None", datetime], "OutboxMail | None"]
+
+
+@dataclass(frozen=True)
+class RoutingMailer:
+    identity: MailIdentity
+    renderer: TemplateRenderer
+    org: n.OrganisationInfo
+    complainant_language: str | None = None
+    staff_language: str = "zh"
+    authority_language: str = "zh"
+
+    def __call__(self, session: Session, notice: Notice, now: datetime) -> str | None:
+        case = session.get(Case, notice.case_id) if notice.case_id is not None else None
+        sender: Sender | None = getattr(self, f"_{notice.kind}", None)
+        if sender is None:
+            raise ValueError(f"no notice for routing kind {notice.kind!r}")
+        row = sender(session, notice, case, now)
+        return row.message_id if row is not None else None
+
+    def _common(self, now: datetime) -> dict[str, Any]:
+        return {"identity": self.identity, "renderer": self.renderer, "org": self.org,
+                "now": now}
+
+    # -- to the complainant ---------------------------------------------------------
+
+    def _mine(self, now: datetime) -> dict[str, Any]:
+        return {**self._common(now), "language": self.complainant_language}
+
+    def _material_request(self, s: Session, x: Notice, case: Case | None,
+                          now: datetime) -> OutboxMail | None:
+        lang = n.complainant_language(_case(case), self.complainant_language)
+        items = [_label(i, lang) for i in x.facts["items"]]
+        return n.queue_missing_material(
+            s, _case(case), items=items, reply_by=x.facts.get("reply_by"),
+            working_days=int(x.facts.get("working_days", self.org.resolve_working_days)),
+            notice_number=int(x.facts.get("number", 1)), **self._mine(now))
+
+    def _routed(self, s: Session, x: Notice, case: Case | None,
+                now: datetime) -> OutboxMail | None:
+        lang = n.complainant_language(_case(case), self.complainant_language)
+        name = x.facts["department_en"] if lang == "en" else x.facts["department_zh"]
+        return n.queue_routed_internally(s, _case(case), department=name,
+                                         resolve_due=_due(case, x), **self._mine(now))
+
+    def _referred(self, s: Session, x: Notice, case: Case | None,
+                  now: datetime) -> OutboxMail | None:
+        return n.queue_referred_to_authority(
+            s, _case(case), authority=x.facts["authority_name"],
+            referred_on=local_date(now).date(), answer_due=x.facts.get("answer_due"),
+            **self._mine(now))
+
+    def _extension(self, s: Session, x: Notice, case: Case | None,
+                   now: datetime) -> OutboxMail | None:
+        return n.queue_extension(s, _case(case), reason=x.facts["reason"],
+                                 previous_due=x.facts["old_due"], new_due=x.facts["new_due"],
+                                 **self._mine(now))
+
+    def _outcome(self, s: Session, x: Notice, case: Case | None,
+                 now: datetime) -> OutboxMail | None:
+        return n.queue_outcome(s, _case(case), outcome=x.facts["outcome"],
+                               resolved_on=local_date(now).date(),
+                               authority=x.facts.get("authority"), **self._mine(now))
+
+    def _survey(self, s: Session, x: Notice, case: Case | None,
+                now: datetime) -> OutboxMail | None:
+        return n.queue_satisfaction_survey(s, _case(case), resolved_on=local_date(now).date(),
+                                           survey_url=None, **self._mine(now))
+
+    # -- to staff --------------------------------------------------------------------
+
+    def _staff(self, now: datetime) -> dict[str, Any]:
+        return {**self._common(now), "language": self.staff_language}
+
+    def _assignment(self, s: Session, x: Notice, case: Case | None, now: datetime,
+                    occasion: str = "") -> OutboxMail | None:
+        return n.queue_assignment(
+            s, _case(case), handler_email=x.recipient, handler_name=x.recipient_name or "",
+            deadline=_due(case, x), commands_help=COMMANDS_HELP,
+            delegate_for=x.facts.get("covers_for"),
+            occasion=occasion or str(x.facts.get("occasion", "")), **self._staff(now))
+
+    def _material_complete(self, s: Session, x: Notice, case: Case | None,
+                           now: datetime) -> OutboxMail | None:
+        return self._assignment(s, x, case, now, occasion=f"material-{now:%Y%m%d%H%M}")
+
+    def _authority_replied(self, s: Session, x: Notice, case: Case | None,
+                           now: datetime) -> OutboxMail | None:
+        return self._assignment(s, x, case, now, occasion=f"authority-{now:%Y%m%d%H%M}")
+
+    def _reminder(self, s: Session, x: Notice, case: Case | None,
+                  now: datetime) -> OutboxMail | None:
+        return n.queue_handler_reminder(
+            s, _case(case), handler_email=x.recipient, handler_name=x.recipient_name or "",
+            working_days_left=int(x.facts["days_left"]), commands_help=COMMANDS_HELP,
+            **self._staff(now))
+
+    def _escalation(self, s: Session, x: Notice, case: Case | None,
+                    now: datetime) -> OutboxMail | None:
+        return n.queue_supervisor_escalation(
+            s, _case(case), supervisor_email=x.recipient,
+            supervisor_name=x.recipient_name or "", handler_name=x.facts.get("handler"),
+            reason=str(x.facts["reason"]), days_overdue=int(x.facts.get("days_overdue", 0)),
+            **self._staff(now))
+
+    _extension_approval = _escalation
+
+    def _digest(self, s: Session, x: Notice, case: Case | None,
+                now: datetime) -> OutboxMail | None:
+        rows = [n.DigestRow(reference=r["reference"], status=r["status"],
+                            handler=r.get("handler"), resolve_due=r["due"],
+                            overdue=r["overdue"]) for r in x.facts["cases"]]
+        return n.queue_supervisor_digest(
+            s, supervisor_email=x.recipient, supervisor_name=x.recipient_name or "",
+            digest_date=x.facts["day"], rows=rows, new_count=int(x.facts.get("new", 0)),
+            due_soon_count=sum(1 for r in rows if not r.overdue), **self._staff(now))
+
+    def _command_refused(self, s: Session, x: Notice, case: Case | None,
+                         now: datetime) -> OutboxMail | None:
+        return n.queue_command_refusal(
+            s, staff_email=x.recipient, command_message_id=x.in_reply_to,
+            command=str(x.facts.get("command", "")), reason=x.facts["why"], case=case,
+            commands_help=COMMANDS_HELP, command_references=x.references, **self._staff(now))
+
+    def _command_done(self, s: Session, x: Notice, case: Case | None,
+                      now: datetime) -> OutboxMail | None:
+        return n.queue_command_done(
+            s, staff_email=x.recipient, command_message_id=x.in_reply_to,
+            command="\n".join(x.facts["commands"]), result=str(x.facts["result"]), case=case,
+            command_references=x.references, **self._staff(now))
+
+    # -- to an authority ---------------------------------------------------------------
+
+    def _referral_letter(self, s: Session, x: Notice, case: Case | None,
+                         now: datetime) -> OutboxMail | None:
+        fields = [f for f in x.facts["fields"] if f in ("name", "phone", "email")]
+        return n.queue_authority_referral(
+            s, _case(case), authority_name=x.facts["authority_name"], authority_email=x.recipient,
+            matter=x.facts["matter"], personal_fields=fields,
+            health_allowed="health" in x.facts["fields"],
+            health_details=x.facts.get("health_details"), answer_due=x.facts["answer_due"],
+            **self._common(now), language=self.authority_language)
+
+    def _referral_follow_up(self, s: Session, x: Notice, case: Case | None,
+                            now: datetime) -> OutboxMail | None:
+        return n.queue_authority_follow_up(
+            s, _case(case), authority_name=x.facts["authority_name"],
+            authority_email=x.recipient, referred_on=x.facts["sent_on"],
+            answer_due=x.facts.get("answer_due"), follow_up_number=int(x.facts["number"]),
+            **self._common(now), language=self.authority_language)
+
+
+def _case(case: Case | None) -> Case:
+    if case is None:
+        raise ValueError("this notice needs its case")
+    return case
+
+
+def _due(case: Case | None, notice: Notice) -> date:
+    """The deadline to show: the case's, or while waiting for material the provisional one."""
+    due = notice.facts.get("resolve_due") or _case(case).resolve_due or _case(case).acknowledge_due
+    if due is None:
+        raise ValueError(f"case {notice.reference}: no deadline to show")
+    return due
+
+
+def _label(item: dict[str, str], language: str) -> str:
+    if language == "en":
+        return item["en"]
+    if language == "bilingual":
+        return f"{item['zh']} / {item['en']}"
+    return item["zh"]
+
+
+def build_desk(settings: Settings, calendar: Calendar, identity: MailIdentity,
+               renderer: TemplateRenderer, org: n.OrganisationInfo) -> Desk | None:
+    """The routing desk from the settings, or None when no rules file is configured."""
+    path = settings.routing.rules_file
+    if path is None:
+        return None
+    wanted = settings.organisation.complainant_language
+    mailer = RoutingMailer(identity, renderer, org,
+                           complainant_language=None if wanted == "auto" else wanted,
+                           staff_language=settings.notices.staff_language,
+                           authority_language=settings.notices.authority_language)
+    return Desk(load_routing(path), calendar, mailer)

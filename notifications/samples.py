@@ -1,0 +1,160 @@
+"""Sample data for every notice: the start-up check and ``templates preview`` render with it.
+
+Every notice with templates must have an entry in ``SAMPLE_CONTEXTS`` (the check insists),
+built with the same builder the notice itself uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from notifications import contexts as c
+from notifications.contexts import CallbackRow, ComplainantDetails, Context, DigestRow
+
+SAMPLE_ORGANISATION = c.OrganisationInfo(
+    name="上海生命绿洲公益服务中心",
+    name_en="Shanghai Life Oasis Public Welfare Service Center",
+    hotline_phone="021-0000 0000",
+    resolve_working_days=15,
+)
+_REF = "LO-2026-000123"
+_REPLY = "tousu@example.org"
+_COMMANDS = ["#接受 / #accept", "#延期 原因 / #extend reason", "#办结 结果 / #resolve result"]
+
+
+def _acknowledgement() -> Context:
+    return c.acknowledgement_context(
+        reference=_REF, complainant_name="王小明", received_on=date(2026, 3, 2),
+        resolve_due=date(2026, 3, 20), working_days=15, reply_address=_REPLY,
+        org=SAMPLE_ORGANISATION)  # fmt: skip
+
+
+def _missing_material() -> Context:
+    return c.missing_material_context(
+        reference=_REF, complainant_name="王小明",
+        items=["收费票据复印件", "就诊日期", "联系电话"], reply_by=date(2026, 3, 16),
+        working_days=15, reply_address=_REPLY, org=SAMPLE_ORGANISATION)  # fmt: skip
+
+
+def _routed_internally() -> Context:
+    return c.routed_internally_context(
+        reference=_REF, complainant_name="王小明", department="患者服务部",
+        resolve_due=date(2026, 3, 20), reply_address=_REPLY, org=SAMPLE_ORGANISATION)  # fmt: skip
+
+
+def _referred_to_authority() -> Context:
+    return c.referred_to_authority_context(
+        reference=_REF, complainant_name="王小明", authority="上海市民政局",
+        referred_on=date(2026, 3, 5), answer_due=date(2026, 4, 3), reply_address=_REPLY,
+        org=SAMPLE_ORGANISATION)  # fmt: skip
+
+
+def _extension() -> Context:
+    return c.extension_context(
+        reference=_REF, complainant_name="王小明", reason="需要向合作医院调取就诊记录。",
+        previous_due=date(2026, 3, 20), new_due=date(2026, 4, 10), reply_address=_REPLY,
+        org=SAMPLE_ORGANISATION)  # fmt: skip
+
+
+def _outcome() -> Context:
+    return c.outcome_context(
+        reference=_REF, complainant_name="王小明",
+        outcome="经核实，多收的挂号费已于3月18日退还。\n相关志愿者已接受批评教育。",
+        resolved_on=date(2026, 3, 18), authority=None, reply_address=_REPLY,
+        org=SAMPLE_ORGANISATION)  # fmt: skip
+
+
+def _satisfaction_survey() -> Context:
+    return c.satisfaction_survey_context(
+        reference=_REF, complainant_name="王小明", survey_url="https://example.org/survey",
+        reply_address=_REPLY, org=SAMPLE_ORGANISATION)  # fmt: skip
+
+
+def _assignment() -> Context:
+    return c.assignment_context(
+        reference=_REF, handler_name="李娜", case_subject="医院收费问题", category="收费",
+        received_on=date(2026, 3, 2), resolve_due=date(2026, 3, 20), delegate_for=None,
+        commands_help=_COMMANDS, org=SAMPLE_ORGANISATION)  # fmt: skip
+
+
+def _handler_reminder() -> Context:
+    return c.handler_reminder_context(
+        reference=_REF, handler_name="李娜", case_subject="医院收费问题",
+        resolve_due=date(2026, 3, 20), working_days_left=2, commands_help=_COMMANDS,
+        org=SAMPLE_ORGANISATION)  # fmt: skip
+
+
+def _supervisor_escalation() -> Context:
+    return c.supervisor_escalation_context(
+        reference=_REF, supervisor_name="陈主任", handler_name="李娜",
+        case_subject="医院收费问题", resolve_due=date(2026, 3, 20), reason="已逾期",
+        days_overdue=3, org=SAMPLE_ORGANISATION)  # fmt: skip
+
+
+def _supervisor_digest() -> Context:
+    rows = [
+        DigestRow(_REF, "investigating", "李娜", date(2026, 3, 20), overdue=True),
+        DigestRow("LO-2026-000124", "routed", None, date(2026, 3, 27), overdue=False),
+    ]
+    return c.supervisor_digest_context(
+        supervisor_name="陈主任", digest_date=date(2026, 3, 23), rows=rows, new_count=1,
+        due_soon_count=0, overdue_count=1, org=SAMPLE_ORGANISATION)  # fmt: skip
+
+
+def _authority_referral() -> Context:
+    return c.authority_referral_context(
+        authority_name="上海市民政局", reference=_REF, received_on=date(2026, 3, 2),
+        category="收费", matter="投诉人反映合作医院在义诊活动中收取挂号费。",
+        complainant=ComplainantDetails(name="王小明"), health_details=None,
+        answer_due=date(2026, 4, 3), reply_address=_REPLY, org=SAMPLE_ORGANISATION)  # fmt: skip
+
+
+def _authority_follow_up() -> Context:
+    return c.authority_follow_up_context(
+        authority_name="上海市民政局", reference=_REF, referred_on=date(2026, 3, 5),
+        answer_due=date(2026, 4, 3), reply_address=_REPLY, org=SAMPLE_ORGANISATION)  # fmt: skip
+
+
+def _hotline_callback_list() -> Context:
+    rows = [CallbackRow(_REF, "王小明", "13800000000", "邮件无法送达", date(2026, 3, 4))]
+    return c.hotline_callback_list_context(
+        list_date=date(2026, 3, 3), rows=rows, org=SAMPLE_ORGANISATION)
+
+
+def _command_refusal() -> Context:
+    return c.command_refusal_context(
+        command="#办结", reason="缺少处理结果", reference=_REF, commands_help=_COMMANDS,
+        org=SAMPLE_ORGANISATION)  # fmt: skip
+
+
+def _command_done() -> Context:
+    return c.command_done_context(
+        command="#接受", result="案件已由您承办。", reference=_REF, org=SAMPLE_ORGANISATION)
+
+
+def _message_refused() -> Context:
+    return c.message_refused_context(
+        original_subject="投诉材料（含视频）",
+        reason="邮件超过 50 MB 的大小上限 / larger than 50 MB", org=SAMPLE_ORGANISATION)
+
+
+SAMPLE_CONTEXTS: dict[str, Callable[[], Context]] = {
+    "acknowledgement": _acknowledgement,
+    "missing_material": _missing_material,
+    "routed_internally": _routed_internally,
+    "referred_to_authority": _referred_to_authority,
+    "extension": _extension,
+    "outcome": _outcome,
+    "satisfaction_survey": _satisfaction_survey,
+    "assignment": _assignment,
+    "handler_reminder": _handler_reminder,
+    "supervisor_escalation": _supervisor_escalation,
+    "supervisor_digest": _supervisor_digest,
+    "authority_referral": _authority_referral,
+    "authority_follow_up": _authority_follow_up,
+    "hotline_callback_list": _hotline_callback_list,
+    "command_refusal": _command_refusal,
+    "command_done": _command_done,
+    "message_refused": _message_refused,
+}

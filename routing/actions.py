@@ -1,0 +1,216 @@
+"""What a handler, deputy or supervisor does to a case, by mail command or by CLI.
+
+Each action checks its precondition and raises ``ActionRefused`` with a reason a person can
+read; the command processor turns that into a reply, the CLI into an error message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casework.investigation import Extension
+from casework.models import Case
+from casework.states import InvalidTransition, can_transition, record, transition
+from casework.status import CaseStatus
+from routing.assignment import active, assign
+from routing.conflicts import excluded
+from routing.desk import Desk, call_task, today_of
+from routing.register import record_violation
+from routing.work import notify_assignment, refer, request_material
+
+FINDINGS = {"属实": "substantiated", "部分属实": "partly", "不属实": "not",
+            "substantiated": "substantiated", "partly": "partly", "not": "not"}
+
+
+class ActionRefused(ValueError):
+    """The action cannot be done; the message says why."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    staff: str  # staff id from the directory
+    role: str  # "handler", "delegate" or "supervisor"
+    via: str = "mail"  # "mail" (a command in a reply) or "cli" (at the server)
+
+    @property
+    def label(self) -> str:
+        return f"staff:{self.staff}" if self.via == "mail" else f"cli:{self.staff}"
+
+
+def _move(case: Case, target: CaseStatus, actor: Actor, now: datetime, reason: str) -> None:
+    try:
+        transition(case, target, actor=actor.label, at=now, reason=reason)
+    except InvalidTransition as exc:
+        raise ActionRefused(str(exc)) from None
+
+
+def accept(session: Session, desk: Desk, case: Case, actor: Actor, now: datetime) -> None:
+    _move(case, CaseStatus.INVESTIGATING, actor, now, "accepted by the handler")
+    record(case, "accepted", actor=actor.label, at=now)
+
+
+def note(case: Case, actor: Actor, text: str, now: datetime) -> None:
+    if text.strip():
+        record(case, "note", actor=actor.label, at=now, details={"text": text.strip()})
+
+
+def ask_material(session: Session, desk: Desk, case: Case, actor: Actor, items: list[str],
+                 now: datetime) -> None:
+    if not items:
+        raise ActionRefused("请列出所缺材料，用；分隔 / name the missing items, separated by ; ")
+    if not can_transition(case.status, CaseStatus.AWAITING_MATERIAL) and \
+            case.status != CaseStatus.AWAITING_MATERIAL:
+        raise ActionRefused(f"案件当前状态不能补充材料 / case {case.reference} is "
+                            f"{case.status}: cannot ask for material")
+    from routing.material import resolve_item
+    keys = [resolve_item(desk.config, i) for i in items]
+    request_material(session, desk, case, keys, actor=actor.label, now=now, staff=actor.staff)
+
+
+def extend(session: Session, desk: Desk, case: Case, actor: Actor, days: int, reason: str,
+           now: datetime) -> Extension:
+    """Ask for the one extension (延期) a case may have; a supervisor's own request is approved."""
+    if session.scalar(select(Extension).where(Extension.case_id == case.id)) is not None:
+        raise ActionRefused(f"每件案件只能延期一次 / case {case.reference} has had its one "
+                            "extension (clause 四(六))")
+    if case.resolve_due is None:
+        raise ActionRefused("等待补充材料期间期限尚未起算，无需延期 / the clock does not run while "
+                            "the case waits for material: nothing to extend")
+    if days < 1 or days > 60 or not reason.strip():
+        raise ActionRefused("延期需写明 1–60 个工作日和原因 / "
+                            "an extension needs 1–60 days and a reason")
+    ext = Extension(case_id=case.id, days=days, reason=reason.strip(),
+                    requested_by=actor.label, requested_at=now, old_due=case.resolve_due)
+    session.add(ext)
+    record(case, "extension_requested", actor=actor.label, at=now,
+           details={"days": days, "reason": reason.strip()})
+    if actor.role == "supervisor":
+        approve(session, desk, case, actor, now)
+    else:
+        boss = desk_supervisor(session, desk, case)
+        desk.tell_staff(session, case, boss, "extension_approval", now, {
+            "reason": f"延期申请 {days} 个工作日：{reason.strip()}。回复 #批准延期 批准 / "
+                      f"extension request, {days} working days; reply #approve-extension",
+            "handler": desk.config.staff[actor.staff].name
+            if actor.staff in desk.config.staff else None}, key=":extension")
+    session.flush()
+    return ext
+
+
+def approve(session: Session, desk: Desk, case: Case, actor: Actor, now: datetime) -> None:
+    ext = session.scalar(select(Extension).where(Extension.case_id == case.id))
+    if ext is None or ext.approved_at is not None:
+        raise ActionRefused(f"没有待批准的延期申请 / case {case.reference} has no extension "
+                            "waiting for approval")
+    if actor.role != "supervisor":
+        raise ActionRefused("只有主管可以批准延期 / only the supervisor approves an extension")
+    if case.status in {CaseStatus.ROUTED}:
+        _move(case, CaseStatus.INVESTIGATING, actor, now, "accepted with the extension")
+    base = case.resolve_due or today_of(now)
+    ext.new_due = desk.calendar.add_working_days(base, ext.days)
+    ext.approved_by, ext.approved_at = actor.label, now
+    _move(case, CaseStatus.EXTENDED, actor, now, ext.reason)
+    case.resolve_due = ext.new_due
+    record(case, "extension_approved", actor=actor.label, at=now,
+           details={"old_due": base.isoformat(), "new_due": ext.new_due.isoformat()})
+    desk.tell_complainant(session, case, "extension", now,
+                          {"old_due": base, "new_due": ext.new_due, "reason": ext.reason})
+
+
+def desk_supervisor(session: Session, desk: Desk, case: Case) -> str:
+    from routing.conflicts import supervisor_for
+    return supervisor_for(desk.config, case.department, excluded(session, case.id))
+
+
+def reassign(session: Session, desk: Desk, case: Case, actor: Actor, target: str,
+             now: datetime) -> str:
+    staff = desk.config.staff_by_name(target)
+    if staff is None:
+        raise ActionRefused(f"没有这位工作人员 / no staff member called {target!r}")
+    if staff in excluded(session, case.id):
+        raise ActionRefused(f"{target} 在本投诉中被提及，不能承办 / {target} is named in this "
+                            "complaint and may not handle it")
+    department = desk.config.staff[staff].department or (case.department or "")
+    assign(session, case, staff, department=department, now=now,
+           why=f"reassigned by {actor.staff}", actor=actor.label)
+    notify_assignment(session, desk, case, staff, now)
+    return staff
+
+
+def refer_to(session: Session, desk: Desk, case: Case, actor: Actor, target: str,
+             now: datetime) -> None:
+    authority = desk.config.authority_by_name(target)
+    if authority is None:
+        raise ActionRefused(f"没有这个机关 / no authority called {target!r}; known: "
+                            f"{', '.join(a.name for a in desk.config.authorities.values())}")
+    if not can_transition(case.status, CaseStatus.REFERRED):
+        raise ActionRefused(f"案件当前状态不能移送 / case {case.reference} is {case.status}: "
+                            "cannot refer it")
+    refer(session, desk, case, authority, actor=actor.label, now=now)
+
+
+def resolve(session: Session, desk: Desk, case: Case, actor: Actor, *, finding: str,
+            outcome: str, violation: tuple[str, str] | None, now: datetime,
+            compensation: Decimal | None = None) -> None:
+    """Close the investigation: outcome to the complainant, then the satisfaction survey."""
+    result = FINDINGS.get(finding.strip().lower())
+    if result is None:
+        raise ActionRefused("结论须为 属实、部分属实 或 不属实 / "
+                            "the finding must be substantiated, partly or not")
+    if not outcome.strip():
+        raise ActionRefused("请在指令下方写明告知投诉人的办理结果 / write the outcome for the "
+                            "complainant below the command")
+    if violation is not None:
+        _finding_violation(session, desk, case, violation, now, compensation, actor)
+    if case.status in {CaseStatus.ROUTED, CaseStatus.REOPENED}:
+        accept(session, desk, case, actor, now)  # resolving at once implies accepting
+    _move(case, CaseStatus.RESOLVED, actor, now, f"finding: {result}")
+    record(case, "resolved", actor=actor.label, at=now,
+           details={"finding": result, "outcome": outcome.strip()})
+    send_outcome(session, desk, case, now, finding=result, outcome=outcome.strip())
+
+
+def _finding_violation(session: Session, desk: Desk, case: Case, violation: tuple[str, str],
+                       now: datetime, compensation: Decimal | None, actor: Actor) -> None:
+    category, who = violation
+    if category not in desk.config.sanctions:
+        raise ActionRefused(f"没有这个违诺类别 / unknown violation category {category!r}; known: "
+                            f"{', '.join(desk.config.sanctions)}")
+    staff = desk.config.staff_by_name(who) if who else None
+    if who and staff is None:
+        raise ActionRefused(f"没有这位工作人员 / no staff member called {who!r}")
+    record_violation(session, desk.config, case, category=category, staff=staff,
+                     source="finding", now=now, compensation=compensation,
+                     actor=actor.label)
+
+
+def send_outcome(session: Session, desk: Desk, case: Case, now: datetime, *, finding: str,
+                 outcome: str) -> None:
+    """The outcome, then the survey; a complainant without email gets a call instead."""
+    desk.tell_complainant(session, case, "outcome", now,
+                          {"finding": finding, "outcome": outcome,
+                           "authority": _authority_name(desk, case, finding)})
+    party = case.complainant
+    if party is None or not party.email:
+        call_task(session, case, "outcome and satisfaction by phone (no email)",
+                  desk.calendar.add_working_days(today_of(now), 2), now)
+        return
+    desk.tell_complainant(session, case, "survey", now, {})
+    record(case, "survey_sent", actor="system:router", at=now)
+
+
+def _authority_name(desk: Desk, case: Case, finding: str) -> str | None:
+    if finding != "authority" or not case.referrals:
+        return None
+    auth = desk.config.authorities.get(case.referrals[-1].authority)
+    return auth.name if auth else None
+
+
+def handler_of(case: Case) -> str | None:
+    current = active(case)
+    return current.handler if current else None

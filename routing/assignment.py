@@ -1,0 +1,97 @@
+"""Who handles a case: least open cases in the department, skipping people who are away.
+
+A handler who is away (an out-of-office period in the directory) is covered by the named
+deputy (AB角, clause 四(六)): the deputy takes over the assignment, its deadlines and its
+reminders for the absence and hands it back on return. Each move is a timeline event.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from casework.models import Assignment, Case
+from casework.states import record
+from casework.status import OPEN_STATUSES
+from routing.conflicts import allowed, supervisor_for
+from routing.desk import ACTOR_ROUTER
+from routing.directory import RoutingConfig
+
+
+def active(case: Case) -> Assignment | None:
+    return next((a for a in reversed(case.assignments) if a.ended_at is None), None)
+
+
+def open_load(session: Session, staff: list[str]) -> dict[str, int]:
+    rows = session.execute(
+        select(Assignment.handler, func.count()).join(Case)
+        .where(Assignment.ended_at.is_(None), Assignment.handler.in_(staff),
+               Case.status.in_(list(OPEN_STATUSES)))
+        .group_by(Assignment.handler))
+    load = dict.fromkeys(staff, 0)
+    load.update({h: n for h, n in rows if h is not None})
+    return load
+
+
+def choose(session: Session, config: RoutingConfig, department: str, banned: set[str],
+           day: date) -> tuple[str, str | None, str]:
+    """(handler, the absent handler it covers for or None, why)."""
+    dep = config.departments[department]
+    candidates = allowed(dep.handlers, banned)
+    present = [h for h in candidates if not config.staff[h].is_away(day)]
+    if present:
+        load = open_load(session, present)
+        pick = min(present, key=lambda h: (load[h], present.index(h)))
+        return pick, None, f"least open cases in {department} ({load[pick]})"
+    for absent in candidates:
+        deputy = config.staff[absent].delegate
+        if deputy and deputy not in banned and not config.staff[deputy].is_away(day):
+            return deputy, absent, f"{absent} is away; deputy {deputy} covers"
+    boss = supervisor_for(config, department, banned)
+    return boss, None, f"no handler of {department} available: the supervisor takes it"
+
+
+def assign(session: Session, case: Case, handler: str, *, department: str, now: datetime,
+           why: str, covers: str | None = None, actor: str = ACTOR_ROUTER) -> Assignment:
+    current = active(case)
+    if current is not None:
+        current.ended_at = now
+    assignment = Assignment(department=department, handler=handler, delegate_for=covers,
+                            assigned_at=now)
+    case.assignments.append(assignment)
+    case.department = department
+    record(case, "assigned", actor=actor, at=now,
+           details={"handler": handler, "department": department, "covers_for": covers,
+                    "why": why})
+    session.flush()
+    return assignment
+
+
+def hand_over_for_absence(session: Session, config: RoutingConfig, case: Case,
+                          banned: set[str], now: datetime, day: date) -> str | None:
+    """Move the case to the deputy when its handler is away, back when they return."""
+    current = active(case)
+    if current is None or current.handler is None:
+        return None
+    if current.delegate_for is not None:
+        owner = config.staff.get(current.delegate_for)
+        if owner is not None and not owner.is_away(day):
+            assign(session, case, current.delegate_for, department=current.department,
+                   now=now, why=f"{current.delegate_for} is back: handed back")
+            record(case, "handed_back", actor=ACTOR_ROUTER, at=now,
+                   details={"from": current.handler, "to": current.delegate_for})
+            return "handed_back"
+        return None
+    person = config.staff.get(current.handler)
+    if person is None or not person.is_away(day):
+        return None
+    deputy = person.delegate
+    if not deputy or deputy in banned or config.staff[deputy].is_away(day):
+        return None
+    assign(session, case, deputy, department=current.department, now=now,
+           why=f"{current.handler} is away: deputy covers", covers=current.handler)
+    record(case, "delegated", actor=ACTOR_ROUTER, at=now,
+           details={"from": current.handler, "to": deputy})
+    return "delegated"

@@ -1,0 +1,194 @@
+"""The commitment clock (clause 四(三)) as a sweep over open cases, run by the scheduler.
+
+Each run, for every open case: hand over to the deputy or back (clause 四(六)); remind the
+handler at the configured working days before the deadline; when the deadline has passed,
+escalate to the supervisor and record a commitment violation (clause 七(二)), once per
+deadline; follow up a referral whose authority is late. Once a day each supervisor gets a
+digest of what is at risk. Every step is keyed so that running the sweep again does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casework.clock import SHANGHAI
+from casework.investigation import StaffThread
+from casework.models import Case
+from casework.states import record
+from casework.status import OPEN_STATUSES, CaseStatus
+from routing.assignment import active, hand_over_for_absence
+from routing.conflicts import excluded, supervisor_for
+from routing.desk import ACTOR_ROUTER, Desk, today_of
+from routing.register import record_violation
+from routing.triage import TRIAGE
+from routing.work import notify_assignment
+
+AT_RISK_WORKING_DAYS = 3
+log = logging.getLogger("complaintd.routing")
+
+
+@dataclass
+class SweepReport:
+    delegated: list[str] = field(default_factory=list)
+    reminded: list[str] = field(default_factory=list)
+    escalated: list[str] = field(default_factory=list)
+    followed_up: list[str] = field(default_factory=list)
+    digests: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def sweep(session: Session, desk: Desk, now: datetime) -> SweepReport:
+    report = SweepReport()
+    today = today_of(now)
+    cases = session.scalars(select(Case).where(Case.status.in_(list(OPEN_STATUSES)))
+                            .order_by(Case.id))
+    for case in list(cases):
+        try:
+            with session.begin_nested():  # one case that fails must not stop the others
+                _sweep_case(session, desk, case, report, today, now)
+        except Exception as exc:
+            report.failed.append(case.reference)
+            log.error("commitments: case %s failed: %s: %s", case.id, type(exc).__name__, exc)
+            log.debug("commitments: case %s traceback", case.id, exc_info=True)
+    report.digests = send_digests(session, desk, today, now)
+    session.flush()
+    return report
+
+
+def _sweep_case(session: Session, desk: Desk, case: Case, report: SweepReport, today: date,
+                now: datetime) -> None:
+    banned = excluded(session, case.id)
+    if hand_over_for_absence(session, desk.config, case, banned, now, today):
+        report.delegated.append(case.reference)
+        current = active(case)
+        if current is not None and current.handler:
+            notify_assignment(session, desk, case, current.handler, now)
+    if _remind(session, desk, case, today, now):
+        report.reminded.append(case.reference)
+    if _escalate(session, desk, case, banned, today, now):
+        report.escalated.append(case.reference)
+    if _follow_up_referral(session, desk, case, today, now):
+        report.followed_up.append(case.reference)
+
+
+def _remind(session: Session, desk: Desk, case: Case, today: date, now: datetime) -> bool:
+    current = active(case)
+    if case.resolve_due is None or current is None or current.handler is None:
+        return False
+    left = desk.calendar.working_days_between(today, case.resolve_due)
+    # The nearest configured point reached; a sweep that missed a day still reminds once.
+    reached = [p for p in desk.config.clock.remind_days_before if left <= p]
+    if left < 0 or not reached:
+        return False
+    point = min(reached)
+    if _done(case, "reminder_sent", due=case.resolve_due.isoformat(), point=point):
+        return False
+    desk.tell_staff(session, case, current.handler, "reminder", now,
+                    {"resolve_due": case.resolve_due, "days_left": left},
+                    key=f":{case.resolve_due}:{point}")
+    record(case, "reminder_sent", actor=ACTOR_ROUTER, at=now,
+           details={"due": case.resolve_due.isoformat(), "point": point, "left": left,
+                    "handler": current.handler})
+    return True
+
+
+def _escalate(session: Session, desk: Desk, case: Case, banned: set[str], today: date,
+              now: datetime) -> bool:
+    late = case.resolve_due is not None and case.resolve_due < today
+    triage_late = case.department == TRIAGE and case.status == CaseStatus.ROUTED and \
+        desk.due(today_of(case.received_at), desk.config.clock.triage_route_limit) < today
+    if not (late or triage_late):
+        return False
+    due = case.resolve_due.isoformat() if late and case.resolve_due else "route"
+    if _done(case, "escalated", due=due):
+        return False
+    boss = supervisor_for(desk.config, case.department, banned)
+    current = active(case)
+    handler = current.handler if current else None
+    days_late = (today - case.resolve_due).days if late and case.resolve_due else 0
+    reason = ("已超过办结期限 / past the resolution deadline" if late
+              else "分诊队列中未按时分派 / not routed from triage in time")
+    person = desk.config.staff.get(handler or "")
+    desk.tell_staff(session, case, boss, "escalation", now,
+                    {"reason": reason, "days_overdue": days_late,
+                     "handler": person.name if person else None}, key=f":{due}")
+    record(case, "escalated", actor=ACTOR_ROUTER, at=now,
+           details={"due": due, "to": boss, "handler": handler})
+    if late:
+        record_violation(session, desk.config, case,
+                         category=desk.config.clock.missed_deadline_violation,
+                         staff=handler if handler in desk.config.staff else None,
+                         source="automatic", now=now,
+                         details={"due": due, "days_late": days_late})
+    return True
+
+
+def _follow_up_referral(session: Session, desk: Desk, case: Case, today: date,
+                        now: datetime) -> bool:
+    referral = next((r for r in reversed(case.referrals) if r.answered_at is None), None)
+    if referral is None or referral.answer_due is None or referral.answer_due >= today:
+        return False
+    auth = desk.config.authorities.get(referral.authority)
+    if auth is None:
+        return False
+    sent = session.scalars(select(StaffThread).where(
+        StaffThread.case_id == case.id, StaffThread.kind.in_(["referral_letter",
+                                                              "referral_follow_up"]))
+        .order_by(StaffThread.id)).all()
+    follow_ups = [s for s in sent if s.kind == "referral_follow_up"]
+    if follow_ups and (today - today_of(follow_ups[-1].sent_at)).days < auth.follow_up_every_days:
+        return False
+    letter = sent[0].message_id if sent else None
+    desk.tell_authority(session, case, referral.authority, "referral_follow_up", now,
+                        {"answer_due": referral.answer_due, "sent_on": today_of(
+                            referral.sent_at or now), "number": len(follow_ups) + 1},
+                        key=f":{len(follow_ups) + 1}", in_reply_to=letter)
+    record(case, "referral_followed_up", actor=ACTOR_ROUTER, at=now,
+           details={"authority": referral.authority, "number": len(follow_ups) + 1})
+    return True
+
+
+def _done(case: Case, kind: str, **match: object) -> bool:
+    return any(e.kind == kind and all(e.details.get(k) == v for k, v in match.items())
+               for e in case.events)
+
+
+def at_risk(session: Session, desk: Desk, today: date) -> list[Case]:
+    """Open cases overdue or due within a few working days (the digest and the CLI)."""
+    cases = session.scalars(select(Case).where(Case.status.in_(list(OPEN_STATUSES)),
+                                               Case.resolve_due.is_not(None))
+                            .order_by(Case.resolve_due))
+    return [c for c in cases if c.resolve_due is not None and
+            desk.calendar.working_days_between(today, c.resolve_due) <= AT_RISK_WORKING_DAYS]
+
+
+def send_digests(session: Session, desk: Desk, today: date, now: datetime) -> list[str]:
+    """Each supervisor's daily digest of the cases at risk they may see (never one naming
+    them). Keyed by day in the outbox, so later sweeps of the same day queue nothing new."""
+    if now.astimezone(SHANGHAI).hour < desk.config.clock.digest_hour:
+        return []
+    risky = at_risk(session, desk, today)
+    sent = []
+    for boss in desk.config.supervisors():
+        rows = [_digest_row(c, today) for c in risky if _sees(session, desk, c, boss)]
+        if rows and desk.tell_staff(session, None, boss, "digest", now,
+                                    {"day": today, "cases": rows}, key=f":{today}"):
+            sent.append(boss)
+    return sent
+
+
+def _sees(session: Session, desk: Desk, case: Case, boss: str) -> bool:
+    banned = excluded(session, case.id)
+    return boss not in banned and supervisor_for(desk.config, case.department, banned) == boss
+
+
+def _digest_row(case: Case, today: date) -> dict[str, object]:
+    current = active(case)
+    return {"reference": case.reference, "due": case.resolve_due, "status": str(case.status),
+            "department": case.department, "handler": current.handler if current else None,
+            "overdue": bool(case.resolve_due and case.resolve_due < today)}

@@ -1,0 +1,111 @@
+"""The desk: routing's configuration, calendar and mailer in one value, and how it writes mail.
+
+Every mail to staff or to an authority is recorded as a ``StaffThread`` so that a reply can be
+checked against it (a command must answer our own mail); every mail to the complainant is
+recorded as an outbound ``Message`` so that the complainant's reply threads to the case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casework.clock import SHANGHAI
+from casework.investigation import StaffThread
+from casework.models import Case
+from casework.states import record
+from casework.tasks import CALLBACK, CallTask
+from routing.directory import RoutingConfig, TimeLimit
+from routing.ports import Mailer, Notice
+
+ACTOR_ROUTER = "system:router"
+
+
+class Calendar(Protocol):
+    def add_working_days(self, start: date, n: int) -> date: ...
+    def add_calendar_days(self, start: date, n: int) -> date: ...
+    def working_days_between(self, a: date, b: date) -> int: ...
+
+
+@dataclass(frozen=True)
+class Desk:
+    config: RoutingConfig
+    calendar: Calendar
+    mailer: Mailer
+
+    def due(self, start: date, limit: TimeLimit) -> date:
+        """The last day of a time limit counted the civil-code way from ``start``."""
+        if limit.kind == "calendar":
+            return self.calendar.add_calendar_days(start, limit.days)
+        return self.calendar.add_working_days(start, limit.days)
+
+    def tell_complainant(self, session: Session, case: Case, kind: str, now: datetime,
+                         facts: dict[str, Any], *, key: str = "") -> str | None:
+        """Mail the complainant (the mailer keeps it in the case's thread, and records why
+        when there is no address to write to)."""
+        party = case.complainant
+        email = party.email if party is not None and party.email else ""
+        name = None if party is None or party.anonymous else party.name
+        notice = Notice(kind, "complainant", case.id, case.reference, email, name,
+                        case.language, f"{kind}:{case.reference}{key}",
+                        {"reference": case.reference, **facts})
+        return self.mailer(session, notice, now)
+
+    def tell_staff(self, session: Session, case: Case | None, staff_id: str, kind: str,
+                   now: datetime, facts: dict[str, Any], *, key: str = "",
+                   in_reply_to: str | None = None) -> str | None:
+        person = self.config.staff[staff_id]
+        reference = case.reference if case is not None else ""
+        notice = Notice(kind, "staff", case.id if case else None, reference, person.email,
+                        person.name, "zh", f"{kind}:{reference}:{staff_id}{key}",
+                        {"reference": reference, "staff_name": person.name, **facts},
+                        in_reply_to, (in_reply_to,) if in_reply_to else ())
+        message_id = self.mailer(session, notice, now)
+        if message_id is not None and case is not None:
+            session.add(StaffThread(case_id=case.id, message_id=message_id,
+                                    recipient=person.email, kind=kind, sent_at=now))
+        return message_id
+
+    def tell_authority(self, session: Session, case: Case, authority: str, kind: str,
+                       now: datetime, facts: dict[str, Any], *, key: str = "",
+                       in_reply_to: str | None = None) -> str | None:
+        auth = self.config.authorities[authority]
+        notice = Notice(kind, "authority", case.id, case.reference, auth.email, auth.name,
+                        "zh", f"{kind}:{case.reference}:{authority}{key}",
+                        {"reference": case.reference, "authority_name": auth.name, **facts},
+                        in_reply_to, (in_reply_to,) if in_reply_to else ())
+        message_id = self.mailer(session, notice, now)
+        if message_id is not None:
+            session.add(StaffThread(case_id=case.id, message_id=message_id,
+                                    recipient=auth.email, kind=kind, sent_at=now))
+        return message_id
+
+
+def call_task(session: Session, case: Case, why: str, due: date, now: datetime) -> None:
+    """A follow-up call (the hotline's call-task list); one open callback per case."""
+    party = case.complainant
+    phone = party.phone if party is not None else None
+    record(case, "call_task_opened", actor=ACTOR_ROUTER, at=now,
+           details={"why": why, "phone_on_file": bool(phone)})
+    if not phone:
+        case.needs_attention = True  # no phone and no mail: staff must find a way
+        return
+    waiting = session.scalar(select(CallTask.id).where(
+        CallTask.case_id == case.id, CallTask.kind == CALLBACK, CallTask.done_at.is_(None)))
+    if waiting is None:
+        session.add(CallTask(case_id=case.id, kind=CALLBACK, phone=phone, due=due,
+                             created_at=now))
+
+
+def today_of(now: datetime) -> date:
+    return now.astimezone(SHANGHAI).date()
+
+
+def start_of(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), SHANGHAI) + timedelta(hours=0)
+
+

@@ -1,0 +1,209 @@
+"""The routing configuration: categories and rules, departments, staff, authorities, sanctions.
+
+All of it is policy and lives in ``config/routing.toml`` (clause 八: the board changes
+policy, not the programmers). ``load_routing`` validates the file and names the key of any
+bad value; cross-references (a rule's department, a delegate, a supervisor) are checked too.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+DayKind = Literal["working", "calendar"]
+
+
+class RoutingConfigError(Exception):
+    """The routing file cannot be used; the message names the file, key and problem."""
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TimeLimit(_Item):
+    days: Annotated[int, Field(ge=1, le=365)]
+    kind: DayKind = "working"
+
+
+class Limits(_Item):
+    acknowledge: TimeLimit = TimeLimit(days=1)
+    route: TimeLimit = TimeLimit(days=2)
+    resolve: TimeLimit = TimeLimit(days=15)
+
+
+class MaterialItem(_Item):
+    """One thing a complete complaint needs, and how the router sees whether it is there."""
+
+    label_zh: str
+    label_en: str
+    check: Literal["contact", "date", "attachment", "keywords"]
+    keywords: list[str] = []
+
+
+class Category(_Item):
+    label_zh: str
+    label_en: str
+    keywords: list[str] = []
+    channels: list[str] = []
+    sender_domains: list[str] = []
+    # The department that handles the case (for an authority matter: tracks the referral).
+    department: str
+    # Set when the matter is within an administrative authority's powers (clause 三(五)).
+    authority: str = ""
+    material: list[str] = []
+    limits: Limits = Limits()
+
+
+class Away(_Item):
+    start: date
+    end: date
+
+
+class Staff(_Item):
+    name: str
+    email: str
+    aliases: list[str] = []
+    department: str = ""
+    delegate: str = ""
+    away: list[Away] = []
+
+    def is_away(self, day: date) -> bool:
+        return any(p.start <= day <= p.end for p in self.away)
+
+
+class Department(_Item):
+    label_zh: str
+    label_en: str
+    head: str
+    supervisor: str
+    handlers: list[str] = []
+
+
+class Authority(_Item):
+    name: str
+    email: str
+    jurisdiction: str = ""
+    expected_response_days: Annotated[int, Field(ge=1, le=365)] = 15
+    follow_up_every_days: Annotated[int, Field(ge=1, le=365)] = 5
+    # What a referral letter may carry about the complainant (clause 三(五), PIPL): "health"
+    # lets the complaint's health details out, and only with the complainant's consent.
+    referral_fields: list[Literal["name", "email", "phone", "health"]] = []
+
+
+class Sanction(_Item):
+    clause: str
+    label_zh: str
+    tier: str
+    compensation: Decimal = Decimal("0")
+
+
+class Clock(_Item):
+    # Working days before the resolution deadline when the handler is reminded.
+    remind_days_before: list[Annotated[int, Field(ge=0, le=60)]] = [3, 1]
+    missed_deadline_violation: str = "missed_deadline"
+    repeated_material_violation: str = "repeated_material_request"
+    match: Literal["first", "best"] = "best"
+    # A case in the triage queue must be routed within this limit, else it is escalated.
+    triage_route_limit: TimeLimit = TimeLimit(days=2)
+    # The daily digest goes out with the first sweep at or after this hour (Shanghai time).
+    digest_hour: Annotated[int, Field(ge=0, le=23)] = 8
+
+
+class RoutingConfig(_Item):
+    clock: Clock = Clock()
+    # Who gets cases no rule matches, and the one above every department head.
+    triage_supervisor: str
+    top: str
+    material: dict[str, MaterialItem] = {}
+    categories: dict[str, Category] = {}
+    departments: dict[str, Department] = {}
+    staff: dict[str, Staff] = {}
+    authorities: dict[str, Authority] = {}
+    sanctions: dict[str, Sanction] = {}
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> RoutingConfig:
+        problems = [*self._category_problems(), *self._staff_problems()]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _category_problems(self) -> list[str]:
+        out = []
+        for key, cat in self.categories.items():
+            if cat.department not in self.departments:
+                out.append(f"categories.{key}.department: unknown department {cat.department}")
+            if cat.authority and cat.authority not in self.authorities:
+                out.append(f"categories.{key}.authority: unknown authority {cat.authority}")
+            out += [f"categories.{key}.material: unknown item {m}"
+                    for m in cat.material if m not in self.material]
+        return out
+
+    def _staff_problems(self) -> list[str]:
+        named = [self.triage_supervisor, self.top]
+        named += [s.delegate for s in self.staff.values() if s.delegate]
+        for dep in self.departments.values():
+            named += [dep.head, dep.supervisor, *dep.handlers]
+        return [f"unknown staff id {n}" for n in sorted(set(named)) if n not in self.staff]
+
+    # -- look-ups -----------------------------------------------------------------
+
+    def staff_by_email(self, email: str) -> tuple[str, Staff] | None:
+        wanted = email.strip().lower()
+        for key, person in self.staff.items():
+            if person.email.lower() == wanted:
+                return key, person
+        return None
+
+    def staff_by_name(self, text: str) -> str | None:
+        wanted = text.strip().lower()
+        for key, person in self.staff.items():
+            names = {key.lower(), person.name.lower(), person.email.lower(),
+                     *(a.lower() for a in person.aliases)}
+            if wanted in names:
+                return key
+        return None
+
+    def authority_by_name(self, text: str) -> str | None:
+        wanted = text.strip().lower()
+        for key, auth in self.authorities.items():
+            if wanted in {key.lower(), auth.name.lower(), auth.email.lower()}:
+                return key
+        return None
+
+    def supervisor_of(self, department: str) -> str:
+        dep = self.departments.get(department)
+        return dep.supervisor if dep else self.triage_supervisor
+
+    def supervisors(self) -> list[str]:
+        found = [d.supervisor for d in self.departments.values()]
+        return list(dict.fromkeys([*found, self.triage_supervisor, self.top]))
+
+    def violation(self, category: str) -> Sanction:
+        try:
+            return self.sanctions[category]
+        except KeyError:
+            raise KeyError(f"unknown violation category {category!r}; "
+                           f"known: {', '.join(sorted(self.sanctions))}") from None
+
+
+def load_routing(path: Path) -> RoutingConfig:
+    """Read and validate the routing file, or raise RoutingConfigError."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RoutingConfigError(f"{path}: file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RoutingConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return RoutingConfig.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"{path}: {'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
+                 for e in exc.errors()]
+        raise RoutingConfigError("\n".join(lines)) from None

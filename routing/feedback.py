@@ -1,0 +1,102 @@
+"""Feedback: the satisfaction survey answer (clause 五(三)) and an authority's reply (三(五)).
+
+Survey answers are the five levels of the public-service rating scheme, in words or 1–5;
+the two lowest open a follow-up call and send the case back to the supervisor for review.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casework.investigation import SurveyResponse
+from casework.models import Case
+from casework.states import can_transition, record, transition
+from casework.status import CaseStatus
+from routing.actions import desk_supervisor, send_outcome
+from routing.assignment import active, assign
+from routing.commands import unquoted
+from routing.desk import ACTOR_ROUTER, Desk, call_task, today_of
+
+# Longest first: 「非常不满意」 contains 「不满意」 and 「满意」.
+LEVELS: list[tuple[str, int]] = [
+    ("非常不满意", 1), ("非常满意", 5), ("基本满意", 3), ("不满意", 2), ("满意", 4),
+    ("very dissatisfied", 1), ("very satisfied", 5), ("fairly satisfied", 3),
+    ("dissatisfied", 2), ("satisfied", 4),
+]
+LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+_DIGIT = re.compile(r"(?<![\d.])([1-5])(?![\d.])")
+
+
+def parse_level(text: str) -> int | None:
+    """The level in the first line that has one; the quoted survey below is not read."""
+    for line in unquoted(text).splitlines():
+        line = line.strip()
+        if not line or line.startswith(">"):
+            continue
+        lowered = line.lower()
+        for word, level in LEVELS:
+            if word in lowered:
+                return level
+        digit = _DIGIT.search(line)
+        if digit:
+            return int(digit.group(1))
+    return None
+
+
+def survey_pending(session: Session, case: Case) -> bool:
+    answered = session.scalar(select(SurveyResponse.id).where(SurveyResponse.case_id == case.id))
+    return answered is None and any(e.kind == "survey_sent" for e in case.events)
+
+
+def record_survey(session: Session, desk: Desk, case: Case, text: str,
+                  now: datetime) -> int | None:
+    level = parse_level(text)
+    if level is None:
+        record(case, "survey_unreadable", actor=ACTOR_ROUTER, at=now)
+        return None
+    session.add(SurveyResponse(case_id=case.id, level=level, label=LABELS[level],
+                               answer_text=text[:2000], received_at=now))
+    record(case, "survey_answered", actor=ACTOR_ROUTER, at=now,
+           details={"level": level, "label": LABELS[level]})
+    if level <= 2:
+        _review(session, desk, case, level, now)
+    return level
+
+
+def _review(session: Session, desk: Desk, case: Case, level: int, now: datetime) -> None:
+    call_task(session, case, f"satisfaction {LABELS[level]}: follow-up call", today_of(now),
+              now)
+    boss = desk_supervisor(session, desk, case)
+    if can_transition(case.status, CaseStatus.REOPENED):
+        transition(case, CaseStatus.REOPENED, actor=ACTOR_ROUTER, at=now,
+                   reason=f"complainant {LABELS[level]}: back to the supervisor for review")
+    assign(session, case, boss, department=case.department or "", now=now,
+           why="low satisfaction: supervisor review")
+    desk.tell_staff(session, case, boss, "escalation", now,
+                    {"reason": f"满意度评价：{LABELS[level]}，请复核 / low satisfaction: review"},
+                    key=":survey")
+
+
+def authority_replied(session: Session, desk: Desk, case: Case, text: str,
+                      now: datetime) -> None:
+    """The authority answered: note it, tell the handler, send the result to the complainant."""
+    referral = next((r for r in reversed(case.referrals) if r.answered_at is None), None)
+    if referral is None:
+        record(case, "authority_mail", actor=ACTOR_ROUTER, at=now)
+        return
+    referral.answered_at = now
+    record(case, "authority_replied", actor=ACTOR_ROUTER, at=now,
+           details={"authority": referral.authority})
+    current = active(case)
+    if current is not None and current.handler:
+        desk.tell_staff(session, case, current.handler, "authority_replied", now,
+                        {"authority_name": desk.config.authorities[referral.authority].name})
+    if can_transition(case.status, CaseStatus.RESOLVED):
+        transition(case, CaseStatus.RESOLVED, actor=ACTOR_ROUTER, at=now,
+                   reason=f"answer from {referral.authority}")
+        send_outcome(session, desk, case, now, finding="authority",
+                     outcome=text.strip()[:4000])

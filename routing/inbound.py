@@ -1,0 +1,64 @@
+"""Routing's part in intake: what the pipeline calls for each inbound item.
+
+* ``staff_mail``: a reply from staff or an authority to our own mail about a case is not a
+  complaint: it carries commands, a note, or the authority's answer.
+* ``prepare`` + ``route``: a new case gets its category and deadlines before the
+  acknowledgement is written (so it states the right limit), then is routed.
+* ``follow_up``: the complainant's later mail may complete the material or answer the survey.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from casework.inbound import Inbound, Receipt
+from casework.models import Case
+from casework.services import find_thread
+from routing.desk import Desk
+from routing.feedback import record_survey, survey_pending
+from routing.router import Decision, decide, route, set_deadlines
+from routing.staffmail import handle, threaded_to
+from routing.work import material_arrived
+
+
+@dataclass(frozen=True)
+class CaseRouter:
+    desk: Desk
+    reference_prefix: str
+
+    def staff_mail(self, session: Session, inbound: Inbound, now: datetime) -> Receipt | None:
+        sender = (inbound.sender_email or "").lower()
+        if inbound.channel != "email" or not sender:
+            return None
+        known = self.desk.config.staff_by_email(sender) is not None or any(
+            a.email.lower() == sender for a in self.desk.config.authorities.values())
+        if not known and threaded_to(session, inbound) is None:
+            return None
+        by_reference = find_thread(session, inbound, self.reference_prefix) if known else None
+        result = handle(session, self.desk, inbound, by_reference, now)
+        if result is None:
+            return None
+        return Receipt(result.case.id, result.case.reference, result.outcome)
+
+    def prepare(self, case: Case, inbound: Inbound) -> Decision:
+        decision = decide(self.desk, case, category_hint=inbound.category_hint,
+                          sender_email=inbound.sender_email)
+        set_deadlines(self.desk, case, decision)
+        return decision
+
+    def route(self, session: Session, case: Case, decision: Decision, now: datetime) -> None:
+        route(session, self.desk, case, decision, now)
+
+    def ack_working_days(self, decision: Decision) -> int | None:
+        if decision.category is None:
+            return None
+        return self.desk.config.categories[decision.category].limits.resolve.days
+
+    def follow_up(self, session: Session, case: Case, inbound: Inbound, now: datetime) -> None:
+        if material_arrived(session, self.desk, case, now):
+            return
+        if survey_pending(session, case):
+            record_survey(session, self.desk, case, inbound.text, now)

@@ -1,0 +1,127 @@
+"""Routing a new case: decide (a value), then apply it (assign, exclude, ask, refer).
+
+``decide`` only looks; ``route`` writes the decision and its explanation on the timeline,
+records conflict exclusions, sets the category's deadlines, assigns a handler and either
+asks for all missing material in one notice or starts the work (clause 三(五)).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casework.investigation import MaterialRequest
+from casework.models import Case
+from casework.states import can_transition, record, transition
+from casework.status import CaseStatus
+from routing.actions import ActionRefused
+from routing.assignment import assign, choose
+from routing.conflicts import excluded, named_staff, record_exclusions, supervisor_for
+from routing.desk import ACTOR_ROUTER, Desk, today_of
+from routing.material import from_complainant, missing_items
+from routing.rules import Facts, RuleHit, match
+from routing.triage import TRIAGE, route_to_triage
+from routing.work import notify_assignment, refer, request_material
+
+
+@dataclass(frozen=True)
+class Decision:
+    hit: RuleHit | None
+    candidates: list[RuleHit] = field(default_factory=list)
+    named: dict[str, str] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def category(self) -> str | None:
+        return self.hit.category if self.hit else None
+
+    def explain(self) -> str:
+        return self.hit.explain() if self.hit else "no rule matched: to the triage queue"
+
+
+def decide(desk: Desk, case: Case, *, category_hint: str | None,
+           sender_email: str | None) -> Decision:
+    text = "\n".join(m.body_text for m in from_complainant(desk.config, case))
+    facts = Facts(case.subject, text, case.channel, sender_email, category_hint)
+    hit, candidates = match(desk.config, facts)
+    named = named_staff(desk.config, f"{facts.subject}\n{facts.text}")
+    missing = missing_items(desk.config, hit.category if hit else None, case)
+    return Decision(hit, candidates, named, missing)
+
+
+def set_deadlines(desk: Desk, case: Case, decision: Decision) -> None:
+    """The category's own acknowledge and resolve limits, counted from the day of receipt."""
+    if decision.category is None:
+        return
+    limits = desk.config.categories[decision.category].limits
+    day = today_of(case.received_at)
+    case.category = decision.category
+    case.acknowledge_due = desk.due(day, limits.acknowledge)
+    case.resolve_due = desk.due(day, limits.resolve)
+
+
+def route(session: Session, desk: Desk, case: Case, decision: Decision, now: datetime) -> None:
+    record(case, "routing_decision", actor=ACTOR_ROUTER, at=now, details={
+        "category": decision.category, "explanation": decision.explain(),
+        "candidates": [{"rule": h.category, "score": h.score} for h in decision.candidates],
+        "missing": decision.missing})
+    record_exclusions(session, case, decision.named, desk.config, now)
+    if decision.category is None:
+        route_to_triage(session, case, at=now, why=decision.explain())
+        # The triage supervisor gets the case by mail, so a reply can route it (#转办, #分类).
+        boss = supervisor_for(desk.config, TRIAGE, set(decision.named))
+        notify_assignment(session, desk, case, boss, now)
+        return
+    category = desk.config.categories[decision.category]
+    transition(case, CaseStatus.ROUTED, actor=ACTOR_ROUTER, at=now, reason=decision.explain(),
+               details={"department": category.department, "authority": category.authority})
+    _assign_and_start(session, desk, case, decision, set(decision.named), ACTOR_ROUTER, now)
+
+
+def _assign_and_start(session: Session, desk: Desk, case: Case, decision: Decision,
+                      banned: set[str], actor: str, now: datetime) -> None:
+    """Assign within the category's department, then ask for material, refer, or tell."""
+    assert decision.category is not None
+    category = desk.config.categories[decision.category]
+    handler, covers, why = choose(session, desk.config, category.department, banned,
+                                  today_of(now))
+    assign(session, case, handler, department=category.department, now=now, why=why,
+           covers=covers, actor=actor)
+    notify_assignment(session, desk, case, handler, now)
+    asked = session.scalar(select(MaterialRequest.id).where(MaterialRequest.case_id == case.id))
+    if decision.missing and asked is None:
+        request_material(session, desk, case, decision.missing, actor=actor, now=now)
+    elif category.authority and not decision.missing and not case.referrals:
+        refer(session, desk, case, category.authority, actor=actor, now=now)
+    elif not category.authority:
+        desk.tell_complainant(session, case, "routed", now, _routed_facts(desk, case))
+
+
+def reroute(session: Session, desk: Desk, case: Case, category: str, *, actor: str,
+            now: datetime) -> Decision:
+    """A supervisor recategorised the case: run routing again with the new category."""
+    if category not in desk.config.categories:
+        raise ActionRefused(f"没有这个类别 / unknown category {category!r}; known: "
+                         f"{', '.join(desk.config.categories)}")
+    old = case.category
+    decision = decide(desk, case, category_hint=category, sender_email=None)
+    banned = excluded(session, case.id)
+    new_names = {k: v for k, v in decision.named.items() if k not in banned}
+    record(case, "recategorised", actor=actor, at=now, details={"from": old, "to": category})
+    record(case, "routing_decision", actor=actor, at=now, details={
+        "category": category, "explanation": decision.explain(), "missing": decision.missing})
+    record_exclusions(session, case, new_names, desk.config, now)
+    case.category = category
+    if case.status != CaseStatus.ROUTED and can_transition(case.status, CaseStatus.ROUTED):
+        transition(case, CaseStatus.ROUTED, actor=actor, at=now, reason="recategorised")
+    _assign_and_start(session, desk, case, decision, banned | set(new_names), actor, now)
+    return decision
+
+
+def _routed_facts(desk: Desk, case: Case) -> dict[str, object]:
+    dep = desk.config.departments[case.department or ""]
+    return {"department_zh": dep.label_zh, "department_en": dep.label_en,
+            "resolve_due": case.resolve_due}

@@ -1,0 +1,178 @@
+"""The steps of an investigation that the router and the handlers' commands share.
+
+Assignment notice, the single notice of missing material and its completion (clause 四(四)),
+and the referral to an administrative authority (clause 三(五)).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casework.investigation import MaterialRequest
+from casework.models import Case, Referral
+from casework.states import record, transition
+from casework.status import CaseStatus
+from routing.desk import ACTOR_ROUTER, Desk, today_of
+from routing.directory import Limits
+from routing.material import labels, missing_items
+from routing.register import record_violation
+
+COMMANDS_HELP = [
+    "#受理 / #accept",
+    "#备注 文字 / #note text",
+    "#补充材料 项目1；项目2 / #request-material item1; item2",
+    "#延期 天数 原因 / #extend days reason",
+    "#转办 姓名 / #reassign name",
+    "#移送 机关 / #refer authority",
+    "#办结 属实|部分属实|不属实 [违诺类别 姓名] / #resolve substantiated|partly|not "
+    "[violation-category name]  (the rest of the mail is the outcome)",
+    "#分类 类别 / #recategorise category  (supervisor)",
+]
+
+
+def notify_assignment(session: Session, desk: Desk, case: Case, handler: str,
+                      now: datetime) -> str | None:
+    """The assignment mail: the case, its deadline and the commands a reply may carry."""
+    current = next((a for a in reversed(case.assignments) if a.ended_at is None), None)
+    covers = current.delegate_for if current is not None else None
+    person = desk.config.staff.get(covers or "")
+    facts: dict[str, Any] = {
+        "resolve_due": case.resolve_due, "covers_for": person.name if person else None,
+        # A second assignment of the same person (hand-back, reassignment) is a new mail.
+        "occasion": str(len(case.assignments)) if len(case.assignments) > 1 else ""}
+    return desk.tell_staff(session, case, handler, "assignment", now, facts,
+                           key=f":{len(case.assignments)}")
+
+
+def request_material(session: Session, desk: Desk, case: Case, items: list[str], *,
+                     actor: str, now: datetime, staff: str | None = None) -> MaterialRequest:
+    """One notice listing every item; a second notice for a knowable item is a violation."""
+    earlier = list(session.scalars(select(MaterialRequest)
+                                   .where(MaterialRequest.case_id == case.id)))
+    if earlier:
+        _knowable_violation(session, desk, case, items, staff, now)
+    request = MaterialRequest(case_id=case.id, items=items, requested_by=actor,
+                              requested_at=now)
+    session.add(request)
+    if case.status != CaseStatus.AWAITING_MATERIAL:
+        transition(case, CaseStatus.AWAITING_MATERIAL, actor=actor, at=now,
+                   reason="material missing: " + ", ".join(items))
+    # Clause 四(四): the time limit runs once the material is complete.
+    case.resolve_due = None
+    limits = _limits(desk, case)
+    desk.tell_complainant(session, case, "material_request", now,
+                          {"items": labels(desk.config, items), "number": len(earlier) + 1,
+                           "working_days": limits.resolve.days if limits else 15},
+                          key=f":{len(earlier) + 1}")
+    session.flush()
+    return request
+
+
+def _knowable_violation(session: Session, desk: Desk, case: Case, items: list[str],
+                        staff: str | None, now: datetime) -> None:
+    required = set(desk.config.categories[case.category].material) if case.category in \
+        desk.config.categories else set()
+    knowable = [i for i in items if i in required]
+    if knowable:
+        record_violation(session, desk.config, case,
+                         category=desk.config.clock.repeated_material_violation,
+                         staff=staff, source="automatic", now=now,
+                         details={"items": knowable,
+                                  "why": "knowable at the first notice (clause 四(四))"})
+
+
+def material_arrived(session: Session, desk: Desk, case: Case, now: datetime) -> bool:
+    """Re-check a case with an open material request; start the clock when nothing is missing.
+
+    Keyed on the open request, not on the status: intake may already have moved the case on
+    when the complainant replied, and then it goes back to waiting if items are still missing.
+    """
+    open_requests = list(session.scalars(select(MaterialRequest).where(
+        MaterialRequest.case_id == case.id, MaterialRequest.completed_at.is_(None))))
+    if not open_requests:
+        return False
+    # Free-text items a handler asked for cannot be checked: the complainant's reply
+    # completes them, and the configured items are checked again.
+    still = missing_items(desk.config, case.category, case)
+    record(case, "material_checked", actor=ACTOR_ROUTER, at=now, details={"missing": still})
+    if still:
+        if case.status != CaseStatus.AWAITING_MATERIAL:
+            transition(case, CaseStatus.AWAITING_MATERIAL, actor=ACTOR_ROUTER, at=now,
+                       reason="material still missing: " + ", ".join(still))
+        return False
+    for request in open_requests:
+        request.completed_at = now
+    _start_clock(session, desk, case, now)
+    return True
+
+
+def _limits(desk: Desk, case: Case) -> Limits | None:
+    category = desk.config.categories.get(case.category or "")
+    return category.limits if category else None
+
+
+def _start_clock(session: Session, desk: Desk, case: Case, now: datetime) -> None:
+    limits = _limits(desk, case)
+    day = today_of(now)
+    case.resolve_due = desk.due(day, limits.resolve) if limits else \
+        desk.calendar.add_working_days(day, 15)
+    accepted = any(e.kind == "accepted" for e in case.events)
+    target = CaseStatus.INVESTIGATING if accepted else CaseStatus.ROUTED
+    if case.status != target:
+        transition(case, target, actor=ACTOR_ROUTER, at=now, reason="material complete",
+                   details={"resolve_due": case.resolve_due.isoformat()})
+    record(case, "clock_started", actor=ACTOR_ROUTER, at=now,
+           details={"resolve_due": case.resolve_due.isoformat()})
+    category = desk.config.categories.get(case.category or "")
+    handler = _handler(case)
+    if handler:
+        desk.tell_staff(session, case, handler, "material_complete", now,
+                        {"resolve_due": case.resolve_due}, key=f":{now.isoformat()}")
+    if category is not None and category.authority and not case.referrals:
+        refer(session, desk, case, category.authority, actor=ACTOR_ROUTER, now=now)
+
+
+def _handler(case: Case) -> str | None:
+    current = next((a for a in reversed(case.assignments) if a.ended_at is None), None)
+    return current.handler if current else None
+
+
+def refer(session: Session, desk: Desk, case: Case, authority: str, *, actor: str,
+          now: datetime) -> Referral:
+    """Report the case to the authority with only the personal data its rule allows."""
+    auth = desk.config.authorities[authority]
+    due = desk.calendar.add_working_days(today_of(now), auth.expected_response_days)
+    referral = Referral(authority=authority, authority_email=auth.email, sent_at=now,
+                        answer_due=due)
+    case.referrals.append(referral)
+    session.flush()
+    desk.tell_authority(session, case, authority, "referral_letter", now,
+                        referral_facts(desk, case, authority, due))
+    if case.status != CaseStatus.REFERRED:
+        transition(case, CaseStatus.REFERRED, actor=actor, at=now,
+                   reason=f"within the powers of {auth.name}: {auth.jurisdiction}",
+                   details={"authority": authority, "answer_due": due.isoformat()})
+    desk.tell_complainant(session, case, "referred", now, {
+        "authority_name": auth.name, "jurisdiction": auth.jurisdiction,
+        "answer_due": due}, key=f":{authority}")
+    return referral
+
+
+def referral_facts(desk: Desk, case: Case, authority: str, due: object) -> dict[str, Any]:
+    """The letter's content: the matter always; personal data only as the rule allows."""
+    category = desk.config.categories.get(case.category or "")
+    auth = desk.config.authorities[authority]
+    fields, jurisdiction = set(auth.referral_fields), auth.jurisdiction
+    party = case.complainant
+    consent = party is not None and party.consent_health_data
+    label = category.label_zh if category else (case.category or "")
+    # The matter is our own wording (category and subject); the complaint's text is health
+    # information and leaves only with the rule's leave and the complainant's consent
+    # (PIPL art. 28-29). The notice masks personal values the rule does not let out.
+    return {"matter": f"{label}：{case.subject}", "jurisdiction": jurisdiction,
+            "answer_due": due, "fields": sorted(fields),
+            "health_details": case.summary if ("health" in fields and consent) else None}
