@@ -57,10 +57,20 @@ def _case_table(rows: list[Case], overdue_ids: set[int], t: Translator) -> Table
         due = case.resolve_due.isoformat() if case.resolve_due else "-"
         if case.id in overdue_ids:
             due = f"[red]{due} {t('overdue_mark')}[/red]"
-        table.add_row(case.reference, t.status(case.status.value), case.channel,
+        table.add_row(case.reference + _flags(case, t), t.status(case.status.value), case.channel,
                       case.received_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
                       due, case.department or "-", case.subject[:40])
     return table
+
+
+def _flags(case: Case, t: Translator) -> str:
+    """Marks staff must not miss: a failed mail or bounce, a call to make."""
+    marks = []
+    if case.needs_attention:
+        marks.append(f"[red]{t('flag_attention')}[/red]")
+    if case.phone_follow_up:
+        marks.append(f"[yellow]{t('flag_phone')}[/yellow]")
+    return ("\n" + " ".join(marks)) if marks else ""
 
 
 @cases.command("show")

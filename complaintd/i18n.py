@@ -49,6 +49,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "col_event": ("事件", "Event"),
     "col_details": ("详情", "Details"),
     "overdue_mark": ("已逾期", "overdue"),
+    "flag_attention": ("需处理", "needs attention"),
+    "flag_phone": ("需电话联系", "call the complainant"),
     "cases_title": ("案件列表（{n} 件）", "Cases ({n})"),
     "timeline_title": ("{ref} 时间线", "Timeline of {ref}"),
     "demo_intro": (

@@ -76,7 +76,7 @@ class RoutingMailer:
         return n.queue_referred_to_authority(
             s, _case(case), authority=x.facts["authority_name"],
             referred_on=local_date(now).date(), answer_due=x.facts.get("answer_due"),
-            **self._mine(now))
+            jurisdiction=x.facts.get("jurisdiction"), **self._mine(now))
 
     def _extension(self, s: Session, x: Notice, case: Case | None,
                    now: datetime) -> OutboxMail | None:

@@ -112,8 +112,10 @@ def referred_to_authority_context(
     answer_due: date | None,
     reply_address: str,
     org: OrganisationInfo,
+    jurisdiction: str | None = None,
 ) -> Context:
-    """Clause 三(五): the complainant is told which authority the matter went to."""
+    """Clause 三(五): the complainant is told which authority the matter went to, and why
+    (``jurisdiction``: what the authority is responsible for)."""
     return dict(locals())
 
 

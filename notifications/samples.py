@@ -47,7 +47,7 @@ def _referred_to_authority() -> Context:
     return c.referred_to_authority_context(
         reference=_REF, complainant_name="王小明", authority="上海市民政局",
         referred_on=date(2026, 3, 5), answer_due=date(2026, 4, 3), reply_address=_REPLY,
-        org=SAMPLE_ORGANISATION)  # fmt: skip
+        org=SAMPLE_ORGANISATION, jurisdiction="社会救助与慈善组织监管")  # fmt: skip
 
 
 def _extension() -> Context:

@@ -231,6 +231,7 @@ def test_authority_case_referred_followed_up_answer_threaded_back(world: World) 
     assert case.reference in str(letter["Subject"])
     (told,) = to(mails, "patient@example.cn", contains="卫生健康委员会")
     assert case.reference in str(told["Subject"])
+    assert "医疗机构和医务人员的执业行为" in body_of(told)  # and why it went there
 
     mails = world.round(days=23)  # past the 15 working days the authority is expected to take
     (follow_up,) = to(mails, HEALTH)

@@ -112,3 +112,18 @@ def test_overdue_case_is_marked_once_and_listed(tmp_path: Path) -> None:
                                         "cases", "list", "--overdue"])
     assert listing.exit_code == 0
     assert case.reference in listing.output and "overdue" in listing.output
+
+
+def test_flagged_cases_are_marked_in_the_list(tmp_path: Path) -> None:
+    config = setup(tmp_path)
+    (tmp_path / "mail" / "new" / "1.M1.host").write_bytes(complaint(1))
+    app = App.build(load_settings(config), FixedClock(datetime(2026, 11, 24, 10, tzinfo=SHANGHAI)))
+    app.run_once()
+    with app.session_factory.begin() as session:
+        case = session.scalars(select(Case)).one()
+        assert not case.needs_attention
+        case.needs_attention = case.phone_follow_up = True  # as a bounced acknowledgement does
+    app.close()
+    listing = CliRunner().invoke(main, ["--config", str(config), "--lang", "en", "cases", "list"])
+    assert listing.exit_code == 0
+    assert "needs attention" in listing.output and "call the complainant" in listing.output

@@ -169,13 +169,15 @@ def queue_referred_to_authority(
     org: OrganisationInfo,
     now: datetime,
     language: str | None = None,
+    jurisdiction: str | None = None,
 ) -> OutboxMail | None:
-    """Clause 三(五): the matter was reported to ``authority`` (its display name)."""
+    """Clause 三(五): the matter was reported to ``authority`` (its display name), because
+    it lies within ``jurisdiction`` (what that authority is responsible for)."""
     def context(name: str | None) -> Context:
         return c.referred_to_authority_context(
             reference=case.reference, complainant_name=name, authority=authority,
             referred_on=referred_on, answer_due=answer_due, reply_address=identity.reply_to,
-            org=org)  # fmt: skip
+            org=org, jurisdiction=jurisdiction)  # fmt: skip
 
     return _to_complainant(
         session, case, notice="referred_to_authority",
