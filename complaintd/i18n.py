@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 
+from casework.status import STATUS_LABELS
+
 MESSAGES: dict[str, tuple[str, str]] = {
     "config_error": ("配置错误，服务未启动：\n{detail}", "Configuration error, not starting:\n{detail}"),
     "no_config": (
@@ -117,20 +119,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "source_package": ("内置", "built-in"),
 }
 
-STATUS_NAMES: dict[str, tuple[str, str]] = {
-    "received": ("已收到", "received"),
-    "acknowledged": ("已受理", "acknowledged"),
-    "awaiting_material": ("待补材料", "awaiting material"),
-    "routed": ("已分派", "routed"),
-    "investigating": ("调查中", "investigating"),
-    "referred": ("已移送", "referred"),
-    "extended": ("已延期", "extended"),
-    "resolved": ("已办结", "resolved"),
-    "closed": ("已关闭", "closed"),
-    "reopened": ("已重开", "reopened"),
-    "withdrawn": ("已撤回", "withdrawn"),
-    "rejected": ("不予受理", "rejected"),
-}
 
 
 class Translator:
@@ -142,7 +130,7 @@ class Translator:
         return (en if self.language == "en" else zh).format(**values)
 
     def status(self, status: str) -> str:
-        zh, en = STATUS_NAMES.get(status, (status, status))
+        zh, en = STATUS_LABELS.get(status, (status, status))
         return en if self.language == "en" else zh
 
 

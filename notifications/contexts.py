@@ -281,18 +281,3 @@ def message_refused_context(
     return dict(locals())
 
 
-# Case statuses as staff read them in the digest (casework.status values).
-STATUS_NAMES: dict[str, tuple[str, str]] = {
-    "received": ("已收到", "received"),
-    "acknowledged": ("已受理", "acknowledged"),
-    "awaiting_material": ("待补材料", "awaiting material"),
-    "routed": ("已分派", "routed"),
-    "investigating": ("调查中", "investigating"),
-    "referred": ("已移送", "referred"),
-    "extended": ("已延期", "extended"),
-    "resolved": ("已办结", "resolved"),
-    "closed": ("已关闭", "closed"),
-    "reopened": ("已重开", "reopened"),
-    "withdrawn": ("已撤回", "withdrawn"),
-    "rejected": ("不予受理", "rejected"),
-}

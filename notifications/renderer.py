@@ -25,7 +25,7 @@ from jinja2 import (
 )
 from markupsafe import Markup, escape
 
-from notifications.contexts import STATUS_NAMES
+from casework.status import STATUS_LABELS
 from notifications.samples import SAMPLE_CONTEXTS
 
 LANGUAGES = ("zh", "en", "bilingual")
@@ -64,8 +64,8 @@ class TemplateRenderer:
         self.env.filters["zh_date"] = zh_date
         self.env.filters["en_date"] = en_date
         self.env.filters["nl2br"] = nl2br
-        self.env.filters["zh_status"] = lambda value: STATUS_NAMES.get(value, (value, value))[0]
-        self.env.filters["en_status"] = lambda value: STATUS_NAMES.get(value, (value, value))[1]
+        self.env.filters["zh_status"] = lambda value: STATUS_LABELS.get(value, (value, value))[0]
+        self.env.filters["en_status"] = lambda value: STATUS_LABELS.get(value, (value, value))[1]
 
     def render(self, name: str, lang: str, context: Mapping[str, Any]) -> RenderedMail:
         """Render notice ``name`` in ``lang`` ("zh", "en" or "bilingual")."""
