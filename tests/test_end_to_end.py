@@ -19,6 +19,7 @@ from casework.models import Case, IngestedItem
 from casework.status import CaseStatus
 from complaintd.cli import main
 from notifications.models import OutboxMail, OutboxStatus
+from tests.configs import real_servers_toml
 
 
 def complaint(subject: str = "投诉：救助款迟迟未发放", sender: str = "zhang@example.cn") -> bytes:
@@ -34,27 +35,8 @@ def complaint(subject: str = "投诉：救助款迟迟未发放", sender: str = 
 
 def write_config(tmp_path: Path, db_url: str, imap: Any, smtp: Any) -> Path:
     config = tmp_path / "complaintd.toml"
-    config.write_text(f"""
-[organisation]
-hotline_phone = "021-5555-0100"
-[storage]
-data_dir = "var"
-database_url = "{db_url}"
-[[mailbox]]
-kind = "imap"
-name = "reporting"
-host = "{imap.host}"
-port = {imap.port}
-security = "plain"
-username = "{imap.user}"
-password = "{imap.password}"
-[smtp]
-transport = "smtp"
-host = "{smtp.host}"
-port = {smtp.port}
-security = "plain"
-from_address = "complaints@example.org"
-""", encoding="utf-8")
+    extra = '[organisation]\nhotline_phone = "021-5555-0100"\n'
+    config.write_text(real_servers_toml(db_url, imap, smtp, extra=extra), encoding="utf-8")
     return config
 
 

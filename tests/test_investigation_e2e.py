@@ -32,6 +32,7 @@ from casework.status import CaseStatus
 from complaintd.app import App
 from complaintd.migrate import upgrade
 from complaintd.settings import load_settings
+from tests.configs import real_servers_toml
 
 ROUTING = Path(__file__).resolve().parents[1] / "config" / "routing.toml"
 ZHANG = "zhang.wei@oasis.example.org"
@@ -57,27 +58,9 @@ class World:
             "[staff.zhangwei]\naway = [{ start = 2025-12-08, end = 2025-12-12 }]\n")
         (tmp_path / "routing.toml").write_text(rules, encoding="utf-8")
         config = tmp_path / "complaintd.toml"
-        config.write_text(f"""
-[storage]
-data_dir = "var"
-database_url = "{db_url}"
-[[mailbox]]
-kind = "imap"
-name = "reporting"
-host = "{imap.host}"
-port = {imap.port}
-security = "plain"
-username = "{imap.user}"
-password = "{imap.password}"
-[smtp]
-transport = "smtp"
-host = "{smtp.host}"
-port = {smtp.port}
-security = "plain"
-from_address = "complaints@oasis.example.org"
-[routing]
-rules_file = "routing.toml"
-""", encoding="utf-8")
+        config.write_text(real_servers_toml(
+            db_url, imap, smtp, from_address="complaints@oasis.example.org",
+            extra='[routing]\nrules_file = "routing.toml"\n'), encoding="utf-8")
         self.clock = FixedClock(START)
         self.app = App.build(load_settings(config), self.clock)
         upgrade(self.app.engine)
