@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from casework.models import Case
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,9 @@ def guess_language(text: str) -> str:
 class Receipt:
     """What casework did with an ``Inbound``: opened a case or added to one."""
 
-    case_id: int
+    # None only in a batch session (casework.db.start_batch) before its flush; ``case``
+    # then gives the id once the batch is flushed.
+    case_id: int | None
     reference: str
     outcome: str  # "case" (a new case) or "follow_up" (added to an existing case)
+    case: Case | None = field(default=None, compare=False, repr=False)

@@ -249,6 +249,8 @@ class IngestedItem(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     detail: Mapped[str] = mapped_column(Text, default="")
     ingested_at: Mapped[datetime]
+    # Lets a batch link the row to a case that gets its id at the batch's one flush.
+    case: Mapped[Case | None] = relationship()
 
     __table_args__ = (
         UniqueConstraint("source", "folder", "uidvalidity", "uid", name="uq_ingested_item_place"),

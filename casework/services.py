@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from casework.clock import SHANGHAI
+from casework.db import flush_for_ids
 from casework.inbound import Inbound, Receipt
 from casework.models import Attachment, Case, Message, Party
 from casework.references import find_references, next_reference
@@ -44,14 +45,14 @@ def receive(
     existing = find_thread(session, inbound, policy.reference_prefix)
     if existing is not None and _is_party(existing, inbound):
         add_follow_up(session, existing, inbound)
-        return existing, Receipt(existing.id, existing.reference, "follow_up")
+        return existing, Receipt(existing.id, existing.reference, "follow_up", existing)
     case = open_case(session, inbound, calendar=calendar, policy=policy)
     if existing is not None:
         # A stranger quoting someone else's reference must not see or join that case.
         record(case, "linked_for_review", actor=ACTOR_INTAKE, at=inbound.received_at,
                details={"reference": existing.reference,
                         "why": "sender is not a party to the referenced case"})
-    return case, Receipt(case.id, case.reference, "case")
+    return case, Receipt(case.id, case.reference, "case", case)
 
 
 def find_thread(session: Session, inbound: Inbound, prefix: str) -> Case | None:
@@ -107,7 +108,7 @@ def open_case(
     case.messages.append(_message(inbound))
     record(case, "received", actor=ACTOR_INTAKE, at=received,
            details={"channel": inbound.channel, "origin": inbound.origin})
-    session.flush()
+    flush_for_ids(session)
     return case
 
 

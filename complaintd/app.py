@@ -22,7 +22,7 @@ from casework.models import Case
 from casework.rawstore import RawStore
 from casework.services import CasePolicy
 from complaintd.hotline_jobs import build_importer
-from complaintd.intake_effects import acknowledgement_withheld
+from complaintd.intake_effects import acknowledgement_queued, acknowledgement_withheld
 from complaintd.intake_notices import RefusalNotifier
 from complaintd.mailboxes import imap_account
 from complaintd.pipeline import Pipeline
@@ -33,6 +33,7 @@ from intake.imap import ImapPoller
 from intake.ledger import Ledger, Outcome
 from intake.maildir import MaildirSource
 from intake.mailstate import MailboxStates
+from intake.parallel import ParsePool
 from intake.reconcile import ReconcileReport, reconcile
 from intake.understand import MailUnderstanding
 from notifications.notices import OrganisationInfo, queue_acknowledgement
@@ -91,8 +92,10 @@ class App:
         self.pipeline = Pipeline(calendar=self.calendar, policy=self.policy,
                                  acknowledge=self._acknowledge, clock=clock, router=router)
         self.ledger = Ledger(self.session_factory, self.raw_store, clock, self.pipeline,
-                             refusal=RefusalNotifier(self.identity))
+                             refusal=RefusalNotifier(self.identity),
+                             prepare_batch=self.pipeline.prepare_batch)
         self.mail_states = MailboxStates(self.session_factory, clock)
+        self.parse_pool = ParsePool(self.raw_store, settings.intake.parse_workers)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> App:
@@ -130,7 +133,10 @@ class App:
             org=self.organisation, now=now,
             language_override=None if wanted == "auto" else wanted,
             working_days=int(inbound.extra.get("resolve_working_days") or 0) or None)
-        return mail.message_id if mail is not None else None
+        if mail is None:
+            return None
+        acknowledgement_queued(session, inbound.sender_email)
+        return mail.message_id
 
     def start_up_checks(self) -> None:
         """Stop on a template that does not render; warn about missing holiday data."""
@@ -167,7 +173,7 @@ class App:
     def imap_poller(self, box: ImapMailbox) -> ImapPoller:
         return ImapPoller(imap_account(box), self.ledger,
                           parse=MailUnderstanding(box.max_attachment_bytes),
-                          states=self.mail_states)
+                          states=self.mail_states, pool=self.parse_pool)
 
     def mailbox_failed(self, box: ImapMailbox | MaildirMailbox, exc: BaseException) -> str:
         """The operator alert: an ERROR line and the stored status (``mailboxes status``)."""
@@ -242,6 +248,7 @@ class App:
         return report
 
     def close(self) -> None:
+        self.parse_pool.close()
         self.engine.dispose()
 
 

@@ -10,9 +10,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from casework.inbound import Inbound
@@ -47,14 +49,46 @@ def acknowledgement_withheld(session: Session, inbound: Inbound, now: datetime,
         return inbound.extra["no_auto_reply"]
     if not inbound.sender_email:
         return None
-    since = now - timedelta(days=1)
-    # Through the indexed party address, not a scan of the (large) outbox rows.
-    sent = session.scalar(
-        select(func.count(OutboxMail.id))
-        .join(Case, OutboxMail.case_id == Case.id)
-        .join(Party, Case.complainant_id == Party.id)
-        .where(Party.email == inbound.sender_email.lower(), OutboxMail.kind == ACKNOWLEDGEMENT,
-               OutboxMail.created_at >= since))
-    if int(sent or 0) >= daily_cap:
+    sent = _acknowledged_today(session, inbound.sender_email.lower(), now)
+    if sent >= daily_cap:
         return f"daily cap of {daily_cap} acknowledgements to this sender reached"
     return None
+
+
+# Per-sender counts of a batch session (see prefetch_acknowledged): counted once before
+# the batch, then kept up to date as the batch queues acknowledgements.
+_ACK_COUNTS = "complaintd.acknowledgements_today"
+
+
+def prefetch_acknowledged(session: Session, senders: Iterable[str], now: datetime) -> None:
+    """Count, in one query, today's acknowledgements to each of ``senders``."""
+    wanted = sorted({s.lower() for s in senders if s})
+    counts = dict.fromkeys(wanted, 0)
+    for start in range(0, len(wanted), 500):
+        rows = session.execute(_acks_since(now).add_columns(Party.email)
+                               .where(Party.email.in_(wanted[start:start + 500]))
+                               .group_by(Party.email))
+        counts.update({email: int(n) for n, email in rows})
+    session.info[_ACK_COUNTS] = counts
+
+
+def acknowledgement_queued(session: Session, sender: str | None) -> None:
+    counts = session.info.get(_ACK_COUNTS)
+    if sender and counts is not None and sender.lower() in counts:
+        counts[sender.lower()] += 1
+
+
+def _acknowledged_today(session: Session, sender: str, now: datetime) -> int:
+    counts = session.info.get(_ACK_COUNTS)
+    if counts is not None and sender in counts:
+        return int(counts[sender])
+    return int(session.scalar(_acks_since(now).where(Party.email == sender)) or 0)
+
+
+def _acks_since(now: datetime) -> Select[Any]:
+    # Through the indexed party address, not a scan of the (large) outbox rows.
+    return (select(func.count(OutboxMail.id))
+            .join(Case, OutboxMail.case_id == Case.id)
+            .join(Party, Case.complainant_id == Party.id)
+            .where(OutboxMail.kind == ACKNOWLEDGEMENT,
+                   OutboxMail.created_at >= now - timedelta(days=1)))

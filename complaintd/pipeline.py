@@ -7,6 +7,7 @@ new case is committed or nothing is.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -19,7 +20,7 @@ from casework.services import ACTOR_INTAKE, CasePolicy, WorkingDays, receive
 from casework.states import transition
 from casework.status import CaseStatus
 from casework.tasks import plan_calls
-from complaintd.intake_effects import after_receive
+from complaintd.intake_effects import after_receive, prefetch_acknowledged
 from routing.inbound import CaseRouter
 from routing.triage import route_to_triage
 
@@ -64,6 +65,11 @@ class Pipeline:
         elif receipt.outcome == "follow_up" and self.router is not None:
             self.router.follow_up(session, case, inbound, self.clock.now())
         return receipt
+
+    def prepare_batch(self, session: Session, inbounds: Sequence[Inbound]) -> None:
+        """Look up in one query what each item of a batch would otherwise query alone."""
+        prefetch_acknowledged(session, [i.sender_email or "" for i in inbounds],
+                              self.clock.now())
 
     def _acknowledge(self, session: Session, case: Case, inbound: Inbound, now: datetime) -> None:
         message_id = self.acknowledge(session, case, inbound, now)

@@ -167,6 +167,9 @@ class Intake(_Section):
 
     # Acknowledgements to one sender per day (one per case is always the most).
     acknowledgements_per_sender_per_day: Annotated[int, Field(ge=1, le=1000)] = 5
+    # Processes that parse a backlog's next batch while the daemon writes the current one
+    # (0: parse in the daemon's own process). A single new mail is always parsed in-process.
+    parse_workers: Annotated[int, Field(ge=0, le=8)] = 1
 
 
 class Templates(_Section):

@@ -13,7 +13,7 @@ import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from imapclient import IMAPClient
@@ -22,6 +22,7 @@ from intake.auth import ImapLogin
 from intake.ledger import Checkpoint, Ledger, Outcome, Parser, SourceItem, no_checkpoint
 from intake.mail import header_message_id
 from intake.mailstate import MailboxStates
+from intake.parallel import ParsePool, Preparing
 from intake.understand import understand_mail
 
 log = logging.getLogger("complaintd.intake.imap")
@@ -60,11 +61,21 @@ class PollReport:
     notes: tuple[str, ...] = field(default=())
 
 
+@dataclass(frozen=True)
+class _Fetched:
+    batch: list[int]
+    items: list[SourceItem]
+    over_limit: dict[int, int]  # UID -> size of the mails refused for their size
+    preparing: Preparing | None
+
+
 class ImapPoller:
     def __init__(self, account: ImapAccount, ledger: Ledger, parse: Parser = understand_mail,
                  states: MailboxStates | None = None,
-                 checkpoint: Checkpoint = no_checkpoint) -> None:
+                 checkpoint: Checkpoint = no_checkpoint, pool: ParsePool | None = None) -> None:
         self.account = account
+        # Parses a backlog's next batch while this one is written (None: all in-process).
+        self.pool = pool
         self.ledger = ledger
         self.parse = parse
         self.source = f"imap:{account.name}"
@@ -148,35 +159,65 @@ class ImapPoller:
         moved = self._mark_done(client, [u for u in uids if str(u) in taken])
         outcomes: list[Outcome] = []
         new = [u for u in uids if str(u) not in taken]
-        for start in range(0, len(new), self.account.batch_size):
-            batch = new[start:start + self.account.batch_size]
-            outcomes.extend(self._take_batch(client, uidvalidity, batch))
-            moved += self._mark_done(client, batch)
-            self.checkpoint("marked_done")
-            self.states.advance(self.source, self.account.folder, uidvalidity, max(batch))
+        size = self.account.batch_size
+        batches = [new[start:start + size] for start in range(0, len(new), size)]
+        if self.pool is None or len(batches) < 2:
+            for batch in batches:
+                outcomes.extend(self._take_batch(client, uidvalidity, batch))
+                moved += self._done(client, uidvalidity, batch)
+            return moved, outcomes
+        # A backlog: the next batch is parsed in the pool while this one is written.
+        ahead = self._fetch(client, uidvalidity, batches[0], self.pool)
+        for index, batch in enumerate(batches):
+            current = ahead
+            if index + 1 < len(batches):
+                ahead = self._fetch(client, uidvalidity, batches[index + 1], self.pool)
+            outcomes.extend(self._finish(client, uidvalidity, current))
+            moved += self._done(client, uidvalidity, batch)
         return moved, outcomes
 
+    def _done(self, client: IMAPClient, uidvalidity: int, batch: list[int]) -> int:
+        moved = self._mark_done(client, batch)
+        self.checkpoint("marked_done")
+        self.states.advance(self.source, self.account.folder, uidvalidity, max(batch))
+        return moved
+
     def _take_batch(self, client: IMAPClient, uidvalidity: int, batch: list[int]) -> list[Outcome]:
+        fetched = self._fetch(client, uidvalidity, batch, None)
+        taken = self.ledger.take_batch(fetched.items, self.parse)
+        return self._in_order(client, uidvalidity, fetched, taken)
+
+    def _finish(self, client: IMAPClient, uidvalidity: int, fetched: _Fetched) -> list[Outcome]:
+        assert fetched.preparing is not None
+        taken = self.ledger.take_prepared(fetched.items, fetched.preparing.result(), self.parse)
+        return self._in_order(client, uidvalidity, fetched, taken)
+
+    def _fetch(self, client: IMAPClient, uidvalidity: int, batch: list[int],
+               pool: ParsePool | None) -> _Fetched:
         sizes = client.fetch(batch, ["RFC822.SIZE"])  # sizes first: never pull a huge mail
         limit = self.account.max_message_bytes
         small = {u for u in batch if int(sizes.get(u, {}).get(b"RFC822.SIZE", 0)) <= limit}
-        fetched: dict[int, dict[bytes, Any]] = (
+        data: dict[int, dict[bytes, Any]] = (
             client.fetch(sorted(small), ["BODY.PEEK[]", "INTERNALDATE"]) if small else {})
         self.checkpoint("fetched")
-        outcomes = []
-        for uid in batch:
-            if uid not in sizes:  # expunged by someone else meanwhile
-                continue
-            if uid in small:
-                data = fetched.get(uid)
-                if data is None:
-                    continue
-                item = self._item(uidvalidity, uid, bytes(data[b"BODY[]"]), data)
-                outcomes.append(self.ledger.take(item, self.parse))
-            else:
-                outcomes.append(self._refuse(client, uidvalidity, uid,
-                                             int(sizes[uid][b"RFC822.SIZE"])))
-        return outcomes
+        items = [self._item(uidvalidity, uid, bytes(data[uid][b"BODY[]"]), data[uid])
+                 for uid in batch if uid in data]  # missing: expunged by someone else
+        over = {u: int(sizes[u][b"RFC822.SIZE"]) for u in batch if u in sizes and u not in small}
+        preparing = (pool.start(items, self.parse, self.ledger.clock.now())
+                     if pool is not None else None)
+        return _Fetched(batch, items, over, preparing)
+
+    def _in_order(self, client: IMAPClient, uidvalidity: int, fetched: _Fetched,
+                  outcomes: list[Outcome]) -> list[Outcome]:
+        """The batch's outcomes in UID order (as the mail arrived), refusals included."""
+        taken = dict(zip([int(i.uid) for i in fetched.items], outcomes, strict=True))
+        ordered = []
+        for uid in fetched.batch:
+            if uid in taken:
+                ordered.append(taken[uid])
+            elif uid in fetched.over_limit:
+                ordered.append(self._refuse(client, uidvalidity, uid, fetched.over_limit[uid]))
+        return ordered
 
     def _refuse(self, client: IMAPClient, uidvalidity: int, uid: int, size: int) -> Outcome:
         data = client.fetch([uid], ["BODY.PEEK[HEADER]", "INTERNALDATE"]).get(uid, {})
@@ -216,7 +257,8 @@ def _highest_uid(client: IMAPClient) -> int:
 
 def _aware(value: object) -> datetime | None:
     if isinstance(value, datetime) and value.tzinfo is not None:
-        return value
+        # imapclient's own tzinfo class cannot be pickled (to a parse worker).
+        return value.replace(tzinfo=timezone(value.utcoffset() or timedelta(0)))
     return None
 
 

@@ -6,9 +6,9 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import Enum, ForeignKey, Index, Integer, LargeBinary, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from casework.models import Base
+from casework.models import Base, Case
 
 
 class OutboxStatus(enum.StrEnum):
@@ -24,6 +24,8 @@ class OutboxMail(Base):
     # Repeating the change that queued a mail hits this key instead of queueing it twice.
     dedup_key: Mapped[str] = mapped_column(String(255), unique=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    # Lets a batch queue mail for a case that gets its id at the batch's one flush.
+    case: Mapped[Case | None] = relationship()
     kind: Mapped[str] = mapped_column(String(64))
     recipient: Mapped[str] = mapped_column(String(320))
     sender: Mapped[str] = mapped_column(String(320))

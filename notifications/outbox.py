@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from casework.clock import SHANGHAI
+from casework.models import Case
 from notifications.models import OutboxMail, OutboxStatus
 
 logger = logging.getLogger("complaintd.outbox")
@@ -74,13 +75,17 @@ def queue_mail(
     in_reply_to: str | None = None,
     references: Sequence[str] = (),
     auto_submitted: AutoSubmitted = "auto-replied",
+    new_case: Case | None = None,
 ) -> OutboxMail:
     """Queue one mail in the caller's transaction; the same ``dedup_key`` queues it once.
+
+    ``new_case``: the mail is for this case, which is not in the database yet (a batch
+    flushes it later), so nothing can be queued under its keys yet.
 
     ``in_reply_to`` is appended to ``references`` (the thread as the recipient will see it).
     Raises ``InvalidRecipient`` when ``recipient`` is not a single usable address.
     """
-    existing = find_queued(session, dedup_key)
+    existing = find_queued(session, dedup_key, unflushed_only=new_case is not None)
     if existing is not None:
         return existing
     to = mailbox(recipient, recipient_name)
@@ -110,14 +115,25 @@ def queue_mail(
         last_error="",
         created_at=now,
     )
-    return _insert_once(session, row)
+    if new_case is None:
+        return _insert_once(session, row)
+    row.case = new_case
+    session.add(row)
+    return row
 
 
-def find_queued(session: Session, dedup_key: str) -> OutboxMail | None:
-    """The row queued under ``dedup_key``, including one added to this session unflushed."""
+def find_queued(session: Session, dedup_key: str, *,
+                unflushed_only: bool = False) -> OutboxMail | None:
+    """The row queued under ``dedup_key``, including one added to this session unflushed.
+
+    ``unflushed_only``: the key belongs to a case not in the database yet, so only this
+    session's new rows can hold it.
+    """
     for obj in session.new:
         if isinstance(obj, OutboxMail) and obj.dedup_key == dedup_key:
             return obj
+    if unflushed_only:
+        return None
     return session.scalar(select(OutboxMail).where(OutboxMail.dedup_key == dedup_key))
 
 

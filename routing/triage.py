@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from casework.db import flush_for_ids
 from casework.models import Assignment, Case
 from casework.states import transition
 from casework.status import CaseStatus
@@ -25,5 +26,5 @@ def route_to_triage(session: Session, case: Case, *, at: datetime, why: str) -> 
     case.department = TRIAGE
     transition(case, CaseStatus.ROUTED, actor=ACTOR_ROUTER, at=at, reason=why,
                details={"department": TRIAGE})
-    session.flush()
+    flush_for_ids(session)
     return assignment

@@ -6,8 +6,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
+from casework.db import flush_for_ids
 from casework.inbound import guess_language
 from casework.models import Case, Message
 from casework.states import record
@@ -116,15 +118,18 @@ def queue_notice(
     Returns the queued row (the earlier one when the key was used before), or None when
     the address is unusable; that is recorded on the case, never silently dropped.
     """
-    existing = find_queued(session, dedup_key)
+    # A case not yet in the database (a batch flushes it later) has nothing queued yet.
+    new_case = case if case is not None and inspect(case).pending else None
+    existing = find_queued(session, dedup_key, unflushed_only=new_case is not None)
     if existing is not None:
         return existing
     mail = renderer.render(notice, checked_language(language), context)
     if case is not None and case.id is None:
-        session.flush()  # the outbox row points at the case
+        flush_for_ids(session)  # the outbox row points at the case
     try:
         row = queue_mail(
             session, dedup_key=dedup_key, case_id=case.id if case is not None else None,
+            new_case=new_case if case is not None and case.id is None else None,
             kind=notice, recipient=delivery.recipient.address,
             recipient_name=delivery.recipient.name, subject=mail.subject, text=mail.text,
             html=mail.html, identity=delivery.identity, now=now,

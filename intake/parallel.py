@@ -1,0 +1,95 @@
+"""Parsing mail in a worker process while the main process writes the previous batch.
+
+Parsing (MIME, charsets, HTML to text) and the database work of a batch each take about
+half of the time of intake. Python runs one of them at a time per process, so a backlog
+(the first run on a full mailbox, a day of mail after an outage) is parsed in a worker
+process while the main process commits the batch before. Only what ``prepare`` needs
+crosses the process boundary: the raw bytes there, the understood ``Inbound`` back.
+
+The workers are started through a fork server (a clean process that imported the
+parser once), never forked from the daemon itself, which runs threads (the scheduler,
+IDLE watchers) whose locks a fork would copy in whatever state they are in.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import datetime
+
+from casework.rawstore import RawStore
+from intake.ledger import Parser, Prepared, SourceItem, prepare
+
+log = logging.getLogger("complaintd.intake")
+
+# Everything a worker needs, imported once by the fork server rather than by each worker.
+_PRELOAD = ["intake.understand", "intake.ledger", "casework.rawstore"]
+
+
+def prepare_all(raw_store: RawStore, parse: Parser, items: Sequence[SourceItem],
+                now: datetime) -> list[Prepared]:
+    return [prepare(raw_store, item, parse, now) for item in items]
+
+
+class Preparing:
+    """The prepared batch, once ready; ``result`` falls back to preparing it here when
+    the worker is gone."""
+
+    def __init__(self, future: Future[list[Prepared]] | None,
+                 here: Callable[[], list[Prepared]]) -> None:
+        self.future = future
+        self.here = here
+
+    def result(self) -> list[Prepared]:
+        if self.future is not None:
+            try:
+                return self.future.result()
+            except Exception as exc:  # prepare itself never raises: the worker failed
+                log.warning("intake: the parse worker failed (%s); parsing this batch "
+                            "in-process", type(exc).__name__)
+        return self.here()
+
+
+class ParsePool:
+    """Prepares batches in ``workers`` processes (0: in the calling process, on demand).
+
+    Safe to share between mailboxes and their threads (``submit`` is thread-safe)."""
+
+    def __init__(self, raw_store: RawStore, workers: int) -> None:
+        self.raw_store = raw_store
+        self.workers = workers
+        self.sent_to_workers = 0  # batches handed to a worker (for the operator and tests)
+        self._executor: ProcessPoolExecutor | None = None
+
+    def start(self, items: Sequence[SourceItem], parse: Parser, now: datetime) -> Preparing:
+        """Begin preparing ``items``; the caller goes on with other work meanwhile."""
+        def here() -> list[Prepared]:
+            return prepare_all(self.raw_store, parse, items, now)
+
+        executor = self._pool()
+        if executor is None:
+            return Preparing(None, here)
+        try:
+            future = executor.submit(prepare_all, self.raw_store, parse, list(items), now)
+        except (BrokenProcessPool, RuntimeError):  # broken or shut down: start afresh later
+            self.close()
+            return Preparing(None, here)
+        self.sent_to_workers += 1
+        return Preparing(future, here)
+
+    def _pool(self) -> ProcessPoolExecutor | None:
+        if self.workers <= 0:
+            return None
+        if self._executor is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(_PRELOAD)
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
+        return self._executor
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None

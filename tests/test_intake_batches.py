@@ -1,0 +1,135 @@
+"""Batches: a fetched batch is taken in one transaction (and a backlog's next batch is
+parsed in a worker process), and that must give exactly what one mail at a time gives:
+duplicates, twins, replies and machine mail inside one batch, the daily acknowledgement
+cap counted across the batch, a worker that dies. Real Dovecot, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy import select
+
+from casework.models import Case, IngestedItem
+from complaintd.schema import metadata
+from intake.ledger import SourceItem, Understood
+from intake.understand import MailUnderstanding
+from notifications.models import OutboxMail
+from tests.test_intake_support import complaint, count, imap_box, make_app
+
+
+def mixed_mailbox(imap: Any) -> None:
+    """One of everything that needs a lookup, in the order that makes a batch work hard."""
+    first = complaint(1, sender="li@example.cn")
+    imap.append("INBOX", first)
+    imap.append("INBOX", complaint(2, sender="wang@example.cn"))
+    imap.append("INBOX", first)  # the same bytes again
+    # The same mail through another address: same Message-ID, sender and text.
+    imap.append("INBOX", first.replace(b"To: complaints@example.org",
+                                       b"To: director@example.org"))
+    # The complainant answers the acknowledgement of the first mail in the same batch.
+    reply = complaint(3, subject="Re: 投诉", sender="li@example.cn",
+                      In_Reply_To="<c1-%d@example.cn>" % (abs(hash("投诉")) % 10**8))
+    imap.append("INBOX", reply)
+    imap.append("INBOX", complaint(4, sender="mailer-daemon@example.cn",
+                                   Auto_Submitted="auto-replied"))
+    imap.append("INBOX", complaint(5, sender="zhao@example.cn"))
+
+
+def outcomes_and_cases(tmp_path: Path, db_url: str, imap: Any, batch_size: int,
+                       **intake: Any) -> tuple[list[str], list[tuple[str, str, int]]]:
+    """The outcome of each mail, and each case as (subject, status, messages in)."""
+    app = make_app(tmp_path, db_url, [imap_box(imap, batch_size=batch_size)], intake=intake)
+    try:
+        outcomes, errors = app.poll_mail()
+        assert errors == []
+        with app.session_factory() as session:
+            cases = [(c.subject, str(c.status), len([m for m in c.messages if m.direction == "in"]))
+                     for c in session.scalars(select(Case).order_by(Case.id))]
+        return [o.kind for o in outcomes], cases
+    finally:
+        metadata.drop_all(app.engine)  # the next run starts from an empty database
+        app.close()
+
+
+def test_one_batch_gives_what_one_mail_at_a_time_gives(
+        tmp_path: Path, db_url: str, dovecot_server: Any) -> None:
+    one_by_one = dovecot_server.add_user(f"onebyone{uuid4().hex[:8]}", "pw")
+    together = dovecot_server.add_user(f"together{uuid4().hex[:8]}", "pw")
+    mixed_mailbox(one_by_one)
+    mixed_mailbox(together)
+    single = outcomes_and_cases(tmp_path / "single", db_url, one_by_one, batch_size=1)
+    batched = outcomes_and_cases(tmp_path / "batched", db_url, together, batch_size=50)
+    assert single[0] == ["case", "case", "duplicate", "duplicate", "follow_up", "ignored",
+                         "case"]
+    assert single[1][0] == ("投诉 1", "routed", 2)  # the reply joined the first case
+    assert batched == single
+
+
+def test_the_daily_cap_counts_the_acknowledgements_of_the_same_batch(
+        tmp_path: Path, db_url: str, imap_account: Any) -> None:
+    app = make_app(tmp_path, db_url, [imap_box(imap_account, batch_size=50)],
+                   intake={"acknowledgements_per_sender_per_day": 2})
+    imap_account.append("INBOX", complaint(0, sender="li@example.cn"))
+    assert [o.kind for o in app.poll_mail()[0]] == ["case"]  # one acknowledged earlier
+    for n in range(1, 4):
+        imap_account.append("INBOX", complaint(n, sender="li@example.cn"))
+    imap_account.append("INBOX", complaint(9, sender="other@example.cn"))
+    outcomes, _ = app.poll_mail()
+    assert [o.kind for o in outcomes] == ["case"] * 4
+    assert count(app.session_factory, OutboxMail) == 3  # li: 0 and 1 (the cap), other: 9
+    with app.session_factory() as session:
+        withheld = [case.subject for case in session.scalars(select(Case))
+                    if any("daily cap" in str(e.details.get("reason", "")) for e in case.events)]
+    assert sorted(withheld) == ["投诉 2", "投诉 3"]
+    app.close()
+
+
+def test_a_backlog_parsed_in_a_worker_process_gives_the_same_cases(
+        tmp_path: Path, db_url: str, dovecot_server: Any) -> None:
+    in_process = dovecot_server.add_user(f"inprocess{uuid4().hex[:8]}", "pw")
+    in_worker = dovecot_server.add_user(f"inworker{uuid4().hex[:8]}", "pw")
+    for imap in (in_process, in_worker):
+        mixed_mailbox(imap)
+        for n in range(10, 25):
+            imap.append("INBOX", complaint(n, sender=f"p{n}@example.cn"))
+    here = outcomes_and_cases(tmp_path / "here", db_url, in_process, batch_size=4,
+                              parse_workers=0)
+    app = make_app(tmp_path / "worker", db_url, [imap_box(in_worker, batch_size=4)],
+                   intake={"parse_workers": 1})
+    outcomes, errors = app.poll_mail()
+    assert errors == [] and [o.kind for o in outcomes] == here[0]
+    assert app.parse_pool.sent_to_workers == 6  # 22 mails in batches of 4: all but one
+    with app.session_factory() as session:
+        cases = [(c.subject, str(c.status), len([m for m in c.messages if m.direction == "in"]))
+                 for c in session.scalars(select(Case).order_by(Case.id))]
+    assert cases == here[1]
+    assert count(app.session_factory, IngestedItem) == 22 and in_worker.uids("INBOX") == []
+    app.close()
+
+
+class DiesInWorker(MailUnderstanding):
+    """A parser that kills any worker process it runs in (and works in the main one)."""
+
+    def __call__(self, item: SourceItem, digest: str, now: datetime) -> Understood:
+        if multiprocessing.parent_process() is not None:
+            os._exit(3)
+        return super().__call__(item, digest, now)
+
+
+def test_a_dead_worker_leaves_its_batch_to_the_main_process(
+        tmp_path: Path, sqlite_url: str, imap_account: Any) -> None:
+    app = make_app(tmp_path, sqlite_url, [imap_box(imap_account, batch_size=3)],
+                   intake={"parse_workers": 1})
+    for n in range(7):
+        imap_account.append("INBOX", complaint(n, sender=f"p{n}@example.cn"))
+    poller = app.imap_poller(app.settings.mailbox[0])  # type: ignore[arg-type]
+    poller.parse = DiesInWorker()
+    report = poller.run_once()
+    assert [o.kind for o in report.outcomes] == ["case"] * 7
+    assert imap_account.uids("INBOX") == [] and count(app.session_factory, Case) == 7
+    app.close()
