@@ -33,7 +33,7 @@ def mixed_mailbox(imap: Any) -> None:
                                        b"To: director@example.org"))
     # The complainant answers the acknowledgement of the first mail in the same batch.
     reply = complaint(3, subject="Re: 投诉", sender="li@example.cn",
-                      In_Reply_To="<c1-%d@example.cn>" % (abs(hash("投诉")) % 10**8))
+                      In_Reply_To=f"<c1-{abs(hash('投诉')) % 10**8}@example.cn>")
     imap.append("INBOX", reply)
     imap.append("INBOX", complaint(4, sender="mailer-daemon@example.cn",
                                    Auto_Submitted="auto-replied"))
