@@ -15,9 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from email import errors as email_errors
 from email import policy
+from email.charset import Charset
+from email.header import Header
 from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, make_msgid
 from typing import Literal
 
 from sqlalchemy import select
@@ -38,7 +42,9 @@ AutoSubmitted = Literal["auto-replied", "auto-generated", "no"]
 
 # Non-ASCII bodies go out as base64 or quoted-printable, so a relay without 8BITMIME
 # takes them unchanged and the stored bytes are exactly the bytes sent.
-_WIRE = policy.SMTP.clone(cte_type="7bit")
+_WIRE = policy.compat32.clone(linesep="\r\n")
+# Headers in whichever of B or Q encoding is shorter (bodies: base64).
+_UTF8 = Charset("utf-8")
 _MSG_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
 # Long threads would grow References without end; keep the root and the latest ones.
 _MAX_REFERENCES = 10
@@ -163,16 +169,21 @@ def build_message(
     in_reply_to: str | None,
     references: Sequence[str],
     auto_submitted: AutoSubmitted,
-) -> EmailMessage:
-    """The complete RFC 5322 message; header values are made single-line here."""
-    # Built under the wire policy so set_content picks a 7-bit transfer encoding itself;
-    # otherwise as_bytes() re-encodes a deep copy of the whole message (~20 ms a mail).
-    message = EmailMessage(policy=_WIRE)
-    message["From"] = Address(
-        display_name=header_text(identity.from_name), addr_spec=identity.from_address
-    )
-    message["To"] = to
-    message["Subject"] = header_text(subject)
+) -> Message:
+    """The complete RFC 5322 message; header values are made single-line here.
+
+    Built with the stdlib's compat32 classes (``email.mime``, ``email.header``): they encode
+    and fold exactly as a receiver needs, at a tenth of the cost of the modern
+    header registry, which parses every header again while building and again while
+    writing (about 7 ms a mail, most of the cost of taking a complaint in).
+    """
+    body = MIMEText(text, "plain", "utf-8")
+    message: Message = body
+    if html is not None:
+        message = MIMEMultipart("alternative", _subparts=[body, MIMEText(html, "html", "utf-8")])
+    message["From"] = _address(header_text(identity.from_name), identity.from_address)
+    message["To"] = _address(to.display_name, to.addr_spec)
+    message["Subject"] = _header(header_text(subject))
     message["Date"] = format_datetime(now.astimezone(SHANGHAI))
     message["Message-ID"] = make_msgid(domain=identity.message_id_domain)
     if in_reply_to:
@@ -181,18 +192,24 @@ def build_message(
         message["References"] = " ".join(references)
     message["Reply-To"] = identity.reply_to
     _mark_automatic(message, auto_submitted, identity.message_id_domain)
-    message.set_content(text, charset="utf-8")
-    if html is not None:
-        message.add_alternative(html, subtype="html", charset="utf-8")
     return message
 
 
-def wire_bytes(message: EmailMessage) -> bytes:
+def wire_bytes(message: Message) -> bytes:
     """The message as stored and sent: CRLF line ends, 7-bit transfer encodings."""
     return message.as_bytes(policy=_WIRE)
 
 
-def _mark_automatic(message: EmailMessage, auto_submitted: AutoSubmitted, domain: str) -> None:
+def _address(name: str, address: str) -> str:
+    # formataddr quotes a name with specials and RFC 2047-encodes a non-ASCII one.
+    return formataddr((name, address), charset=_UTF8) if name else address
+
+
+def _header(value: str) -> str:
+    return value if value.isascii() else Header(value, _UTF8, header_name="Subject").encode()
+
+
+def _mark_automatic(message: Message, auto_submitted: AutoSubmitted, domain: str) -> None:
     # RFC 3834 for well-behaved responders; X-Auto-Response-Suppress stops Exchange
     # out-of-office replies; Precedence is what older vacation programs look at.
     message["Auto-Submitted"] = auto_submitted
