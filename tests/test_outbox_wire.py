@@ -59,6 +59,8 @@ def test_the_bytes_are_seven_bit_with_crlf_and_short_header_lines() -> None:
     head = raw.split(b"\r\n\r\n", 1)[0]
     assert max(len(line) for line in head.split(b"\r\n")) <= 78
     assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    # Both parts base64: the boundary ("=_" + hex) can never occur inside them.
+    assert raw.count(b"Content-Transfer-Encoding: base64") == 2
 
 
 def test_an_ascii_name_with_specials_is_quoted_not_encoded() -> None:
