@@ -15,13 +15,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email import errors as email_errors
-from email.policy import Compat32
 from email.charset import Charset
 from email.header import Header
 from email.headerregistry import Address
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
+from email.policy import Compat32
 from email.utils import format_datetime, formataddr, make_msgid
 from typing import Any, Literal
 
