@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from casework.states import record
 from casework.status import OPEN_STATUSES, CaseStatus
 
 ACTOR_INTAKE = "system:intake"
+T = TypeVar("T")
 
 
 class WorkingDays(Protocol):
@@ -56,20 +57,35 @@ def receive(
 
 
 def find_thread(session: Session, inbound: Inbound, prefix: str) -> Case | None:
-    """The case an inbound item belongs to: by reference number, then by Message-ID."""
+    """The case an inbound item belongs to: by reference number, then by Message-ID.
+
+    Cases and messages this session has not flushed yet (a batch flushes once, at its
+    end) are looked for among its new objects, so the lookup never forces a flush.
+    """
     refs = find_references(inbound.subject, prefix)
     if inbound.reference_hint:
         refs = [*find_references(inbound.reference_hint, prefix), *refs]
-    for ref in refs:
-        case = session.scalar(select(Case).where(Case.reference == ref))
-        if case is not None:
-            return case
     ids = [i for i in (inbound.in_reply_to, *inbound.references) if i]
-    if not ids:
+    if not refs and not ids:
         return None
-    return session.scalar(
-        select(Case).join(Message).where(Message.message_id.in_(ids)).order_by(Case.id).limit(1)
-    )
+    with session.no_autoflush:
+        for ref in refs:
+            case = session.scalar(select(Case).where(Case.reference == ref)) or next(
+                (c for c in _unflushed(session, Case) if c.reference == ref), None)
+            if case is not None:
+                return case
+        if not ids:
+            return None
+        stored = session.scalar(select(Case).join(Message).where(Message.message_id.in_(ids))
+                                .order_by(Case.id).limit(1))
+    unflushed = [m.case for m in _unflushed(session, Message)
+                 if m.message_id in ids and m.case is not None]
+    return min([c for c in (stored, *unflushed) if c is not None],
+               key=lambda c: (c.id is None, c.id or 0), default=None)
+
+
+def _unflushed(session: Session, kind: type[T]) -> list[T]:
+    return [obj for obj in session.new if isinstance(obj, kind)]
 
 
 def _is_party(case: Case, inbound: Inbound) -> bool:
