@@ -147,8 +147,7 @@ class Ledger:
             seen = self._seen(session, item, digest)
             if seen is not None:
                 return seen
-            outcome, message_id = self._understand(session, item, digest, now, parse)
-            self._record(session, item, digest, message_id, outcome, now)
+            outcome = self._take_new(session, item, prepare(self.raw_store, item, parse, now), now)
             self.checkpoint("before_commit")
         self.checkpoint("committed")
         log.info("intake %s: %s %s", item.location, outcome.kind, outcome.reference or "")
@@ -243,15 +242,17 @@ class Ledger:
             case_id=same_bytes.case_id, detail=detail, ingested_at=self.clock.now()))
         return Outcome("duplicate", same_bytes.case_id, detail=detail)
 
-    def _understand(self, session: Session, item: SourceItem, digest: str, now: datetime,
-                    parse: Parser) -> tuple[Outcome, str | None]:
-        try:
-            understood = parse(item, digest, now)
-            for blob in understood.blobs:
-                self.raw_store.put(blob)
-        except Exception as exc:  # one bad item must never block the ones behind it
-            return self._quarantine(session, item, digest, now, exc), None
-        return self._understood(session, item, digest, now, understood)
+    def _take_new(self, session: Session, item: SourceItem, prepared: Prepared,
+                  now: datetime) -> Outcome:
+        """What becomes of an item the ledger has not seen, its ledger row included."""
+        message_id = None
+        if isinstance(prepared.understood, ParseFailure):
+            outcome = self._quarantine(session, item, prepared.digest, now, prepared.understood)
+        else:
+            outcome, message_id = self._understood(session, item, prepared.digest, now,
+                                                   prepared.understood)
+        self._record(session, item, prepared.digest, message_id, outcome, now)
+        return outcome
 
     def _understood(self, session: Session, item: SourceItem, digest: str, now: datetime,
                     understood: Understood) -> tuple[Outcome, str | None]:
@@ -310,12 +311,12 @@ class _Batch:
             self.ledger.prepare_batch(self.session, inbounds)
         start_batch(self.session)
         results: list[Outcome | tuple[IngestedItem, str]] = []
-        together = zip(items, digests, understood, strict=True)
-        for index, (item, digest, parsed) in enumerate(together):
+        for index, (item, ready) in enumerate(zip(items, prepared, strict=True)):
+            parsed = ready.understood
             if index in plain and isinstance(parsed, Understood) and parsed.inbound is not None:
-                results.append(self._take_plain(item, digest, parsed, parsed.inbound))
+                results.append(self._take_plain(item, ready.digest, parsed, parsed.inbound))
             else:
-                results.append(self._take_other(item, digest, parsed))
+                results.append(self._take_other(item, ready))
         self.session.flush()
         return [r if isinstance(r, Outcome) else _outcome_of(*r) for r in results]
 
@@ -371,20 +372,12 @@ class _Batch:
         self.session.add(row)
         return row, receipt.reference
 
-    def _take_other(self, item: SourceItem, digest: str,
-                    parsed: Understood | ParseFailure) -> Outcome:
+    def _take_other(self, item: SourceItem, prepared: Prepared) -> Outcome:
         """What ``Ledger.take`` does for one item, in the batch's transaction."""
-        ledger, session, now = self.ledger, self.session, self.now
-        seen = ledger._seen(session, item, digest)
+        seen = self.ledger._seen(self.session, item, prepared.digest)
         if seen is not None:
             return seen
-        if isinstance(parsed, ParseFailure):
-            outcome: Outcome = ledger._quarantine(session, item, digest, now, parsed)
-            message_id = None
-        else:
-            outcome, message_id = ledger._understood(session, item, digest, now, parsed)
-        ledger._record(session, item, digest, message_id, outcome, now)
-        return outcome
+        return self.ledger._take_new(self.session, item, prepared, self.now)
 
 
 def _receipt_outcome(receipt: Receipt) -> Outcome:
