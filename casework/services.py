@@ -6,12 +6,13 @@ the case together with the ledger row and the outbox row, or none of them.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from casework.clock import SHANGHAI
 from casework.db import flush_for_ids
@@ -89,7 +90,11 @@ def _unflushed(session: Session, kind: type[T]) -> list[T]:
 
 
 def _is_party(case: Case, inbound: Inbound) -> bool:
-    party = case.complainant
+    session = object_session(case)
+    # The complainant of a stored case is stored too: loading it needs no flush first
+    # (a flush here would cost a batch one per reply).
+    with session.no_autoflush if session is not None else nullcontext():
+        party = case.complainant
     if party is None:
         return False
     same_email = bool(inbound.sender_email) and (party.email or "").lower() == (
