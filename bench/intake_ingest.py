@@ -1,7 +1,8 @@
 """complaintd's ingester for the peer benchmark (called by bench/ingesters/complaintd.sh).
 
     reset   write $BENCH_WORK/complaintd.toml (SQLite at $BENCH_DB, the bench IMAP account,
-            acknowledgements to .eml files) and create the schema
+            acknowledgements to .eml files; BENCH_ROUTING=1 adds the example routing
+            rules) and create the schema
     ingest  one poll of the mailbox: every message taken in, then exit
     count   one JSON line: messages in the ledger, cases, follow-ups, ignored, quarantined,
             acknowledgements queued
@@ -50,7 +51,17 @@ acknowledgements_per_sender_per_day = 1000
 
 [smtp]
 transport = "file"
-""", encoding="utf-8")
+{routing_section()}""", encoding="utf-8")
+
+
+def routing_section() -> str:
+    """BENCH_ROUTING=1: route with the example rules (config/routing.toml) instead of
+    sending every case to triage, to see what the router costs."""
+    if os.environ.get("BENCH_ROUTING") != "1":
+        return ""
+    rules = Path(__file__).resolve().parent.parent / "config" / "routing.toml"
+    return f'\n[routing]\nrules_file = "{rules}"\n'
+
 
 
 def main(action: str) -> int:

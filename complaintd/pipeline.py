@@ -61,6 +61,10 @@ class Pipeline:
             if days is not None:
                 inbound.extra["resolve_working_days"] = str(days)
             self._acknowledge(session, case, inbound, now)
+            if case.id is None:
+                # Routing's rows (assignments, staff threads, notices) point at the case by
+                # id, which a batch session would otherwise give it only at the end.
+                session.flush()
             self.router.route(session, case, decision, now)
         elif receipt.outcome == "follow_up" and self.router is not None:
             self.router.follow_up(session, case, inbound, self.clock.now())

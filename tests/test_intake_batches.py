@@ -5,6 +5,7 @@ cap counted across the batch, a worker that dies. Real Dovecot, SQLite and Postg
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from datetime import datetime
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+import pytest
 from sqlalchemy import select
 
 from casework.models import Case, IngestedItem
@@ -132,4 +134,25 @@ def test_a_dead_worker_leaves_its_batch_to_the_main_process(
     report = poller.run_once()
     assert [o.kind for o in report.outcomes] == ["case"] * 7
     assert imap_account.uids("INBOX") == [] and count(app.session_factory, Case) == 7
+    app.close()
+
+
+ROUTING = Path(__file__).resolve().parents[1] / "config" / "routing.toml"
+
+
+def test_a_batch_with_routing_rules_is_routed_in_one_piece(
+        tmp_path: Path, db_url: str, imap_account: Any,
+        caplog: pytest.LogCaptureFixture) -> None:
+    app = make_app(tmp_path, db_url, [imap_box(imap_account, batch_size=50)],
+                   routing={"rules_file": str(ROUTING)})
+    for n in range(4):
+        imap_account.append("INBOX", complaint(n, sender=f"p{n}@example.cn"))
+    with caplog.at_level(logging.WARNING, logger="complaintd.intake"):
+        outcomes, errors = app.poll_mail()
+    assert errors == [] and [o.kind for o in outcomes] == ["case"] * 4
+    # Routing needs the new cases' ids: the batch must not have fallen back to one by one.
+    assert not [r for r in caplog.records if "failed as a whole" in r.getMessage()]
+    with app.session_factory() as session:
+        statuses = set(session.scalars(select(Case.status)))
+    assert statuses and "received" not in statuses and "acknowledged" not in statuses
     app.close()
