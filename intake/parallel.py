@@ -63,13 +63,14 @@ class ParsePool:
         self.workers = workers
         self.sent_to_workers = 0  # batches handed to a worker (for the operator and tests)
         self._executor: ProcessPoolExecutor | None = None
+        self._started: Future[None] | None = None  # done once a worker is up
 
     def start(self, items: Sequence[SourceItem], parse: Parser, now: datetime) -> Preparing:
         """Begin preparing ``items``; the caller goes on with other work meanwhile."""
         def here() -> list[Prepared]:
             return prepare_all(self.raw_store, parse, items, now)
 
-        executor = self._pool()
+        executor = self._ready_pool()
         if executor is None:
             return Preparing(None, here)
         try:
@@ -80,16 +81,48 @@ class ParsePool:
         self.sent_to_workers += 1
         return Preparing(future, here)
 
-    def _pool(self) -> ProcessPoolExecutor | None:
+    def warm_up(self, timeout: float = 30.0) -> bool:
+        """Start the workers and wait until they are up; False when there are none."""
+        self._ready_pool()
+        if self._started is None:
+            return False
+        try:
+            self._started.result(timeout)
+        except Exception:  # the worker could not start: batches are parsed in-process
+            return False
+        return self._ready_pool() is not None
+
+    def _ready_pool(self) -> ProcessPoolExecutor | None:
+        """The executor once a worker is up; None until then.
+
+        A worker needs about half a second to start and import the parser, as long as
+        the main process takes to parse several batches, so the first batches of a
+        backlog are parsed in-process rather than waited for.
+        """
         if self.workers <= 0:
             return None
         if self._executor is None:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(_PRELOAD)
             self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
+            try:
+                self._started = self._executor.submit(_up)
+            except RuntimeError:
+                self.close()
+                return None
+        if self._started is None or not self._started.done():
+            return None
+        if self._started.exception() is not None:
+            self.close()
+            return None
         return self._executor
 
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+            self._started = None
+
+
+def _up() -> None:
+    """Runs in a new worker: its result says the worker is ready."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -17,8 +17,10 @@ import pytest
 from sqlalchemy import select
 
 from casework.models import Case, IngestedItem
+from casework.rawstore import RawStore
 from complaintd.schema import metadata
-from intake.ledger import SourceItem, Understood
+from intake.ledger import Prepared, SourceItem, Understood
+from intake.parallel import ParsePool
 from intake.understand import MailUnderstanding
 from notifications.models import OutboxMail
 from tests.test_intake_support import complaint, count, imap_box, make_app
@@ -103,6 +105,7 @@ def test_a_backlog_parsed_in_a_worker_process_gives_the_same_cases(
                               parse_workers=0)
     app = make_app(tmp_path / "worker", db_url, [imap_box(in_worker, batch_size=4)],
                    intake={"parse_workers": 1})
+    assert app.parse_pool.warm_up()  # else the first batches go in-process while it starts
     outcomes, errors = app.poll_mail()
     assert errors == [] and [o.kind for o in outcomes] == here[0]
     assert app.parse_pool.sent_to_workers == 6  # 22 mails in batches of 4: all but one
@@ -131,7 +134,9 @@ def test_a_dead_worker_leaves_its_batch_to_the_main_process(
         imap_account.append("INBOX", complaint(n, sender=f"p{n}@example.cn"))
     poller = app.imap_poller(app.settings.mailbox[0])  # type: ignore[arg-type]
     poller.parse = DiesInWorker()
+    assert app.parse_pool.warm_up()
     report = poller.run_once()
+    assert app.parse_pool.sent_to_workers >= 1
     assert [o.kind for o in report.outcomes] == ["case"] * 7
     assert imap_account.uids("INBOX") == [] and count(app.session_factory, Case) == 7
     app.close()
@@ -156,3 +161,26 @@ def test_a_batch_with_routing_rules_is_routed_in_one_piece(
         statuses = set(session.scalars(select(Case.status)))
     assert statuses and "received" not in statuses and "acknowledged" not in statuses
     app.close()
+
+
+def test_batches_are_parsed_in_process_until_the_worker_is_up(tmp_path: Path) -> None:
+    pool = ParsePool(RawStore(tmp_path), workers=1)
+    items = [SourceItem("imap:t", "INBOX", 1, str(n), complaint(n, sender=f"p{n}@example.cn"),
+                        None) for n in range(2)]
+    now = datetime.now(UTC)
+    try:
+        first = pool.start(items, MailUnderstanding(), now)
+        # Starting a worker takes ~0.5 s: the first batch must not wait for it.
+        assert first.future is None and pool.sent_to_workers == 0
+        assert [subject(p) for p in first.result()] == ["投诉 0", "投诉 1"]
+        assert pool.warm_up()
+        later = pool.start(items, MailUnderstanding(), now)
+        assert later.future is not None and pool.sent_to_workers == 1
+        assert [p.digest for p in later.result()] == [p.digest for p in first.result()]
+    finally:
+        pool.close()
+
+
+def subject(prepared: Prepared) -> str:
+    assert isinstance(prepared.understood, Understood)
+    return prepared.understood.inbound.subject
