@@ -183,4 +183,5 @@ def test_batches_are_parsed_in_process_until_the_worker_is_up(tmp_path: Path) ->
 
 def subject(prepared: Prepared) -> str:
     assert isinstance(prepared.understood, Understood)
+    assert prepared.understood.inbound is not None
     return prepared.understood.inbound.subject
