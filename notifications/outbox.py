@@ -11,7 +11,7 @@ import logging
 import re
 import unicodedata
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email import errors as email_errors
@@ -24,8 +24,9 @@ from email.mime.text import MIMEText
 from email.policy import Compat32
 from email.utils import format_datetime, formataddr, make_msgid
 from typing import Any, Literal
+from weakref import WeakValueDictionary
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -62,6 +63,7 @@ _MSG_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
 # Long threads would grow References without end; keep the root and the latest ones.
 _MAX_REFERENCES = 10
 _SUBJECT_COLUMN = 998
+_UNFLUSHED_KEY = "complaintd.outbox_unflushed"
 
 
 class InvalidRecipient(ValueError):
@@ -134,11 +136,23 @@ def queue_mail(
         last_error="",
         created_at=now,
     )
+    _unflushed(session)[dedup_key] = row
     if new_case is None:
         return _insert_once(session, row)
     row.case = new_case
     session.add(row)
     return row
+
+
+def _unflushed(session: Session) -> MutableMapping[str, OutboxMail]:
+    """This session's queued rows by key; only those still pending count.
+
+    A batch queues a thousand mails before it flushes: looking for a key among all the
+    session's new objects each time would cost the square of that."""
+    index: MutableMapping[str, OutboxMail] | None = session.info.get(_UNFLUSHED_KEY)
+    if index is None:
+        index = session.info[_UNFLUSHED_KEY] = WeakValueDictionary()
+    return index
 
 
 def find_queued(session: Session, dedup_key: str, *,
@@ -148,9 +162,9 @@ def find_queued(session: Session, dedup_key: str, *,
     ``unflushed_only``: the key belongs to a case not in the database yet, so only this
     session's new rows can hold it.
     """
-    for obj in session.new:
-        if isinstance(obj, OutboxMail) and obj.dedup_key == dedup_key:
-            return obj
+    row = _unflushed(session).get(dedup_key)
+    if row is not None and inspect(row).pending:
+        return row
     if unflushed_only:
         return None
     return session.scalar(select(OutboxMail).where(OutboxMail.dedup_key == dedup_key))
