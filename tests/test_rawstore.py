@@ -1,0 +1,44 @@
+"""The raw store: write-once files by SHA-256, on a real file system."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+from casework.rawstore import RawStore, sha256_hex
+from intake.hotline.rawcopy import store_file
+
+
+def test_bytes_are_kept_once_under_their_hash_in_one_folder_level(tmp_path: Path) -> None:
+    store = RawStore(tmp_path)
+    digest = store.put("投诉内容".encode("gb18030"))
+    assert digest == sha256_hex("投诉内容".encode("gb18030"))
+    assert (tmp_path / digest[:2] / digest).read_bytes() == "投诉内容".encode("gb18030")
+    first = os.stat(tmp_path / digest[:2] / digest).st_ino
+    assert store.put("投诉内容".encode("gb18030")) == digest  # stored again: untouched
+    assert os.stat(tmp_path / digest[:2] / digest).st_ino == first
+    assert store.get(digest) == "投诉内容".encode("gb18030") and digest in store
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [digest]  # no temp file
+
+
+def test_files_in_the_older_two_level_layout_are_still_found(tmp_path: Path) -> None:
+    data = b"stored by an earlier version"
+    digest = sha256_hex(data)
+    old = tmp_path / digest[:2] / digest[2:4] / digest
+    old.parent.mkdir(parents=True)
+    old.write_bytes(data)
+    store = RawStore(tmp_path)
+    assert digest in store and store.get(digest) == data
+    assert store.put(data) == digest
+    assert not store.path_for(digest).exists()  # not written a second time
+    assert "0" * 64 not in store
+
+
+def test_a_streamed_call_log_lands_where_put_would_put_it(tmp_path: Path) -> None:
+    store = RawStore(tmp_path)
+    data = "日期,来电人\n".encode("gbk") * 50_000
+    fh = io.BytesIO(data)
+    digest, size = store_file(store, fh)
+    assert (digest, size) == (sha256_hex(data), len(data))
+    assert fh.tell() == 0 and store.path_for(digest).read_bytes() == data
