@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, func, inspect, select
 from sqlalchemy.orm import InstanceState, Mapper, Session, sessionmaker
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -59,7 +60,35 @@ def start_batch(session: Session) -> None:
 def _number_batch_rows(session: Session, _context: Any, _instances: Any) -> None:
     # Every flush of a batch session, the final one and any autoflush before a query.
     if session.info.get(_BATCH_KEY):
+        fill_defaults(session)
         number_new_rows(session)
+
+
+def fill_defaults(session: Session) -> None:
+    """Give the session's new rows their plain column defaults before a big flush.
+
+    The ORM puts rows in one executemany only while they set the same columns: an
+    outbound message (no ``raw_size``, left to its default) between two inbound ones
+    would split a batch's messages into one INSERT each.
+    """
+    for obj in session.new:
+        state = inspect(obj)
+        for key, value in _scalar_defaults(state.mapper):
+            if key not in state.dict:
+                setattr(obj, key, value)
+
+
+_DEFAULTS: dict[Mapper[Any], list[tuple[str, Any]]] = {}
+
+
+def _scalar_defaults(mapper: Mapper[Any]) -> list[tuple[str, Any]]:
+    found = _DEFAULTS.get(mapper)
+    if found is None:
+        found = _DEFAULTS[mapper] = [
+            (mapper.get_property_by_column(column).key, column.default.arg)
+            for column in mapper.columns
+            if isinstance(column.default, ScalarElementColumnDefault)]
+    return found
 
 
 def flush_for_ids(session: Session) -> None:

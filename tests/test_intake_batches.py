@@ -14,9 +14,9 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
-from casework.models import Case, IngestedItem
+from casework.models import Case, IngestedItem, Message
 from casework.rawstore import RawStore
 from complaintd.schema import metadata
 from intake.ledger import Prepared, SourceItem, Understood
@@ -185,3 +185,24 @@ def subject(prepared: Prepared) -> str:
     assert isinstance(prepared.understood, Understood)
     assert prepared.understood.inbound is not None
     return prepared.understood.inbound.subject
+
+
+def test_a_batch_writes_each_table_in_one_statement(
+        tmp_path: Path, db_url: str, imap_account: Any) -> None:
+    app = make_app(tmp_path, db_url, [imap_box(imap_account, batch_size=50)])
+    for n in range(5):
+        imap_account.append("INBOX", complaint(n, sender=f"p{n}@example.cn"))
+    inserts: list[str] = []
+
+    @event.listens_for(app.engine, "before_cursor_execute")
+    def _seen(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if statement.startswith("INSERT INTO"):
+            inserts.append(statement.split()[2])
+
+    outcomes, errors = app.poll_mail()
+    assert errors == [] and [o.kind for o in outcomes] == ["case"] * 5
+    # Five complaints and five acknowledgements: ten messages, in one statement (an
+    # outbound message once left its defaults unset and split them into ten).
+    assert inserts.count("message") == 1 and count(app.session_factory, Message) == 10
+    assert inserts.count("cases") == 1 and inserts.count("timeline_event") == 1
+    app.close()
