@@ -60,6 +60,11 @@ class TemplateRenderer:
             autoescape=_is_html,
             trim_blocks=True,
             lstrip_blocks=True,
+            # The templates checked at start-up (check_all) are the ones used until the
+            # next start; an override edited meanwhile is not half-taken without a check.
+            # It also spares a stat of every template file for every mail (a quarter of
+            # the rendering time).
+            auto_reload=False,
         )
         self.env.filters["zh_date"] = zh_date
         self.env.filters["en_date"] = en_date
