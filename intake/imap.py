@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import ssl
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -166,14 +167,22 @@ class ImapPoller:
                 outcomes.extend(self._take_batch(client, uidvalidity, batch))
                 moved += self._done(client, uidvalidity, batch)
             return moved, outcomes
-        # A backlog: the next batch is parsed in the pool while this one is written.
-        ahead = self._fetch(client, uidvalidity, batches[0], self.pool)
-        for index, batch in enumerate(batches):
-            current = ahead
-            if index + 1 < len(batches):
-                ahead = self._fetch(client, uidvalidity, batches[index + 1], self.pool)
-            outcomes.extend(self._finish(client, uidvalidity, current))
-            moved += self._done(client, uidvalidity, batch)
+        # A backlog: while one batch is written, the next is fetched (by a thread, which
+        # mostly waits for the server) and parsed (in the pool).
+        with ThreadPoolExecutor(1, thread_name_prefix="imap-fetch") as fetcher:
+            ahead = self._fetch(client, uidvalidity, batches[0], self.pool)
+            for index, batch in enumerate(batches):
+                current = ahead
+                fetching = (fetcher.submit(self._fetch, client, uidvalidity,
+                                           batches[index + 1], self.pool)
+                            if index + 1 < len(batches) else None)
+                written = self._take_prepared(current)
+                # The connection serves one command at a time: the fetch ends first. (On
+                # an error, leaving the executor waits for it before the logout.)
+                if fetching is not None:
+                    ahead = fetching.result()
+                outcomes.extend(self._in_order(client, uidvalidity, current, written))
+                moved += self._done(client, uidvalidity, batch)
         return moved, outcomes
 
     def _done(self, client: IMAPClient, uidvalidity: int, batch: list[int]) -> int:
@@ -187,10 +196,10 @@ class ImapPoller:
         taken = self.ledger.take_batch(fetched.items, self.parse)
         return self._in_order(client, uidvalidity, fetched, taken)
 
-    def _finish(self, client: IMAPClient, uidvalidity: int, fetched: _Fetched) -> list[Outcome]:
+    def _take_prepared(self, fetched: _Fetched) -> list[Outcome]:
+        """Take a batch in without the IMAP connection (another thread may be using it)."""
         assert fetched.preparing is not None
-        taken = self.ledger.take_prepared(fetched.items, fetched.preparing.result(), self.parse)
-        return self._in_order(client, uidvalidity, fetched, taken)
+        return self.ledger.take_prepared(fetched.items, fetched.preparing.result(), self.parse)
 
     def _fetch(self, client: IMAPClient, uidvalidity: int, batch: list[int],
                pool: ParsePool | None) -> _Fetched:

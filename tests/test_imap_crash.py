@@ -11,6 +11,7 @@ import sys
 import threading
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from sqlalchemy import select
@@ -29,6 +30,7 @@ from pathlib import Path
 from tests.test_intake_support import imap_box, make_app
 from intake.imap import ImapPoller
 from intake.understand import MailUnderstanding
+from intake.parallel import ParsePool
 from complaintd.mailboxes import imap_account
 
 class Imap:
@@ -44,26 +46,30 @@ def checkpoint(step):
 app = make_app(Path(os.environ["T_DIR"]), os.environ["T_DB"], [imap_box(Imap, batch_size=2)])
 app.ledger.checkpoint = checkpoint
 box = app.settings.mailbox[0]
+# With a pool, a backlog takes the path that fetches the next batch in a thread.
+pool = ParsePool(app.raw_store, 0) if os.environ["T_POOL"] == "1" else None
 poller = ImapPoller(imap_account(box), app.ledger, parse=MailUnderstanding(),
-                    states=app.mail_states, checkpoint=checkpoint)
+                    states=app.mail_states, checkpoint=checkpoint, pool=pool)
 poller.run_once()
 print(seen[0])
 """
 
 
-def run_child(tmp_path: Path, db_url: str, imap: Any,
-              crash_at: int) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "T_HOST": imap.host, "T_PORT": str(imap.port), "T_USER": imap.user,
-           "T_PASS": imap.password, "T_CRASH_AT": str(crash_at), "T_DIR": str(tmp_path),
-           "T_DB": db_url, "PYTHONPATH": str(REPO)}
+def run_child(tmp_path: Path, db_url: str, imap: Any, crash_at: int,
+              pool: bool) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "T_POOL": "1" if pool else "0", "T_HOST": imap.host,
+           "T_PORT": str(imap.port), "T_USER": imap.user, "T_PASS": imap.password,
+           "T_CRASH_AT": str(crash_at), "T_DIR": str(tmp_path), "T_DB": db_url,
+           "PYTHONPATH": str(REPO)}
     return subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True,
                           text=True, timeout=120, cwd=REPO)
 
 
+@pytest.mark.parametrize("pool", [False, True], ids=["in-turn", "fetch-ahead"])
 def test_killed_at_every_step_then_restarted_takes_each_mail_once(
-        tmp_path: Path, dovecot_server: Any) -> None:
+        tmp_path: Path, dovecot_server: Any, pool: bool) -> None:
     probe = _fresh(tmp_path / "probe", dovecot_server)
-    done = run_child(probe[0], probe[1], probe[2], 0)
+    done = run_child(probe[0], probe[1], probe[2], 0, pool)
     assert done.returncode == 0, done.stderr
     steps = int(done.stdout.strip())
     # 3 mails in batches of 2: a batch of two is one transaction (fetched, raw_stored,
@@ -71,7 +77,7 @@ def test_killed_at_every_step_then_restarted_takes_each_mail_once(
     assert steps == 11
     for crash_at in range(1, steps + 1):
         folder, db_url, imap = _fresh(tmp_path / f"crash{crash_at}", dovecot_server)
-        crashed = run_child(folder, db_url, imap, crash_at)
+        crashed = run_child(folder, db_url, imap, crash_at, pool)
         assert crashed.returncode == 17, (crash_at, crashed.stderr[-2000:])
         app = make_app(folder, db_url, [imap_box(imap, batch_size=2)])  # the restart
         _outcomes, errors = app.poll_mail()
@@ -87,7 +93,7 @@ def test_killed_at_every_step_then_restarted_takes_each_mail_once(
 
 def _fresh(folder: Path, server: Any) -> tuple[Path, str, Any]:
     folder.mkdir(parents=True)
-    imap = server.add_user(f"crash{folder.name}".lower(), "pw")
+    imap = server.add_user(f"crash{folder.name}{uuid4().hex[:6]}".lower(), "pw")
     for n in range(3):
         imap.append("INBOX", complaint(n))
     return folder, f"sqlite:///{folder / 'db.sqlite3'}", imap
