@@ -7,9 +7,10 @@ so what is sent later is what was promised, and a retry sends the same bytes.
 
 from __future__ import annotations
 
+import base64
+import functools
 import logging
 import re
-import unicodedata
 import uuid
 from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,6 @@ from email.header import Header
 from email.headerregistry import Address
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from email.policy import Compat32
 from email.utils import format_datetime, formataddr, make_msgid
 from typing import Any, Literal
@@ -63,6 +63,12 @@ _MSG_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
 # Long threads would grow References without end; keep the root and the latest ones.
 _MAX_REFERENCES = 10
 _SUBJECT_COLUMN = 998
+# An ASCII dot-atom address (RFC 5322), which is nearly every address.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_PLAIN_ADDRESS = re.compile(rf"({_ATOM}(?:\.{_ATOM})*)@({_LABEL}(?:\.{_LABEL})*)")
+# Unicode categories Cc (control), Zl and Zp (line and paragraph separators), exactly.
+_BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _UNFLUSHED_KEY = "complaintd.outbox_unflushed"
 
 
@@ -204,13 +210,13 @@ def build_message(
     header registry, which parses every header again while building and again while
     writing (about 7 ms a mail, most of the cost of taking a complaint in).
     """
-    body = MIMEText(text, "plain", "utf-8")
+    body = _text_part(text, "plain")
     message: Message = body
     if html is not None:
         # The parts are base64, whose alphabet has no "_": this boundary cannot occur in
         # them, so the generator need not search the text for a safe one (a regex a mail).
         message = MIMEMultipart("alternative", boundary=f"=_{uuid.uuid4().hex}",
-                                _subparts=[body, MIMEText(html, "html", "utf-8")])
+                                _subparts=[body, _text_part(html, "html")])
     message["From"] = _address(header_text(identity.from_name), identity.from_address)
     message["To"] = _address(to.display_name, to.addr_spec)
     message["Subject"] = _header(header_text(subject))
@@ -225,11 +231,23 @@ def build_message(
     return message
 
 
+def _text_part(text: str, subtype: str) -> Message:
+    """What ``MIMEText(text, subtype, "utf-8")`` gives, without its header-parameter
+    parsing, which cost more than encoding the text."""
+    part = Message()
+    part["Content-Type"] = f'text/{subtype}; charset="utf-8"'
+    part["MIME-Version"] = "1.0"
+    part["Content-Transfer-Encoding"] = "base64"
+    part.set_payload(base64.encodebytes(text.encode("utf-8")).decode("ascii"))
+    return part
+
+
 def wire_bytes(message: Message) -> bytes:
     """The message as stored and sent: CRLF line ends, 7-bit transfer encodings."""
     return message.as_bytes(policy=_WIRE)
 
 
+@functools.lru_cache(maxsize=64)  # the From line is the same for every mail
 def _address(name: str, address: str) -> str:
     # formataddr quotes a name with specials and RFC 2047-encodes a non-ASCII one.
     return formataddr((name, address), charset=_UTF8) if name else address
@@ -252,14 +270,22 @@ def _mark_automatic(message: Message, auto_submitted: AutoSubmitted, domain: str
 def mailbox(address: str, name: str | None) -> Address:
     """``address`` as one mailbox with ``name`` shown; raises ``InvalidRecipient``."""
     try:
-        parsed = Address(addr_spec=header_text(address))
-        domain = parsed.domain.encode("idna").decode("ascii")
+        username, domain = _split_address(header_text(address))
+        domain = domain.encode("idna").decode("ascii")
     except (ValueError, IndexError, UnicodeError, email_errors.MessageError) as exc:
         raise InvalidRecipient(f"not a single mailbox: {type(exc).__name__}") from exc
-    if not parsed.username or not domain:
+    if not username or not domain:
         raise InvalidRecipient("not a single mailbox: empty local part or domain")
     # The envelope is plain ASCII (no SMTPUTF8): an internationalised domain goes as IDNA.
-    return Address(display_name=header_text(name or ""), username=parsed.username, domain=domain)
+    return Address(display_name=header_text(name or ""), username=username, domain=domain)
+
+
+def _split_address(address: str) -> tuple[str, str]:
+    plain = _PLAIN_ADDRESS.fullmatch(address)
+    if plain is not None:  # what the parser would give, at a tenth of its cost
+        return plain.group(1), plain.group(2)
+    parsed = Address(addr_spec=address)
+    return parsed.username, parsed.domain
 
 
 def header_text(value: str) -> str:
@@ -267,8 +293,7 @@ def header_text(value: str) -> str:
 
     Text from a complainant (a name, a subject) must never start a header of its own.
     """
-    cleaned = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in value)
-    return " ".join(cleaned.split())
+    return " ".join(_BREAKS.sub(" ", value).split())
 
 
 def _first_msg_id(value: str) -> str | None:
