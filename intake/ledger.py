@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
+from casework.batchwrite import write_batch
 from casework.clock import Clock
 from casework.db import start_batch
 from casework.inbound import Inbound, Receipt
@@ -317,7 +318,7 @@ class _Batch:
                 results.append(self._take_plain(item, ready.digest, parsed, parsed.inbound))
             else:
                 results.append(self._take_other(item, ready))
-        self.session.flush()
+        write_batch(self.session)
         return [r if isinstance(r, Outcome) else _outcome_of(*r) for r in results]
 
     def _plain(self, items: Sequence[SourceItem], digests: list[str],

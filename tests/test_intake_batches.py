@@ -5,18 +5,23 @@ cap counted across the batch, a worker that dies. Real Dovecot, SQLite and Postg
 
 from __future__ import annotations
 
+import email
+import email.policy
 import logging
 import multiprocessing
 import os
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import pytest
 from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
-from casework.models import Case, IngestedItem, Message
+from casework.batchwrite import write_batch
+from casework.models import Case, IngestedItem, Message, UTCDateTime
 from casework.rawstore import RawStore
 from complaintd.schema import metadata
 from intake.ledger import Prepared, SourceItem, Understood
@@ -206,3 +211,66 @@ def test_a_batch_writes_each_table_in_one_statement(
     assert inserts.count("message") == 1 and count(app.session_factory, Message) == 10
     assert inserts.count("cases") == 1 and inserts.count("timeline_event") == 1
     app.close()
+
+
+# Columns whose values differ between two runs of the same mail: clocks, our own
+# Message-IDs and mail bytes, the mailbox's UIDVALIDITY.
+_VOLATILE = {"raw", "uidvalidity", "details"}
+
+
+def table_rows(app: Any) -> dict[str, list[tuple[Any, ...]]]:
+    rows = {}
+    with app.engine.connect() as connection:
+        for table in metadata.sorted_tables:
+            columns = [c for c in table.columns if c.name not in _VOLATILE
+                       and not isinstance(c.type, UTCDateTime)
+                       and not (table.name == "outbox_mail" and c.name == "message_id")]
+            found = connection.execute(select(*columns).order_by(*table.primary_key.columns))
+            rows[table.name] = [tuple(r) for r in found]
+    for index, row in enumerate(rows["message"]):  # our acknowledgements' Message-IDs
+        if row[2] == "out":
+            rows["message"][index] = row[:4] + row[5:]
+    return rows
+
+
+def with_attachment(n: int) -> bytes:
+    mail = email.message_from_bytes(complaint(n, sender=f"a{n}@example.cn"),
+                                    policy=email.policy.default)
+    assert isinstance(mail, EmailMessage)
+    mail.add_attachment("病历".encode(), maintype="application", subtype="pdf",
+                        filename="病历.pdf")
+    return bytes(mail)
+
+
+def test_the_direct_batch_write_leaves_the_rows_the_orm_would(
+        tmp_path: Path, sqlite_url: str, dovecot_server: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    runs = []
+    mails = [with_attachment(n) if n % 2 else complaint(n, sender=f"p{n}@example.cn")
+             for n in range(4)]
+    for name in ("direct", "orm"):
+        imap = dovecot_server.add_user(f"{name}{uuid4().hex[:8]}", "pw")
+        for mail in mails:
+            imap.append("INBOX", mail)
+        written: list[bool] = []
+
+        def write(session: Session, through_orm: bool = name == "orm",
+                  written: list[bool] = written) -> bool:
+            if through_orm:
+                session.flush()
+                written.append(False)
+                return False
+            written.append(write_batch(session))
+            return written[-1]
+
+        monkeypatch.setattr("intake.ledger.write_batch", write)
+        app = make_app(tmp_path / name, f"sqlite:///{tmp_path / name}.db",
+                       [imap_box(imap, batch_size=10)])
+        outcomes, errors = app.poll_mail()
+        assert errors == [] and [o.kind for o in outcomes] == ["case"] * 4
+        runs.append((written, table_rows(app)))
+        app.close()
+    (direct_written, direct), (_, through_orm) = runs
+    assert direct_written == [True]
+    assert direct == through_orm
+    assert len(direct["attachment"]) == 2 and len(direct["message"]) == 8
