@@ -12,11 +12,12 @@ default) sends the batch through the ordinary flush instead.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
-from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, inspect
+from sqlalchemy import Table, inspect
 from sqlalchemy.orm import InstanceState, Mapper, RelationshipDirection, Session
 
 from casework.db import fill_defaults, number_new_rows
@@ -45,75 +46,95 @@ def write_batch(session: Session) -> bool:
 
 
 def _rows_by_table(states: list[InstanceState[Any]]) -> dict[Table, list[dict[str, Any]]] | None:
-    if not all(_plain_mapper(state.mapper) for state in states):
+    shapes = [_shape(state.mapper) for state in states]
+    if not all(shape.table is not None for shape in shapes):
         return None
-    if not all(_link_parents(state) for state in states):
+    if not all(_link(state, shape) for state, shape in zip(states, shapes, strict=True)):
         return None
     rows: dict[Table, list[dict[str, Any]]] = defaultdict(list)
-    for state in states:
-        row = _row(state)
+    for state, shape in zip(states, shapes, strict=True):
+        row = _row(state, shape)
         if row is None:
             return None
-        rows[_table(state.mapper)].append(row)
+        rows[shape.table].append(row)  # type: ignore[index]
     return rows
 
 
-def _table(mapper: Mapper[Any]) -> Table:
+Pairs = tuple[tuple[str, str], ...]  # (attribute of the row holding the key, attribute to set)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What the direct write needs to know of a mapped class, worked out once."""
+
+    table: Table | None  # None: rows of this class are for the ORM to write
+    columns: tuple[tuple[str, str, bool], ...]  # attribute, column, has a default
+    parents: tuple[tuple[str, Pairs], ...]  # many-to-one relationships
+    children: tuple[tuple[str, Pairs], ...]  # one-to-many relationships
+
+
+@functools.cache
+def _shape(mapper: Mapper[Any]) -> _Shape:
     table = mapper.local_table
-    assert isinstance(table, Table)
-    return table
+    # One table, no inheritance, no many-to-many, no row pointing at its own table
+    # (executemany cannot order such rows): rows map one to one to objects.
+    plain = (isinstance(table, Table) and mapper.inherits is None
+             and not mapper.polymorphic_map
+             and all(r.secondary is None for r in mapper.relationships)
+             and all(fk.column.table is not table for fk in table.foreign_keys))
+    columns = tuple((prop.key, prop.columns[0].key, prop.columns[0].server_default is not None
+                     or prop.columns[0].default is not None) for prop in mapper.column_attrs)
+    parents, children = [], []
+    for rel in mapper.relationships:
+        pairs = rel.local_remote_pairs or []
+        if rel.direction is RelationshipDirection.MANYTOONE:
+            parents.append((rel.key, tuple(
+                (rel.mapper.get_property_by_column(remote).key,
+                 mapper.get_property_by_column(local).key) for local, remote in pairs)))
+        elif rel.direction is RelationshipDirection.ONETOMANY:
+            children.append((rel.key, tuple(
+                (mapper.get_property_by_column(local).key,
+                 rel.mapper.get_property_by_column(remote).key) for local, remote in pairs)))
+        else:
+            plain = False
+    return _Shape(table if plain and isinstance(table, Table) else None, columns,
+                  tuple(parents), tuple(children))
 
 
-def _plain_mapper(mapper: Mapper[Any]) -> bool:
-    """One table, no inheritance, no many-to-many, no row pointing at its own table
-    (executemany cannot order such rows): rows map one to one to objects."""
-    table = mapper.local_table
-    return (isinstance(table, Table) and mapper.inherits is None and not mapper.polymorphic_map
-            and all(r.secondary is None for r in mapper.relationships)
-            and all(fk.column.table is not table for fk in table.foreign_keys))
-
-
-def _link_parents(state: InstanceState[Any]) -> bool:
+def _link(state: InstanceState[Any], shape: _Shape) -> bool:
     """Copy keys into foreign keys along each loaded relationship (the ORM's sync step):
     from this row's parent, and from this row to its loaded children. False when a key
     is not at hand (an expired parent): the ORM must then do it."""
-    for relationship in state.mapper.relationships:
-        related = state.dict.get(relationship.key)
-        if related is None:
-            continue
-        pairs = relationship.local_remote_pairs or []
-        if relationship.direction is RelationshipDirection.MANYTOONE:
-            copied = _copy_keys(inspect(related), state, [(r, lo) for lo, r in pairs])
-        elif relationship.direction is RelationshipDirection.ONETOMANY:
-            copied = all(_copy_keys(state, inspect(child), pairs) for child in related)
-        else:
-            copied = False
-        if not copied:
+    for key, pairs in shape.parents:
+        parent = state.dict.get(key)
+        if parent is not None and not _copy(inspect(parent).dict, state.dict, pairs):
             return False
+    for key, pairs in shape.children:
+        for child in state.dict.get(key) or ():
+            if not _copy(state.dict, inspect(child).dict, pairs):
+                return False
     return True
 
 
-def _copy_keys(parent: InstanceState[Any], child: InstanceState[Any],
-               pairs: Sequence[tuple[ColumnElement[Any], ColumnElement[Any]]]) -> bool:
-    """Each (parent column, child column) pair: the parent's value into the child."""
-    for parent_column, child_column in pairs:
-        value = parent.dict.get(parent.mapper.get_property_by_column(parent_column).key)
+def _copy(source: dict[str, Any], target: dict[str, Any], pairs: Pairs) -> bool:
+    for source_key, target_key in pairs:
+        value = source.get(source_key)
         if value is None:
             return False
-        child.dict[child.mapper.get_property_by_column(child_column).key] = value
+        target[target_key] = value
     return True
 
 
-def _row(state: InstanceState[Any]) -> dict[str, Any] | None:
+def _row(state: InstanceState[Any], shape: _Shape) -> dict[str, Any] | None:
     row: dict[str, Any] = {}
-    for prop in state.mapper.column_attrs:
-        column = prop.columns[0]
-        if prop.key in state.dict:
-            row[column.key] = state.dict[prop.key]
-        elif column.server_default is not None or column.default is not None:
+    values = state.dict
+    for key, column, has_default in shape.columns:
+        if key in values:
+            row[column] = values[key]
+        elif has_default:
             return None  # the database or a callable fills it in: the ORM's job
         else:
-            row[column.key] = None
+            row[column] = None
     return row
 
 
@@ -121,5 +142,8 @@ def _tables_in_order(states: list[InstanceState[Any]],
                      rows: dict[Table, list[dict[str, Any]]]) -> list[Table]:
     if not states:
         return []
-    metadata = _table(states[0].mapper).metadata
+    table = _shape(states[0].mapper).table
+    if table is None:
+        return []
+    metadata = table.metadata
     return [table for table in metadata.sorted_tables if table in rows]
