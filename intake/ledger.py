@@ -22,7 +22,7 @@ from casework.clock import Clock
 from casework.db import start_batch
 from casework.inbound import Inbound, Receipt
 from casework.models import IngestedItem, Message, QuarantineItem
-from casework.rawstore import RawStore
+from casework.rawstore import RawStore, sha256_hex
 from intake.bounces import link_bounce
 
 log = logging.getLogger("complaintd.intake")
@@ -103,16 +103,31 @@ class Prepared:
 
 def prepare(raw_store: RawStore, item: SourceItem, parse: Parser, now: datetime) -> Prepared:
     """Store the item's bytes and attachments and parse it (safe in a worker process)."""
-    digest = raw_store.put(item.raw)
+    return prepare_all(raw_store, [item], parse, now)[0]
+
+
+def prepare_all(raw_store: RawStore, items: Sequence[SourceItem], parse: Parser,
+                now: datetime) -> list[Prepared]:
+    """``prepare`` for each item, their bytes made durable together (``RawStore.put_all``)."""
+    prepared: list[Prepared] = []
+    blobs: list[bytes] = []
+    for item in items:
+        ready = _understand(item, sha256_hex(item.raw), parse, now)
+        blobs.append(item.raw)
+        if isinstance(ready.understood, Understood):
+            blobs.extend(ready.understood.blobs)
+            ready.understood.blobs = ()  # stored below: no need to carry the bytes further
+        prepared.append(ready)
+    raw_store.put_all(blobs)
+    return prepared
+
+
+def _understand(item: SourceItem, digest: str, parse: Parser, now: datetime) -> Prepared:
     try:
-        understood = parse(item, digest, now)
-        for blob in understood.blobs:
-            raw_store.put(blob)
+        return Prepared(digest, parse(item, digest, now))
     except Exception as exc:  # quarantined with this reason, as ``Ledger.take`` does
         log.debug("intake %s: parse failed", item.location, exc_info=True)
         return Prepared(digest, ParseFailure(f"{type(exc).__name__}: {exc}"))
-    understood.blobs = ()  # stored: no need to carry the bytes further
-    return Prepared(digest, understood)
 
 
 class Ledger:
@@ -159,8 +174,7 @@ class Ledger:
         if len(items) < 2:
             return [self.take(item, parse) for item in items]
         now = self.clock.now()
-        return self.take_prepared(items, [prepare(self.raw_store, item, parse, now)
-                                          for item in items], parse)
+        return self.take_prepared(items, prepare_all(self.raw_store, items, parse, now), parse)
 
     def take_prepared(self, items: Sequence[SourceItem], prepared: Sequence[Prepared],
                       parse: Parser) -> list[Outcome]:

@@ -21,7 +21,8 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 
 from casework.rawstore import RawStore
-from intake.ledger import Parser, Prepared, SourceItem, prepare
+from intake import ledger
+from intake.ledger import Parser, Prepared, SourceItem
 
 log = logging.getLogger("complaintd.intake")
 
@@ -31,7 +32,7 @@ _PRELOAD = ["intake.understand", "intake.ledger", "casework.rawstore"]
 
 def prepare_all(raw_store: RawStore, parse: Parser, items: Sequence[SourceItem],
                 now: datetime) -> list[Prepared]:
-    return [prepare(raw_store, item, parse, now) for item in items]
+    return ledger.prepare_all(raw_store, items, parse, now)
 
 
 class Preparing:

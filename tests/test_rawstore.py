@@ -42,3 +42,22 @@ def test_a_streamed_call_log_lands_where_put_would_put_it(tmp_path: Path) -> Non
     digest, size = store_file(store, fh)
     assert (digest, size) == (sha256_hex(data), len(data))
     assert fh.tell() == 0 and store.path_for(digest).read_bytes() == data
+
+
+def test_a_batch_is_stored_with_one_sync_and_only_complete_files_get_names(
+        tmp_path: Path) -> None:
+    store = RawStore(tmp_path)
+    earlier = store.put(b"stored before")
+    blobs = [f"投诉 {n}".encode("gb18030") for n in range(12)] + [b"stored before", b"x" * 3]
+    blobs.append(blobs[0])  # the same bytes twice in one batch
+    digests = store.put_all(blobs)
+    assert digests == [sha256_hex(b) for b in blobs] and earlier in digests
+    assert all(store.get(d) == b for d, b in zip(digests, blobs, strict=True))
+    files = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
+    assert files == sorted(set(digests))  # no temporary file left, each stored once
+
+
+def test_a_small_batch_is_stored_file_by_file(tmp_path: Path) -> None:
+    store = RawStore(tmp_path)
+    digests = store.put_all([b"one", b"two"])
+    assert [store.get(d) for d in digests] == [b"one", b"two"]
