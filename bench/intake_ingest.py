@@ -2,7 +2,8 @@
 
     reset   write $BENCH_WORK/complaintd.toml (SQLite at $BENCH_DB, the bench IMAP account,
             acknowledgements to .eml files; BENCH_ROUTING=1 adds the example routing
-            rules) and create the schema
+            rules, BENCH_BATCH_SIZE sets the mailbox's batch size, default 100) and
+            create the schema
     ingest  one poll of the mailbox: every message taken in, then exit
     count   one JSON line: messages in the ledger, cases, follow-ups, ignored, quarantined,
             acknowledgements queued
@@ -43,7 +44,7 @@ security = "plain"
 username = "{env.get('BENCH_IMAP_USER', 'bench')}"
 password = "{env.get('BENCH_IMAP_PASSWORD', 'benchpass')}"
 folder = "{env.get('BENCH_IMAP_FOLDER', 'INBOX')}"
-batch_size = 100
+batch_size = {env.get("BENCH_BATCH_SIZE", "100")}
 idle = false
 
 [intake]

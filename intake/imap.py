@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import ssl
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -167,23 +167,42 @@ class ImapPoller:
                 outcomes.extend(self._take_batch(client, uidvalidity, batch))
                 moved += self._done(client, uidvalidity, batch)
             return moved, outcomes
-        # A backlog: while one batch is written, the next is fetched (by a thread, which
-        # mostly waits for the server) and parsed (in the pool).
-        with ThreadPoolExecutor(1, thread_name_prefix="imap-fetch") as fetcher:
+        return self._take_backlog(client, uidvalidity, batches, moved, outcomes)
+
+    def _take_backlog(self, client: IMAPClient, uidvalidity: int, batches: list[list[int]],
+                      moved: int, outcomes: list[Outcome]) -> tuple[int, list[Outcome]]:
+        """While one batch is written, a thread moves the one before and fetches the one
+        after (it mostly waits for the server), and the pool parses it.
+
+        The thread runs one command at a time, in the order given, and the main thread
+        uses the connection only while the thread has nothing to do. A batch is moved
+        only after its commit, and the position advances only after its move.
+        """
+        with ThreadPoolExecutor(1, thread_name_prefix="imap") as imap:
             ahead = self._fetch(client, uidvalidity, batches[0], self.pool)
+            moving: tuple[Future[int], list[int]] | None = None
             for index, batch in enumerate(batches):
                 current = ahead
-                fetching = (fetcher.submit(self._fetch, client, uidvalidity,
-                                           batches[index + 1], self.pool)
+                fetching = (imap.submit(self._fetch, client, uidvalidity,
+                                        batches[index + 1], self.pool)
                             if index + 1 < len(batches) else None)
                 written = self._take_prepared(current)
-                # The connection serves one command at a time: the fetch ends first. (On
-                # an error, leaving the executor waits for it before the logout.)
+                # (On an error, leaving the executor waits for the thread before the logout.)
                 if fetching is not None:
                     ahead = fetching.result()
+                if moving is not None:
+                    moved += self._moved(uidvalidity, *moving)
                 outcomes.extend(self._in_order(client, uidvalidity, current, written))
-                moved += self._done(client, uidvalidity, batch)
+                moving = (imap.submit(self._mark_done, client, batch), batch)
+            if moving is not None:
+                moved += self._moved(uidvalidity, *moving)
         return moved, outcomes
+
+    def _moved(self, uidvalidity: int, moving: Future[int], batch: list[int]) -> int:
+        moved = moving.result()
+        self.checkpoint("marked_done")
+        self.states.advance(self.source, self.account.folder, uidvalidity, max(batch))
+        return moved
 
     def _done(self, client: IMAPClient, uidvalidity: int, batch: list[int]) -> int:
         moved = self._mark_done(client, batch)
