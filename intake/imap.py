@@ -111,19 +111,8 @@ class ImapPoller:
 
     @contextmanager
     def connect(self) -> Iterator[IMAPClient]:
-        acc = self.account
-        context = ssl.create_default_context(cafile=acc.ca_file)
-        client = IMAPClient(acc.host, port=acc.port, ssl=acc.security == "ssl",
-                            ssl_context=context if acc.security == "ssl" else None,
-                            timeout=acc.timeout)
-        client.normalise_times = False  # keep INTERNALDATE timezone-aware
+        client = open_client(self.account)
         try:
-            if acc.security == "starttls":
-                client.starttls(context)
-            acc.sign_in().sign_in(client)
-            if client.has_capability("ID"):
-                # NetEase (163/126) refuses SELECT from clients that do not say who they are.
-                client.id_({"name": "complaintd", "version": "0.1", "vendor": "complaintd"})
             yield client
         finally:
             _logout_quietly(client)
@@ -222,15 +211,8 @@ class ImapPoller:
 
     def _fetch(self, client: IMAPClient, uidvalidity: int, batch: list[int],
                pool: ParsePool | None) -> _Fetched:
-        sizes = client.fetch(batch, ["RFC822.SIZE"])  # sizes first: never pull a huge mail
-        limit = self.account.max_message_bytes
-        small = {u for u in batch if int(sizes.get(u, {}).get(b"RFC822.SIZE", 0)) <= limit}
-        data: dict[int, dict[bytes, Any]] = (
-            client.fetch(sorted(small), ["BODY.PEEK[]", "INTERNALDATE"]) if small else {})
+        items, over = fetch_items(client, self.account, uidvalidity, batch)
         self.checkpoint("fetched")
-        items = [self._item(uidvalidity, uid, bytes(data[uid][b"BODY[]"]), data[uid])
-                 for uid in batch if uid in data]  # missing: expunged by someone else
-        over = {u: int(sizes[u][b"RFC822.SIZE"]) for u in batch if u in sizes and u not in small}
         preparing = (pool.start(items, self.parse, self.ledger.clock.now())
                      if pool is not None else None)
         return _Fetched(batch, items, over, preparing)
@@ -256,8 +238,7 @@ class ImapPoller:
         return self.ledger.refuse(item, reason, header_message_id(headers))
 
     def _item(self, uidvalidity: int, uid: int, raw: bytes, data: dict[bytes, Any]) -> SourceItem:
-        return SourceItem(self.source, self.account.folder, uidvalidity, str(uid), raw,
-                          _aware(data.get(b"INTERNALDATE")))
+        return _item(self.account, uidvalidity, uid, raw, data)
 
     def _mark_done(self, client: IMAPClient, uids: list[int]) -> int:
         if not uids:
@@ -276,6 +257,47 @@ class ImapPoller:
             else:
                 client.expunge()
         return len(uids)
+
+
+def open_client(acc: ImapAccount) -> IMAPClient:
+    """A connection to ``acc``'s server, signed in (and introduced, where the server asks)."""
+    context = ssl.create_default_context(cafile=acc.ca_file)
+    client = IMAPClient(acc.host, port=acc.port, ssl=acc.security == "ssl",
+                        ssl_context=context if acc.security == "ssl" else None,
+                        timeout=acc.timeout)
+    client.normalise_times = False  # keep INTERNALDATE timezone-aware
+    try:
+        if acc.security == "starttls":
+            client.starttls(context)
+        acc.sign_in().sign_in(client)
+        if client.has_capability("ID"):
+            # NetEase (163/126) refuses SELECT from clients that do not say who they are.
+            client.id_({"name": "complaintd", "version": "0.1", "vendor": "complaintd"})
+    except Exception:
+        _logout_quietly(client)
+        raise
+    return client
+
+
+def fetch_items(client: IMAPClient, acc: ImapAccount, uidvalidity: int,
+                batch: list[int]) -> tuple[list[SourceItem], dict[int, int]]:
+    """The mails of ``batch`` (sizes first: a mail over the limit is never pulled), and the
+    sizes of those over the limit."""
+    sizes = client.fetch(batch, ["RFC822.SIZE"])
+    limit = acc.max_message_bytes
+    small = {u for u in batch if int(sizes.get(u, {}).get(b"RFC822.SIZE", 0)) <= limit}
+    data: dict[int, dict[bytes, Any]] = (
+        client.fetch(sorted(small), ["BODY.PEEK[]", "INTERNALDATE"]) if small else {})
+    items = [_item(acc, uidvalidity, uid, bytes(data[uid][b"BODY[]"]), data[uid])
+             for uid in batch if uid in data]  # missing: expunged by someone else
+    over = {u: int(sizes[u][b"RFC822.SIZE"]) for u in batch if u in sizes and u not in small}
+    return items, over
+
+
+def _item(acc: ImapAccount, uidvalidity: int, uid: int, raw: bytes,
+          data: dict[bytes, Any]) -> SourceItem:
+    return SourceItem(f"imap:{acc.name}", acc.folder, uidvalidity, str(uid), raw,
+                      _aware(data.get(b"INTERNALDATE")))
 
 
 def _highest_uid(client: IMAPClient) -> int:
