@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,8 +19,18 @@ from typing import Any
 
 from imapclient import IMAPClient
 
+from casework.rawstore import RawStore
 from intake.auth import ImapLogin
-from intake.ledger import Checkpoint, Ledger, Outcome, Parser, SourceItem, no_checkpoint
+from intake.ledger import (
+    Checkpoint,
+    Ledger,
+    Outcome,
+    Parser,
+    Prepared,
+    SourceItem,
+    no_checkpoint,
+    prepare_all,
+)
 from intake.mail import header_message_id
 from intake.mailstate import MailboxStates
 from intake.parallel import ParsePool, Preparing
@@ -160,32 +170,55 @@ class ImapPoller:
 
     def _take_backlog(self, client: IMAPClient, uidvalidity: int, batches: list[list[int]],
                       moved: int, outcomes: list[Outcome]) -> tuple[int, list[Outcome]]:
-        """While one batch is written, a thread moves the one before and fetches the one
-        after (it mostly waits for the server), and the pool parses it.
+        """While one batch is written, the next is fetched and parsed: by the parse worker
+        over a connection of its own when it can, else fetched by an ``imap`` thread and
+        parsed in the pool. The thread also moves each batch after its commit.
 
-        The thread runs one command at a time, in the order given, and the main thread
-        uses the connection only while the thread has nothing to do. A batch is moved
-        only after its commit, and the position advances only after its move.
+        Only the ``imap`` thread uses ``client`` here, one command at a time in the order
+        given. A batch is moved only after its commit; the position advances only after
+        its move.
         """
         with ThreadPoolExecutor(1, thread_name_prefix="imap") as imap:
-            ahead = self._fetch(client, uidvalidity, batches[0], self.pool)
+            ahead = self._ahead(imap, client, uidvalidity, batches[0])
             moving: tuple[Future[int], list[int]] | None = None
             for index, batch in enumerate(batches):
-                current = ahead
-                fetching = (imap.submit(self._fetch, client, uidvalidity,
-                                        batches[index + 1], self.pool)
-                            if index + 1 < len(batches) else None)
-                written = self._take_prepared(current)
+                current = ahead()
+                if index + 1 < len(batches):
+                    ahead = self._ahead(imap, client, uidvalidity, batches[index + 1])
                 # (On an error, leaving the executor waits for the thread before the logout.)
-                if fetching is not None:
-                    ahead = fetching.result()
+                written = self._take_prepared(current)
                 if moving is not None:
                     moved += self._moved(uidvalidity, *moving)
-                outcomes.extend(self._in_order(client, uidvalidity, current, written))
+                outcomes.extend(imap.submit(self._in_order, client, uidvalidity, current,
+                                            written).result())
                 moving = (imap.submit(self._mark_done, client, batch), batch)
             if moving is not None:
                 moved += self._moved(uidvalidity, *moving)
         return moved, outcomes
+
+    def _ahead(self, imap: ThreadPoolExecutor, client: IMAPClient, uidvalidity: int,
+               batch: list[int]) -> Callable[[], _Fetched]:
+        """Start getting ``batch`` ready; the result waits until it is fetched."""
+        def by_thread() -> _Fetched:
+            return imap.submit(self._fetch, client, uidvalidity, batch, self.pool).result()
+
+        assert self.pool is not None
+        in_worker = (self.pool.submit(fetch_and_prepare, self.account, uidvalidity, batch,
+                                      self.pool.raw_store, self.parse, self.ledger.clock.now())
+                     if self.account.sign_in().method == "password" else None)
+        if in_worker is None:
+            return imap.submit(self._fetch, client, uidvalidity, batch, self.pool).result
+
+        def from_worker() -> _Fetched:
+            try:
+                items, over, prepared = in_worker.result()
+            except Exception as exc:  # the worker, its connection or the server
+                log.warning("mailbox %s: the parse worker could not fetch a batch (%s); "
+                            "fetching it here", self.account.name, type(exc).__name__)
+                return by_thread()
+            self.checkpoint("fetched")
+            return _Fetched(batch, items, over, Preparing.done(prepared))
+        return from_worker
 
     def _moved(self, uidvalidity: int, moving: Future[int], batch: list[int]) -> int:
         moved = moving.result()
@@ -257,6 +290,38 @@ class ImapPoller:
             else:
                 client.expunge()
         return len(uids)
+
+
+# In a parse worker: its own read-only connection per mailbox, kept between batches, with
+# the UIDVALIDITY it saw when it selected the folder.
+_WORKER_CLIENTS: dict[tuple[str, int, str, str], tuple[IMAPClient, int]] = {}
+
+
+def fetch_and_prepare(acc: ImapAccount, uidvalidity: int, batch: list[int],
+                      raw_store: RawStore, parse: Parser,
+                      now: datetime) -> tuple[list[SourceItem], dict[int, int], list[Prepared]]:
+    """In a parse worker: fetch ``batch``, then store and parse it (``prepare_all``).
+
+    Fetching here spares the main process, which writes the batches, the work of
+    reading the server's answers. The connection is opened read-only (EXAMINE): only the
+    poller moves or flags mail, after its commit. Raises on any trouble, a changed
+    UIDVALIDITY included; the poller then fetches the batch itself.
+    """
+    key = (acc.host, acc.port, acc.username, acc.folder)
+    client, seen = _WORKER_CLIENTS.pop(key, (None, 0))
+    try:
+        if client is None:
+            client = open_client(acc)
+            seen = int(client.select_folder(acc.folder, readonly=True)[b"UIDVALIDITY"])
+        if seen != uidvalidity:
+            raise RuntimeError(f"UIDVALIDITY is {seen}, the poller saw {uidvalidity}")
+        items, over = fetch_items(client, acc, uidvalidity, batch)
+    except Exception:
+        if client is not None:
+            _logout_quietly(client)
+        raise
+    _WORKER_CLIENTS[key] = (client, seen)
+    return items, over, prepare_all(raw_store, items, parse, now)
 
 
 def open_client(acc: ImapAccount) -> IMAPClient:

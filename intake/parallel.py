@@ -19,15 +19,17 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
+from typing import Any, TypeVar
 
 from casework.rawstore import RawStore
 from intake import ledger
 from intake.ledger import Parser, Prepared, SourceItem
 
 log = logging.getLogger("complaintd.intake")
+T = TypeVar("T")
 
 # Everything a worker needs, imported once by the fork server rather than by each worker.
-_PRELOAD = ["intake.understand", "intake.ledger", "casework.rawstore"]
+_PRELOAD = ["intake.understand", "intake.ledger", "intake.imap", "casework.rawstore"]
 
 
 def prepare_all(raw_store: RawStore, parse: Parser, items: Sequence[SourceItem],
@@ -43,6 +45,10 @@ class Preparing:
                  here: Callable[[], list[Prepared]]) -> None:
         self.future = future
         self.here = here
+
+    @classmethod
+    def done(cls, prepared: list[Prepared]) -> Preparing:
+        return cls(None, lambda: prepared)
 
     def result(self) -> list[Prepared]:
         if self.future is not None:
@@ -81,6 +87,19 @@ class ParsePool:
             return Preparing(None, here)
         self.sent_to_workers += 1
         return Preparing(future, here)
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T] | None:
+        """Run ``fn(*args)`` in a worker; None when no worker is up (the caller does it)."""
+        executor = self._ready_pool()
+        if executor is None:
+            return None
+        try:
+            future = executor.submit(fn, *args)
+        except (BrokenProcessPool, RuntimeError):  # broken or shut down: start afresh later
+            self.close()
+            return None
+        self.sent_to_workers += 1
+        return future
 
     def warm_up(self, timeout: float = 30.0) -> bool:
         """Start the workers and wait until they are up; False when there are none."""

@@ -24,6 +24,7 @@ from casework.batchwrite import write_batch
 from casework.models import Case, IngestedItem, Message, UTCDateTime
 from casework.rawstore import RawStore
 from complaintd.schema import metadata
+from intake.imap import ImapAccount, fetch_and_prepare, fetch_items, open_client
 from intake.ledger import Prepared, SourceItem, Understood
 from intake.parallel import ParsePool
 from intake.understand import MailUnderstanding
@@ -99,7 +100,8 @@ def test_the_daily_cap_counts_the_acknowledgements_of_the_same_batch(
 
 
 def test_a_backlog_parsed_in_a_worker_process_gives_the_same_cases(
-        tmp_path: Path, db_url: str, dovecot_server: Any) -> None:
+        tmp_path: Path, db_url: str, dovecot_server: Any,
+        caplog: pytest.LogCaptureFixture) -> None:
     in_process = dovecot_server.add_user(f"inprocess{uuid4().hex[:8]}", "pw")
     in_worker = dovecot_server.add_user(f"inworker{uuid4().hex[:8]}", "pw")
     for imap in (in_process, in_worker):
@@ -111,9 +113,12 @@ def test_a_backlog_parsed_in_a_worker_process_gives_the_same_cases(
     app = make_app(tmp_path / "worker", db_url, [imap_box(in_worker, batch_size=4)],
                    intake={"parse_workers": 1})
     assert app.parse_pool.warm_up()  # else the first batches go in-process while it starts
-    outcomes, errors = app.poll_mail()
+    with caplog.at_level(logging.WARNING, logger="complaintd.intake"):
+        outcomes, errors = app.poll_mail()
     assert errors == [] and [o.kind for o in outcomes] == here[0]
-    assert app.parse_pool.sent_to_workers == 6  # 22 mails in batches of 4: all but one
+    # 22 mails in batches of 4: each of the six fetched and parsed by the worker itself.
+    assert app.parse_pool.sent_to_workers == 6
+    assert "could not fetch" not in caplog.text
     with app.session_factory() as session:
         cases = [(c.subject, str(c.status), len([m for m in c.messages if m.direction == "in"]))
                  for c in session.scalars(select(Case).order_by(Case.id))]
@@ -132,7 +137,8 @@ class DiesInWorker(MailUnderstanding):
 
 
 def test_a_dead_worker_leaves_its_batch_to_the_main_process(
-        tmp_path: Path, sqlite_url: str, imap_account: Any) -> None:
+        tmp_path: Path, sqlite_url: str, imap_account: Any,
+        caplog: pytest.LogCaptureFixture) -> None:
     app = make_app(tmp_path, sqlite_url, [imap_box(imap_account, batch_size=3)],
                    intake={"parse_workers": 1})
     for n in range(7):
@@ -140,8 +146,10 @@ def test_a_dead_worker_leaves_its_batch_to_the_main_process(
     poller = app.imap_poller(app.settings.mailbox[0])  # type: ignore[arg-type]
     poller.parse = DiesInWorker()
     assert app.parse_pool.warm_up()
-    report = poller.run_once()
+    with caplog.at_level(logging.WARNING, logger="complaintd.intake"):
+        report = poller.run_once()
     assert app.parse_pool.sent_to_workers >= 1
+    assert "the parse worker could not fetch a batch (BrokenProcessPool)" in caplog.text
     assert [o.kind for o in report.outcomes] == ["case"] * 7
     assert imap_account.uids("INBOX") == [] and count(app.session_factory, Case) == 7
     app.close()
@@ -184,6 +192,11 @@ def test_batches_are_parsed_in_process_until_the_worker_is_up(tmp_path: Path) ->
         assert [p.digest for p in later.result()] == [p.digest for p in first.result()]
     finally:
         pool.close()
+
+
+def imap_account_of(imap: Any) -> ImapAccount:
+    return ImapAccount(name="t", host=imap.host, port=imap.port, security="plain",
+                       username=imap.user, password=imap.password)
 
 
 def subject(prepared: Prepared) -> str:
@@ -274,3 +287,25 @@ def test_the_direct_batch_write_leaves_the_rows_the_orm_would(
     assert direct_written == [True]
     assert direct == through_orm
     assert len(direct["attachment"]) == 2 and len(direct["message"]) == 8
+
+
+def test_a_worker_fetches_what_the_poller_would_and_refuses_a_changed_uidvalidity(
+        tmp_path: Path, imap_account: Any) -> None:
+    for n in range(3):
+        imap_account.append("INBOX", complaint(n, sender=f"p{n}@example.cn"))
+    account = imap_account_of(imap_account)
+    client = open_client(account)
+    try:
+        uidvalidity = int(client.select_folder("INBOX", readonly=True)[b"UIDVALIDITY"])
+        uids = sorted(client.search("ALL"))
+        expected, _ = fetch_items(client, account, uidvalidity, uids)
+    finally:
+        client.logout()
+    now = datetime.now(UTC)
+    items, over, prepared = fetch_and_prepare(account, uidvalidity, uids, RawStore(tmp_path),
+                                              MailUnderstanding(), now)
+    assert [(i.uid, i.raw) for i in items] == [(i.uid, i.raw) for i in expected]
+    assert over == {} and [subject(p) for p in prepared] == ["投诉 0", "投诉 1", "投诉 2"]
+    with pytest.raises(RuntimeError, match="UIDVALIDITY"):
+        fetch_and_prepare(account, uidvalidity + 1, uids, RawStore(tmp_path),
+                          MailUnderstanding(), now)
