@@ -308,20 +308,36 @@ def fetch_and_prepare(acc: ImapAccount, uidvalidity: int, batch: list[int],
     UIDVALIDITY included; the poller then fetches the batch itself.
     """
     key = (acc.host, acc.port, acc.username, acc.folder)
-    client, seen = _WORKER_CLIENTS.pop(key, (None, 0))
+    kept = _WORKER_CLIENTS.pop(key, None)
+    if kept is not None:
+        try:
+            items, over = _fetch_over(kept, acc, uidvalidity, batch)
+        except Exception:  # the server closed an idle connection, or anything else: anew
+            items, over = _fetch_over(None, acc, uidvalidity, batch)
+    else:
+        items, over = _fetch_over(None, acc, uidvalidity, batch)
+    return items, over, prepare_all(raw_store, items, parse, now)
+
+
+def _fetch_over(kept: tuple[IMAPClient, int] | None, acc: ImapAccount, uidvalidity: int,
+                batch: list[int]) -> tuple[list[SourceItem], dict[int, int]]:
+    """``fetch_items`` over the kept connection, or a new one; kept again if all went well."""
+    client = None
     try:
-        if client is None:
+        if kept is None:
             client = open_client(acc)
             seen = int(client.select_folder(acc.folder, readonly=True)[b"UIDVALIDITY"])
+        else:
+            client, seen = kept
         if seen != uidvalidity:
             raise RuntimeError(f"UIDVALIDITY is {seen}, the poller saw {uidvalidity}")
-        items, over = fetch_items(client, acc, uidvalidity, batch)
+        found = fetch_items(client, acc, uidvalidity, batch)
     except Exception:
         if client is not None:
             _logout_quietly(client)
         raise
-    _WORKER_CLIENTS[key] = (client, seen)
-    return items, over, prepare_all(raw_store, items, parse, now)
+    _WORKER_CLIENTS[(acc.host, acc.port, acc.username, acc.folder)] = (client, seen)
+    return found
 
 
 def open_client(acc: ImapAccount) -> IMAPClient:

@@ -24,6 +24,7 @@ from casework.batchwrite import write_batch
 from casework.models import Case, IngestedItem, Message, UTCDateTime
 from casework.rawstore import RawStore
 from complaintd.schema import metadata
+from intake import imap as imap_module
 from intake.imap import ImapAccount, fetch_and_prepare, fetch_items, open_client
 from intake.ledger import Prepared, SourceItem, Understood
 from intake.parallel import ParsePool
@@ -306,6 +307,12 @@ def test_a_worker_fetches_what_the_poller_would_and_refuses_a_changed_uidvalidit
                                               MailUnderstanding(), now)
     assert [(i.uid, i.raw) for i in items] == [(i.uid, i.raw) for i in expected]
     assert over == {} and [subject(p) for p in prepared] == ["投诉 0", "投诉 1", "投诉 2"]
+    # The worker keeps its connection; one the server has closed is replaced.
+    kept = imap_module._WORKER_CLIENTS[(account.host, account.port, account.username, "INBOX")]
+    kept[0].logout()
+    again, _, _ = fetch_and_prepare(account, uidvalidity, uids, RawStore(tmp_path),
+                                    MailUnderstanding(), now)
+    assert [i.raw for i in again] == [i.raw for i in expected]
     with pytest.raises(RuntimeError, match="UIDVALIDITY"):
         fetch_and_prepare(account, uidvalidity + 1, uids, RawStore(tmp_path),
                           MailUnderstanding(), now)
