@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import logging
 import re
-from functools import lru_cache
-
-import jieba
-
-jieba.setLogLevel(logging.WARNING)  # its dictionary-loading chatter is not ours to log
+from functools import cache, lru_cache
+from typing import Any
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
@@ -25,8 +22,8 @@ class SegmentedText:
 
     def __init__(self, text: str) -> None:
         self.lower = text.lower()
-        self.words = [w for w in jieba.lcut(text) if w.strip()]
-        self.search_words = {w for w in jieba.lcut_for_search(text) if w.strip()}
+        self.words = [w for w in _lcut(text) if w.strip()]
+        self.search_words = {w for w in _jieba().lcut_for_search(text) if w.strip()}
 
     def contains(self, keyword: str) -> bool:
         keyword = keyword.strip()
@@ -40,7 +37,21 @@ class SegmentedText:
 
 @lru_cache(maxsize=4096)
 def _cut(keyword: str) -> tuple[str, ...]:
-    return tuple(w for w in jieba.lcut(keyword) if w.strip())
+    return tuple(w for w in _lcut(keyword) if w.strip())
+
+
+def _lcut(text: str) -> list[Any]:
+    return list(_jieba().lcut(text))
+
+
+@cache
+def _jieba() -> Any:
+    # Imported at the first text to cut, not by every command that imports routing:
+    # jieba (with the pkg_resources it pulls in) is a fifth of the CLI's start-up.
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)  # its dictionary-loading chatter is not ours to log
+    return jieba
 
 
 def _in_a_row(needle: tuple[str, ...], words: list[str]) -> bool:
