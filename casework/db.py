@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from typing import Any
 
@@ -78,17 +79,11 @@ def fill_defaults(session: Session) -> None:
                 setattr(obj, key, value)
 
 
-_DEFAULTS: dict[Mapper[Any], list[tuple[str, Any]]] = {}
-
-
-def _scalar_defaults(mapper: Mapper[Any]) -> list[tuple[str, Any]]:
-    found = _DEFAULTS.get(mapper)
-    if found is None:
-        found = _DEFAULTS[mapper] = [
-            (mapper.get_property_by_column(column).key, column.default.arg)
-            for column in mapper.columns
-            if isinstance(column.default, ScalarElementColumnDefault)]
-    return found
+@functools.cache
+def _scalar_defaults(mapper: Mapper[Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple((mapper.get_property_by_column(column).key, column.default.arg)
+                 for column in mapper.columns
+                 if isinstance(column.default, ScalarElementColumnDefault))
 
 
 def flush_for_ids(session: Session) -> None:

@@ -62,6 +62,11 @@ class ImapAccount:
     def sign_in(self) -> ImapLogin:
         return self.login or ImapLogin("password", self.username, self.password)
 
+    @property
+    def source(self) -> str:
+        """How the ledger names this mailbox."""
+        return f"imap:{self.name}"
+
 
 @dataclass(frozen=True)
 class PollReport:
@@ -89,7 +94,7 @@ class ImapPoller:
         self.pool = pool
         self.ledger = ledger
         self.parse = parse
-        self.source = f"imap:{account.name}"
+        self.source = account.source
         self.states = states or MailboxStates(ledger.session_factory, ledger.clock)
         self.checkpoint = checkpoint
 
@@ -199,9 +204,6 @@ class ImapPoller:
     def _ahead(self, imap: ThreadPoolExecutor, client: IMAPClient, uidvalidity: int,
                batch: list[int]) -> Callable[[], _Fetched]:
         """Start getting ``batch`` ready; the result waits until it is fetched."""
-        def by_thread() -> _Fetched:
-            return imap.submit(self._fetch, client, uidvalidity, batch, self.pool).result()
-
         assert self.pool is not None
         in_worker = (self.pool.submit(fetch_and_prepare, self.account, uidvalidity, batch,
                                       self.pool.raw_store, self.parse, self.ledger.clock.now())
@@ -215,7 +217,7 @@ class ImapPoller:
             except Exception as exc:  # the worker, its connection or the server
                 log.warning("mailbox %s: the parse worker could not fetch a batch (%s); "
                             "fetching it here", self.account.name, type(exc).__name__)
-                return by_thread()
+                return imap.submit(self._fetch, client, uidvalidity, batch, self.pool).result()
             self.checkpoint("fetched")
             return _Fetched(batch, items, over, Preparing.done(prepared))
         return from_worker
@@ -267,11 +269,8 @@ class ImapPoller:
         headers = bytes(data.get(b"BODY[HEADER]", b""))
         reason = (f"message of {size} bytes is over the limit of "
                   f"{self.account.max_message_bytes} bytes; only its headers are kept")
-        item = self._item(uidvalidity, uid, headers, data)
+        item = _item(self.account, uidvalidity, uid, headers, data)
         return self.ledger.refuse(item, reason, header_message_id(headers))
-
-    def _item(self, uidvalidity: int, uid: int, raw: bytes, data: dict[bytes, Any]) -> SourceItem:
-        return _item(self.account, uidvalidity, uid, raw, data)
 
     def _mark_done(self, client: IMAPClient, uids: list[int]) -> int:
         if not uids:
@@ -307,8 +306,7 @@ def fetch_and_prepare(acc: ImapAccount, uidvalidity: int, batch: list[int],
     poller moves or flags mail, after its commit. Raises on any trouble, a changed
     UIDVALIDITY included; the poller then fetches the batch itself.
     """
-    key = (acc.host, acc.port, acc.username, acc.folder)
-    kept = _WORKER_CLIENTS.pop(key, None)
+    kept = _WORKER_CLIENTS.pop(_worker_key(acc), None)
     if kept is not None:
         try:
             items, over = _fetch_over(kept, acc, uidvalidity, batch)
@@ -336,8 +334,12 @@ def _fetch_over(kept: tuple[IMAPClient, int] | None, acc: ImapAccount, uidvalidi
         if client is not None:
             _logout_quietly(client)
         raise
-    _WORKER_CLIENTS[(acc.host, acc.port, acc.username, acc.folder)] = (client, seen)
+    _WORKER_CLIENTS[_worker_key(acc)] = (client, seen)
     return found
+
+
+def _worker_key(acc: ImapAccount) -> tuple[str, int, str, str]:
+    return (acc.host, acc.port, acc.username, acc.folder)
 
 
 def open_client(acc: ImapAccount) -> IMAPClient:
@@ -377,7 +379,7 @@ def fetch_items(client: IMAPClient, acc: ImapAccount, uidvalidity: int,
 
 def _item(acc: ImapAccount, uidvalidity: int, uid: int, raw: bytes,
           data: dict[bytes, Any]) -> SourceItem:
-    return SourceItem(f"imap:{acc.name}", acc.folder, uidvalidity, str(uid), raw,
+    return SourceItem(acc.source, acc.folder, uidvalidity, str(uid), raw,
                       _aware(data.get(b"INTERNALDATE")))
 
 

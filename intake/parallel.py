@@ -22,19 +22,13 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from casework.rawstore import RawStore
-from intake import ledger
-from intake.ledger import Parser, Prepared, SourceItem
+from intake.ledger import Parser, Prepared, SourceItem, prepare_all
 
 log = logging.getLogger("complaintd.intake")
 T = TypeVar("T")
 
 # Everything a worker needs, imported once by the fork server rather than by each worker.
 _PRELOAD = ["intake.understand", "intake.ledger", "intake.imap", "casework.rawstore"]
-
-
-def prepare_all(raw_store: RawStore, parse: Parser, items: Sequence[SourceItem],
-                now: datetime) -> list[Prepared]:
-    return ledger.prepare_all(raw_store, items, parse, now)
 
 
 class Preparing:
@@ -75,18 +69,9 @@ class ParsePool:
     def start(self, items: Sequence[SourceItem], parse: Parser, now: datetime) -> Preparing:
         """Begin preparing ``items``; the caller goes on with other work meanwhile."""
         def here() -> list[Prepared]:
-            return prepare_all(self.raw_store, parse, items, now)
+            return prepare_all(self.raw_store, items, parse, now)
 
-        executor = self._ready_pool()
-        if executor is None:
-            return Preparing(None, here)
-        try:
-            future = executor.submit(prepare_all, self.raw_store, parse, list(items), now)
-        except (BrokenProcessPool, RuntimeError):  # broken or shut down: start afresh later
-            self.close()
-            return Preparing(None, here)
-        self.sent_to_workers += 1
-        return Preparing(future, here)
+        return Preparing(self.submit(prepare_all, self.raw_store, list(items), parse, now), here)
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T] | None:
         """Run ``fn(*args)`` in a worker; None when no worker is up (the caller does it)."""
