@@ -68,16 +68,21 @@ def write_xlsx(path: Path, n: int) -> None:
     workbook.save(path)
 
 
-def run_one(path: Path, url: str, work: Path, handler: str) -> dict[str, object]:
+REPO = Path(__file__).resolve().parent.parent
+ROUTING_RULES = REPO / "config" / "routing.toml"
+
+
+def run_one(path: Path, url: str, work: Path, handler: str,
+            routing: bool = True) -> dict[str, object]:
     """Import ``path`` into the database at ``url`` (this process: fresh).
 
     ``handler`` "pipeline": everything a call becomes; "casework": the case alone
     (``casework.services.receive``); "intake": no case, only reading, checking, the
-    ledger and the transactions — the importer's own cost and memory.
+    ledger and the transactions — the importer's own cost and memory. ``routing``: with
+    the rules of ``config/routing.toml`` in force (else every case goes to triage).
     """
     from casework.clock import SHANGHAI, FixedClock
     from complaintd.app import App
-    from complaintd.hotline_jobs import build_importer
     from complaintd.migrate import upgrade
     from complaintd.settings import settings_from_dict
 
@@ -85,6 +90,7 @@ def run_one(path: Path, url: str, work: Path, handler: str) -> dict[str, object]
         "storage": {"data_dir": str(work / "var"), "database_url": url},
         "hotline": {"drop_dir": str(work / "drop"), "min_age_seconds": 0},
         "smtp": {"transport": "file"},
+        **({"routing": {"rules_file": str(ROUTING_RULES)}} if routing else {}),
     })  # fmt: skip
     app = App.build(settings, FixedClock(datetime(2026, 12, 1, 9, 0, tzinfo=SHANGHAI)))
     upgrade(app.engine)
@@ -92,7 +98,7 @@ def run_one(path: Path, url: str, work: Path, handler: str) -> dict[str, object]
         app.pipeline = _casework_only(app)  # type: ignore[assignment]
     elif handler == "intake":
         app.pipeline = _intake_only  # type: ignore[assignment]
-    importer = build_importer(app)
+    importer = app.hotline_importer()
     assert importer is not None
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
@@ -146,7 +152,8 @@ def drop_database(name: str) -> None:
     admin.dispose()
 
 
-def measure(fmt: str, n: int, db: str, files: Path, handler: str) -> dict[str, object]:
+def measure(fmt: str, n: int, db: str, files: Path, handler: str,
+            routing: bool = True) -> dict[str, object]:
     source = files / f"calls-{n}.{fmt}"
     if not source.exists():
         (write_csv if fmt == "csv" else write_xlsx)(source, n)
@@ -158,7 +165,8 @@ def measure(fmt: str, n: int, db: str, files: Path, handler: str) -> dict[str, o
         url, pg_name = database(db, work)
         try:
             out = subprocess.run(
-                [sys.executable, __file__, "--run-one", str(target), url, str(work), handler],
+                [sys.executable, __file__, "--run-one", str(target), url, str(work), handler,
+                 *([] if routing else ["--no-routing"])],
                 check=True, capture_output=True, text=True,
             )  # fmt: skip
         finally:
@@ -166,7 +174,7 @@ def measure(fmt: str, n: int, db: str, files: Path, handler: str) -> dict[str, o
                 drop_database(pg_name)
     result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
     result.update(format=fmt, rows=n, db=db, file_mib=source.stat().st_size / 2**20,
-                  handler=handler)
+                  handler=handler, routing=routing)
     return result
 
 
@@ -178,27 +186,32 @@ def main() -> None:
     parser.add_argument("--handler", choices=["pipeline", "casework", "intake"], default="pipeline")
     parser.add_argument("--files", type=Path, default=None,
                         help="keep the generated files here (reused by later runs)")
+    parser.add_argument("--no-routing", action="store_true",
+                        help="without config/routing.toml's rules: every case to triage")
     parser.add_argument("--run-one", nargs=4, metavar=("FILE", "URL", "WORK", "HANDLER"))
     args = parser.parse_args()
+    routing = not args.no_routing
     if args.run_one:
         path, url, work, handler = args.run_one
-        print(json.dumps(run_one(Path(path), url, Path(work), handler)))
+        print(json.dumps(run_one(Path(path), url, Path(work), handler, routing)))
         return
-    print("| handler | format | rows | file MiB | database | rows/s | seconds "
-          "| RSS before MiB | peak RSS MiB |")
-    print("|---|---|---:|---:|---|---:|---:|---:|---:|")
+    print("| handler | routing | format | rows | file MiB | database | rows/s | seconds "
+          "| RSS before MiB | peak RSS MiB | load 1 min |")
+    print("|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="hotline-bench-files-") as tmp:
         files = args.files or Path(tmp)
         files.mkdir(parents=True, exist_ok=True)
         for fmt in args.formats:
             for n in args.rows:
                 for db in args.db:
-                    r = measure(fmt, n, db, files, args.handler)
+                    r = measure(fmt, n, db, files, args.handler, routing)
                     rate = float(r["imported"]) / float(r["seconds"])  # type: ignore[arg-type]
-                    print(f"| {args.handler} | {fmt} | {n:,} | {r['file_mib']:.1f} | {db} | "
-                          f"{rate:,.0f} | "
+                    rules = "rules" if routing else "triage"
+                    print(f"| {args.handler} | {rules} | {fmt} | {n:,} | {r['file_mib']:.1f} | "
+                          f"{db} | {rate:,.0f} | "
                           f"{r['seconds']:.1f} | {r['rss_before_mib']:.0f} | "
-                          f"{r['rss_peak_mib']:.0f} |", flush=True)  # fmt: skip
+                          f"{r['rss_peak_mib']:.0f} | {os.getloadavg()[0]:.1f} |",
+                          flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

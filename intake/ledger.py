@@ -1,9 +1,14 @@
-"""Taking one source item in, exactly once.
+"""Taking one source item in, exactly once: one ledger for mail and hotline calls.
 
 The raw bytes go to the raw store first, then one transaction writes the case (through
 the handler), the ledger row and, on failure, the quarantine row. The source may mark
 the item done only after that commit; a crash in between is harmless because the ledger
 remembers the item by its place and by the hash of its bytes.
+
+Both doors come in through the same code: a mail is bytes and a parser
+(``take``/``take_batch``), a call of a call log is an item prepared by its reader — its
+digest (the call's fingerprint) and its ``Inbound`` already known (``take_prepared``).
+What differs between the doors (a reused call id, a failing row) is a ``Door`` value.
 """
 
 from __future__ import annotations
@@ -43,15 +48,22 @@ class SourceItem:
     uid: str
     raw: bytes
     arrived_at: datetime | None = None
+    # What the ledger row says of the item when it is taken in (a call: its file and row).
+    note: str = ""
 
     @property
     def location(self) -> str:
         return f"{self.source}:{self.folder};UIDVALIDITY={self.uidvalidity};UID={self.uid}"
 
 
+FAILED = "failed"
+
+
 @dataclass(frozen=True)
 class Outcome:
-    kind: str  # case | follow_up | ignored | quarantined | duplicate
+    # case | follow_up | ignored | quarantined | duplicate; with a Door that says so,
+    # conflict (a place taken with other content) | failed (handler error, not recorded)
+    kind: str
     case_id: int | None = None
     reference: str | None = None
     detail: str = ""
@@ -71,6 +83,28 @@ class Understood:
         # Attachment bytes, stored in the raw store before the commit that refers to them.
         self.blobs = blobs
 
+
+@dataclass(frozen=True)
+class Door:
+    """How the items of one source are taken in, where sources differ (mail: the defaults)."""
+
+    # An item at a place already taken with other bytes: "conflict" (a call id used again
+    # for another call), not a plain duplicate.
+    place_conflict: bool = False
+    # The same bytes at a new place get a "duplicate" ledger row for that place (a mail
+    # after a UIDVALIDITY change: the source marks it done there).
+    note_new_place: bool = True
+    # A failing handler quarantines the item and the ledger records it; otherwise the
+    # outcome is "failed", nothing is recorded and the source reports it (a call-log row,
+    # quarantined with its file and taken again when the file comes again).
+    quarantine_failures: bool = True
+    # Errors that stop the whole take instead of failing one item (the database is gone).
+    passing: tuple[type[Exception], ...] = ()
+    # An INFO line per item (a call's place could point at a caller: none for calls).
+    log_items: bool = True
+
+
+MAIL = Door()
 
 Parser = Callable[[SourceItem, str, datetime], Understood]
 # Told who to answer when a message is refused (over the size limit): the headers, the reason.
@@ -134,7 +168,7 @@ class Ledger:
     def __init__(self, session_factory: sessionmaker[Session], raw_store: RawStore,
                  clock: Clock, handler: Handler, refusal: RefusalNotice | None = None,
                  checkpoint: Checkpoint = no_checkpoint,
-                 prepare_batch: BatchPreparer | None = None) -> None:
+                 prepare_batch: BatchPreparer | None = None, door: Door = MAIL) -> None:
         self.session_factory = session_factory
         self.raw_store = raw_store
         self.clock = clock
@@ -142,6 +176,7 @@ class Ledger:
         self.refusal = refusal
         self.checkpoint = checkpoint
         self.prepare_batch = prepare_batch
+        self.door = door
 
     def taken_uids(self, source: str, folder: str, uidvalidity: int, uids: list[str]) -> set[str]:
         """Which of ``uids`` at this place are already in the ledger."""
@@ -166,7 +201,17 @@ class Ledger:
             outcome = self._take_new(session, item, prepare(self.raw_store, item, parse, now), now)
             self.checkpoint("before_commit")
         self.checkpoint("committed")
-        log.info("intake %s: %s %s", item.location, outcome.kind, outcome.reference or "")
+        self._log(item, outcome)
+        return outcome
+
+    def take_ready(self, item: SourceItem, prepared: Prepared) -> Outcome:
+        """``take`` for an item prepared already (its bytes stored, its text understood)."""
+        now = self.clock.now()
+        with self.session_factory.begin() as session:
+            outcome = self._seen(session, item, prepared.digest)
+            if outcome is None:
+                outcome = self._take_new(session, item, prepared, now)
+        self._log(item, outcome)
         return outcome
 
     def take_batch(self, items: Sequence[SourceItem], parse: Parser) -> list[Outcome]:
@@ -177,13 +222,14 @@ class Ledger:
         return self.take_prepared(items, prepare_all(self.raw_store, items, parse, now), parse)
 
     def take_prepared(self, items: Sequence[SourceItem], prepared: Sequence[Prepared],
-                      parse: Parser) -> list[Outcome]:
+                      parse: Parser | None = None) -> list[Outcome]:
         """Take a fetched batch in one transaction with one flush; the outcomes are those
         of ``take`` for each item in turn.
 
         Any error in the shared transaction rolls the whole batch back and takes the items
         one by one instead, where each item's own savepoint keeps a bad one from harming
-        the others: the batch is only a faster way to the same result.
+        the others: the batch is only a faster way to the same result. Without ``parse``
+        (items a reader prepared: calls) one by one is ``take_ready`` with what is prepared.
         """
         self.checkpoint("raw_stored")
         now = self.clock.now()
@@ -195,11 +241,18 @@ class Ledger:
             log.warning("intake: a batch of %d failed as a whole (%s); taking its items one "
                         "by one", len(items), type(exc).__name__)
             log.debug("intake: batch failure", exc_info=True)
+            if parse is None:
+                return [self.take_ready(item, ready)
+                        for item, ready in zip(items, prepared, strict=True)]
             return [self.take(item, parse) for item in items]
         self.checkpoint("committed")
         for item, outcome in zip(items, outcomes, strict=True):
-            log.info("intake %s: %s %s", item.location, outcome.kind, outcome.reference or "")
+            self._log(item, outcome)
         return outcomes
+
+    def _log(self, item: SourceItem, outcome: Outcome) -> None:
+        if self.door.log_items:
+            log.info("intake %s: %s %s", item.location, outcome.kind, outcome.reference or "")
 
     def refuse(self, item: SourceItem, reason: str, message_id: str | None) -> Outcome:
         """Quarantine ``item`` (only its headers are in ``item.raw``) and tell the sender."""
@@ -235,19 +288,25 @@ class Ledger:
         session.add(IngestedItem(
             source=item.source, folder=item.folder, uidvalidity=item.uidvalidity,
             uid=item.uid, raw_sha256=digest, message_id=(message_id or "")[:998] or None,
-            outcome=outcome.kind, case_id=outcome.case_id, detail=outcome.detail[:2000],
-            ingested_at=now))
+            outcome=outcome.kind, case_id=outcome.case_id,
+            detail=(outcome.detail or item.note)[:2000], ingested_at=now))
 
     def _seen(self, session: Session, item: SourceItem, digest: str) -> Outcome | None:
         at_place = session.scalar(select(IngestedItem).where(
             IngestedItem.source == item.source, IngestedItem.folder == item.folder,
             IngestedItem.uidvalidity == item.uidvalidity, IngestedItem.uid == item.uid))
         if at_place is not None:
+            if self.door.place_conflict and at_place.raw_sha256 != digest:
+                return Outcome("conflict", at_place.case_id,
+                               detail="taken in before with other content")
             return Outcome("duplicate", at_place.case_id, detail="already in the ledger")
         same_bytes = session.scalar(select(IngestedItem).where(
             IngestedItem.source == item.source, IngestedItem.raw_sha256 == digest).limit(1))
         if same_bytes is None:
             return None
+        if not self.door.note_new_place:
+            return Outcome("duplicate", same_bytes.case_id,
+                           detail=f"same content as ledger item {same_bytes.id}")
         # Same bytes at a new place (a UIDVALIDITY change, a re-delivery): note the new
         # place so the source can mark it done, but create nothing.
         detail = f"same bytes as ledger item {same_bytes.id}"
@@ -266,7 +325,8 @@ class Ledger:
         else:
             outcome, message_id = self._understood(session, item, prepared.digest, now,
                                                    prepared.understood)
-        self._record(session, item, prepared.digest, message_id, outcome, now)
+        if outcome.kind != FAILED:  # left out: taken again when its source comes again
+            self._record(session, item, prepared.digest, message_id, outcome, now)
         return outcome
 
     def _understood(self, session: Session, item: SourceItem, digest: str, now: datetime,
@@ -280,7 +340,12 @@ class Ledger:
             with session.begin_nested():
                 receipt = self.handler(session, understood.inbound)
             return _receipt_outcome(receipt), understood.message_id
+        except self.door.passing:
+            raise
         except Exception as exc:  # one bad item must never block the ones behind it
+            if not self.door.quarantine_failures:
+                log.debug("intake %s: handler failed", item.location, exc_info=True)
+                return Outcome(FAILED, detail=type(exc).__name__), None
             return self._quarantine(session, item, digest, now, exc), None
 
     def _ignore(self, session: Session, understood: Understood, now: datetime) -> Outcome:
@@ -348,17 +413,20 @@ class _Batch:
         plain: set[int] = set()
         seen_bytes: set[str] = set()
         seen_ids: set[str] = set()
+        seen_uids: set[str] = set()  # a call id twice in one file
         together = zip(items, digests, understood, strict=True)
         for index, (item, digest, parsed) in enumerate(together):
             message_id = (parsed.inbound.message_id if isinstance(parsed, Understood)
                           and parsed.inbound else None)
-            if (item.uid not in places and digest not in known_bytes and digest not in seen_bytes
+            if (item.uid not in places and item.uid not in seen_uids
+                    and digest not in known_bytes and digest not in seen_bytes
                     and (not message_id or (message_id not in known_ids
                                             and message_id not in seen_ids))
                     and item.source == first.source and item.folder == first.folder
                     and item.uidvalidity == first.uidvalidity):
                 plain.add(index)
             seen_bytes.add(digest)
+            seen_uids.add(item.uid)
             if message_id:
                 seen_ids.add(message_id)
         return plain
@@ -382,8 +450,8 @@ class _Batch:
         row = IngestedItem(
             source=item.source, folder=item.folder, uidvalidity=item.uidvalidity, uid=item.uid,
             raw_sha256=digest, message_id=(understood.message_id or "")[:998] or None,
-            outcome=receipt.outcome, case_id=receipt.case_id, case=receipt.case, detail="",
-            ingested_at=self.now)
+            outcome=receipt.outcome, case_id=receipt.case_id, case=receipt.case,
+            detail=item.note[:2000], ingested_at=self.now)
         self.session.add(row)
         return row, receipt.reference
 

@@ -7,11 +7,13 @@ errors and nothing of it is in the system — with ``<name>.errors.csv`` beside 
 
 The file is read as a stream (``CallLogScan``): rows are checked as the batches are
 taken, so memory does not grow with the file. Transactions: valid rows are taken in
-batches of ``batch_size`` (500) rows, one transaction per batch, each row in a savepoint
-so a handler failure on one row quarantines that row and the batch goes on. A crash
-between a commit and the move leaves the file in ``processing/``; the next scan imports
-it again and the ledger turns every committed row into a duplicate. Nothing about a
-caller is logged above DEBUG.
+batches of ``batch_size`` (500) rows by the ledger mail uses (``intake.ledger.Ledger``,
+``take_prepared``): one transaction per batch written with one bulk write, and on any
+error in it the batch is taken again row by row, each row in its own transaction and
+savepoint, so a handler failure on one row quarantines that row and the others go on.
+A crash between a commit and the move leaves the file in ``processing/``; the next scan
+imports it again and the ledger turns every committed row into a duplicate. Nothing
+about a caller is logged above DEBUG.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from itertools import islice
 from pathlib import Path
 
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from casework.clock import Clock, local_date
 from casework.inbound import Inbound, Receipt
@@ -47,6 +49,7 @@ from intake.hotline.rawcopy import store_file
 from intake.hotline.reader import CallLogScan
 from intake.hotline.records import CallRecord
 from intake.hotline.report import REPORT_SUFFIX, write_error_report
+from intake.ledger import FAILED, BatchPreparer, Ledger, Outcome
 
 log = logging.getLogger("complaintd.hotline")
 
@@ -103,7 +106,7 @@ class HotlineImporter:
 
     def __init__(
         self,
-        session_factory: Callable[[], Session],
+        session_factory: sessionmaker[Session],
         raw_store: RawStore,
         clock: Clock,
         handler: InboundHandler,
@@ -115,11 +118,16 @@ class HotlineImporter:
         min_age_seconds: float = 30.0,
         batch_size: int = 500,
         max_attempts: int = 3,
+        prepare_batch: BatchPreparer | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._raw_store = raw_store
         self._clock = clock
-        self._handler = handler
+        # The handler's own batch preparation (the pipeline's ``prepare_batch``) unless
+        # one is given: per-row lookups made once for a batch, as for mail.
+        preparer = prepare_batch or getattr(handler, "prepare_batch", None)
+        self._ledger = Ledger(session_factory, raw_store, clock, handler,
+                              prepare_batch=preparer, door=ledger.CALLS)  # fmt: skip
         self._folders = folders
         self._columns = columns or ColumnMap.default()
         self._sheet = sheet or None
@@ -195,45 +203,37 @@ class HotlineImporter:
         self, items: Iterable[CallRecord | RowError], source: ledger.SourceFile,
         progress: Progress | None,
     ) -> _Tally:  # fmt: skip
-        """One transaction per batch; the file is read as the batches go."""
+        """One transaction per batch (the ledger's); the file is read as the batches go."""
         tally, done = _Tally(), 0
         for batch in _batches(iter(items), self._batch_size):
-            with self._session_factory() as session, session.begin():
-                seen = ledger.SeenCalls(session, [i for i in batch if isinstance(i, CallRecord)])
-                for item in batch:
-                    if isinstance(item, RowError):
-                        tally.errors.append(item)
-                    else:
-                        tally.add(self._take_row(session, item, source, seen))
+            records = [item for item in batch if isinstance(item, CallRecord)]
+            taken = iter(self._take_calls(records, source))
+            for item in batch:  # in file order, so the error report is too
+                if isinstance(item, RowError):
+                    tally.errors.append(item)
+                else:
+                    tally.add(self._result(item, next(taken), source))
             done += len(batch)
             if progress is not None:
                 progress(done)
         return tally
 
-    def _take_row(
-        self, session: Session, record: CallRecord, source: ledger.SourceFile,
-        seen: ledger.SeenCalls,
-    ) -> str | RowError:  # fmt: skip
-        taken_as = seen.seen(record)
-        if taken_as is not None:
-            if taken_as == record.fingerprint():
-                return "duplicate"
+    def _take_calls(self, records: list[CallRecord], source: ledger.SourceFile) -> list[Outcome]:
+        if not records:
+            return []
+        ready = [ledger.ledger_item(record, source) for record in records]
+        return self._ledger.take_prepared([item for item, _ in ready], [p for _, p in ready])
+
+    def _result(
+        self, record: CallRecord, outcome: Outcome, source: ledger.SourceFile
+    ) -> str | RowError:
+        if outcome.kind == "conflict":
             return ledger.call_id_conflict(record, source)
-        inbound = record.to_inbound(source.name, raw_sha256=source.sha256, raw_size=source.size)
-        try:
-            with session.begin_nested():
-                receipt = self._handler(session, inbound)
-                session.add(ledger.ledger_entry(record, receipt, source, self._clock.now()))
-        except (OperationalError, InterfaceError):
-            raise  # the database itself is gone: the whole file is retried later
-        except Exception as exc:
+        if outcome.kind == FAILED:
             log.warning("hotline: %s row %d: handler failed (%s)",
-                        source.name, record.row, type(exc).__name__)  # fmt: skip
-            log.debug("hotline: handler failure on %s row %d", source.name, record.row,
-                      exc_info=True)  # fmt: skip
-            return ledger.handler_failure(record, source, exc)
-        seen.add(record)
-        return receipt.outcome
+                        source.name, record.row, outcome.detail)  # fmt: skip
+            return ledger.handler_failure(record, source, outcome.detail)
+        return outcome.kind
 
     def _finish(
         self, path: Path, source: ledger.SourceFile, tally: _Tally, bad_rows: int

@@ -1,4 +1,4 @@
-"""What the hotline import writes besides cases: the ingest ledger and the quarantine.
+"""The hotline's door into the ingest ledger (``intake.ledger``), and its quarantine.
 
 Ledger key: source ``hotline``, folder ``calls``, UIDVALIDITY 0 and, as UID, the call id
 when the phone system gives one, else the row's fingerprint (SHA-256 of call time, phone
@@ -14,13 +14,14 @@ from datetime import datetime
 from itertools import groupby
 
 from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from casework.inbound import Receipt
-from casework.models import IngestedItem, QuarantineItem
+from casework.models import QuarantineItem
 from intake.hotline.columns import FIELDS
 from intake.hotline.problems import WHOLE_FILE, RowError
 from intake.hotline.records import CallRecord
+from intake.ledger import Door, Prepared, SourceItem, Understood
 
 SOURCE = "hotline"
 FOLDER = "calls"
@@ -36,39 +37,22 @@ class SourceFile:
     size: int
 
 
-class SeenCalls:
-    """The ledger's knowledge of one batch of calls, fetched with two queries, not two a row.
+# Calls come in through the mail's ledger (``intake.ledger``); where they differ: a call id
+# used again for another call is a conflict the file's report names, a failing row is not
+# recorded (it is quarantined with the file and taken again with it), the database gone
+# fails the whole file, and no line per call is logged (it could point at a caller).
+CALLS = Door(place_conflict=True, note_new_place=False, quarantine_failures=False,
+             passing=(OperationalError, InterfaceError), log_items=False)
 
-    Calls taken during the batch are added, so the same call twice in one file is a
-    duplicate the second time.
-    """
 
-    def __init__(self, session: Session, records: Sequence[CallRecord]) -> None:
-        uids = {r.ledger_uid() for r in records}
-        fingerprints = {r.fingerprint() for r in records}
-        self._by_uid: dict[str, str] = {}
-        self._fingerprints: set[str] = set()
-        if not records:
-            return
-        place = (IngestedItem.source == SOURCE, IngestedItem.folder == FOLDER,
-                 IngestedItem.uidvalidity == UIDVALIDITY)  # fmt: skip
-        found = select(IngestedItem.uid, IngestedItem.raw_sha256).where(
-            *place, IngestedItem.uid.in_(uids))
-        self._by_uid = {uid: sha for uid, sha in session.execute(found)}
-        same = select(IngestedItem.raw_sha256).where(
-            IngestedItem.source == SOURCE, IngestedItem.raw_sha256.in_(fingerprints))
-        self._fingerprints = set(session.scalars(same))
-
-    def seen(self, record: CallRecord) -> str | None:
-        """The fingerprint this call's UID or fingerprint was taken in under, or None."""
-        known = self._by_uid.get(record.ledger_uid())
-        if known is not None:
-            return known
-        return record.fingerprint() if record.fingerprint() in self._fingerprints else None
-
-    def add(self, record: CallRecord) -> None:
-        self._by_uid[record.ledger_uid()] = record.fingerprint()
-        self._fingerprints.add(record.fingerprint())
+def ledger_item(record: CallRecord, source: SourceFile) -> tuple[SourceItem, Prepared]:
+    """The call as the ledger takes it: at its UID, known by its fingerprint, understood."""
+    item = SourceItem(
+        SOURCE, FOLDER, UIDVALIDITY, record.ledger_uid(), b"",
+        note=f"{record.source or source.name} row {record.row}; file sha256 {source.sha256}",
+    )  # fmt: skip
+    inbound = record.to_inbound(source.name, raw_sha256=source.sha256, raw_size=source.size)
+    return item, Prepared(record.fingerprint(), Understood(inbound))
 
 
 def call_id_conflict(record: CallRecord, source: SourceFile) -> RowError:
@@ -81,28 +65,13 @@ def call_id_conflict(record: CallRecord, source: SourceFile) -> RowError:
     )  # fmt: skip
 
 
-def handler_failure(record: CallRecord, source: SourceFile, exc: Exception) -> RowError:
+def handler_failure(record: CallRecord, source: SourceFile, error: str) -> RowError:
+    """``error``: the name of the exception's type (never its text: it may quote the call)."""
     return RowError(
         source.name, record.row, "", "",
-        f"系统处理这一行时出错（{type(exc).__name__}），已转入待处理队列",
-        f"the system failed on this row ({type(exc).__name__}); it is quarantined for staff",
+        f"系统处理这一行时出错（{error}），已转入待处理队列",
+        f"the system failed on this row ({error}); it is quarantined for staff",
     )  # fmt: skip
-
-
-def ledger_entry(
-    record: CallRecord, receipt: Receipt, source: SourceFile, at: datetime
-) -> IngestedItem:
-    return IngestedItem(
-        source=SOURCE,
-        folder=FOLDER,
-        uidvalidity=UIDVALIDITY,
-        uid=record.ledger_uid(),
-        raw_sha256=record.fingerprint(),
-        outcome=receipt.outcome,
-        case_id=receipt.case_id,
-        detail=f"{record.source or source.name} row {record.row}; file sha256 {source.sha256}",
-        ingested_at=at,
-    )
 
 
 def quarantine(
