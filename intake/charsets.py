@@ -12,8 +12,16 @@ import re
 from email.errors import HeaderParseError
 from email.header import decode_header
 
-_GB_FAMILY = {"gb2312", "gbk", "x-gbk", "gb_2312-80", "euc-cn", "cp936", "gb18030", "x-euc-cn"}
+# Every label of the GB2312/GBK/GB18030 family, as mail headers and detectors spell them
+# (lower case). The one list for mail and call logs alike: each is read as GB18030.
+GB_FAMILY = frozenset({"gb2312", "gbk", "x-gbk", "gb_2312-80", "euc-cn", "cp936", "gb18030",
+                       "x-euc-cn"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def is_gb_family(label: str) -> bool:
+    """Whether ``label`` names GB2312, GBK or GB18030 (any case, quotes and spaces ignored)."""
+    return label.strip().strip('"').lower() in GB_FAMILY
 
 
 def normalise_charset(label: str | None) -> str | None:
@@ -21,7 +29,7 @@ def normalise_charset(label: str | None) -> str | None:
     if not label:
         return None
     label = label.strip().strip('"').lower()
-    if label in _GB_FAMILY:
+    if is_gb_family(label):
         return "gb18030"
     try:
         return codecs.lookup(label).name

@@ -13,11 +13,10 @@ from typing import BinaryIO
 
 import charset_normalizer
 
+from intake.charsets import is_gb_family
 from intake.hotline.problems import FieldProblem
 
 CHUNK = 1 << 20
-# Labels that name a subset of GB18030: decoding as GB18030 reads everything they do and more.
-_AS_GB18030 = frozenset({"gb2312", "gbk", "cp936", "gb18030"})
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF16_LE, "utf-16"),
@@ -52,7 +51,8 @@ def detect_encoding(fh: BinaryIO) -> str:
     best = charset_normalizer.from_bytes(sample).best()
     if best is None:
         raise UNKNOWN_ENCODING
-    encoding = "gb18030" if best.encoding.lower() in _AS_GB18030 else best.encoding
+    # A subset of GB18030 is read as GB18030: it reads everything they do and more.
+    encoding = "gb18030" if is_gb_family(best.encoding) else best.encoding
     return _checked(fh, encoding)
 
 
