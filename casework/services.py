@@ -11,16 +11,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from casework.clock import SHANGHAI
-from casework.db import flush_for_ids
+from casework.db import flush_for_ids, give_id
 from casework.inbound import Inbound, Receipt
 from casework.models import Attachment, Case, Message, Party
+from casework.queries import overdue_filter as overdue_filter  # re-export: moved to queries
 from casework.references import find_references, next_reference
 from casework.states import record
-from casework.status import OPEN_STATUSES, CaseStatus
+from casework.status import CaseStatus
 
 ACTOR_INTAKE = "system:intake"
 T = TypeVar("T")
@@ -130,6 +131,9 @@ def open_case(
     record(case, "received", actor=ACTOR_INTAKE, at=received,
            details={"channel": inbound.channel, "origin": inbound.origin})
     flush_for_ids(session)
+    # A batch writes the case at its end; with its id now, the rows routing points at it
+    # (assignments, staff threads, notices) need no flush of their own.
+    give_id(session, case)
     return case
 
 
@@ -178,11 +182,6 @@ def _message(inbound: Inbound) -> Message:
         authentication=inbound.extra.get("authentication"),
         classification=(inbound.extra.get("classification") or "")[:500] or None,
     )
-
-
-def overdue_filter(today: date) -> ColumnElement[bool]:
-    """A SQL condition for open cases whose resolution deadline has passed."""
-    return (Case.resolve_due < today) & Case.status.in_(list(OPEN_STATUSES))
 
 
 def _years_later(day: date, years: int) -> date:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, String, Text, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from casework.inbound import Inbound
 from casework.models import Base, Case
@@ -76,6 +76,8 @@ def due_tasks(session: Session, today: date | None = None) -> list[CallTask]:
     query = select(CallTask).where(CallTask.done_at.is_(None))
     if today is not None:
         query = query.where(CallTask.due <= today)
+    # Every caller shows the case beside the task: one query for them all, not one a task.
+    query = query.options(selectinload(CallTask.case))
     return list(session.scalars(query.order_by(CallTask.due, CallTask.id)))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,20 +19,35 @@ logger = logging.getLogger("complaintd.outbox")
 class AlreadySent(ValueError):
     """A mail that was delivered is never sent again by hand either."""
 
+    def __init__(self, outbox_id: int, sent_at: datetime | None) -> None:
+        super().__init__(f"outbox mail {outbox_id} was sent at {sent_at}")
+        self.outbox_id = outbox_id
+        self.sent_at = sent_at
 
-def list_mail(
-    session: Session, *, failed_only: bool = False, limit: int = 100
-) -> list[tuple[OutboxMail, str | None]]:
-    """Outbox rows, newest first, each with its case's reference (None for no case)."""
+
+class OutboxEntry(NamedTuple):
+    """An outbox row and the reference of its case (None for mail about no case)."""
+
+    mail: OutboxMail
+    reference: str | None
+
+
+def list_mail(session: Session, *, failed_only: bool = False, limit: int | None = 100,
+              offset: int = 0) -> list[OutboxEntry]:  # fmt: skip
+    """Outbox rows, newest first, a page at a time; only those that failed if asked.
+
+    (The outbox's own listing: casework's queries cannot see notifications' tables.)
+    """
     query = (
         select(OutboxMail, Case.reference)
         .outerjoin(Case, Case.id == OutboxMail.case_id)
         .order_by(OutboxMail.id.desc())
+        .offset(offset)
         .limit(limit)
     )
     if failed_only:
         query = query.where(OutboxMail.status == OutboxStatus.FAILED)
-    return [(row, reference) for row, reference in session.execute(query)]
+    return [OutboxEntry(row, reference) for row, reference in session.execute(query)]
 
 
 def retry_mail(session: Session, outbox_id: int, *, now: datetime, actor: str) -> OutboxMail:
@@ -44,7 +60,7 @@ def retry_mail(session: Session, outbox_id: int, *, now: datetime, actor: str) -
     if row is None:
         raise LookupError(f"no outbox mail {outbox_id}")
     if row.status == OutboxStatus.SENT:
-        raise AlreadySent(f"outbox mail {outbox_id} was sent at {row.sent_at}")
+        raise AlreadySent(outbox_id, row.sent_at)
     previous = row.status
     row.status = OutboxStatus.PENDING
     row.next_attempt_at = now

@@ -1,0 +1,263 @@
+"""Reading cases and what surrounds them: every list, count and search staff are shown.
+
+Plain functions of an open ``Session`` and explicit arguments: the day is passed in
+(``today``), never read from a clock, so a report can be run for any day. They return
+models or small frozen dataclasses and never write. The CLI uses them today; the staff
+console and the annual report will use the same ones, so filters are keyword arguments
+(``CaseFilters``), listings take ``limit``/``offset``, and every function over cases takes
+``hidden_from``: a staff id whose conflict-of-interest exclusions (``CaseExclusion``) hide
+those cases from what is returned.
+
+Outbox mail is notifications' own (``notifications.review.list_mail``) and mailbox
+positions are intake's own (``intake.mailstate.MailboxStates.all``): casework imports
+neither, so those two listings stay beside their tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TypedDict, TypeVarTuple, Unpack
+
+from sqlalchemy import ColumnElement, Select, exists, func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from casework.investigation import CaseExclusion, MaterialRequest, Violation
+from casework.models import Assignment, Case, QuarantineItem, Referral
+from casework.status import OPEN_STATUSES, CaseStatus
+from casework.tasks import due_tasks
+
+__all__ = [
+    "CaseFilters",
+    "MaterialWait",
+    "ViolationEntry",
+    "awaiting_material",
+    "case_by_reference",
+    "count_by_status",
+    "count_cases",
+    "due_soon",
+    "due_tasks",
+    "is_overdue",
+    "list_cases",
+    "overdue_cases",
+    "overdue_filter",
+    "quarantine_item",
+    "quarantine_items",
+    "referral_answers_due",
+    "violation_register",
+]
+
+_Row = TypeVarTuple("_Row")
+
+
+class CaseFilters(TypedDict, total=False):
+    """Which cases a listing or a count covers; a filter left out (or None) matches all.
+
+    ``overdue_on``: only open cases whose resolution deadline is before that day.
+    ``handler``: the handler of the case's current (not ended) assignment.
+    ``search``: part of the reference or the subject, any case, taken literally.
+    ``received_from`` / ``received_before``: aware times, half-open (a year for a report).
+    ``hidden_from``: a staff id; cases they are excluded from (conflict of interest) are left
+    out.
+    """
+
+    status: CaseStatus | None
+    overdue_on: date | None
+    channel: str | None
+    category: str | None
+    department: str | None
+    handler: str | None
+    search: str | None
+    received_from: datetime | None
+    received_before: datetime | None
+    hidden_from: str | None
+
+
+@dataclass(frozen=True)
+class MaterialWait:
+    """An open case waiting for material, with the (earliest) request still unanswered."""
+
+    case: Case
+    request: MaterialRequest
+
+
+@dataclass(frozen=True)
+class ViolationEntry:
+    """A row of the violations register with the reference of its case."""
+
+    violation: Violation
+    reference: str
+
+
+# -- cases -------------------------------------------------------------------------------
+
+
+def overdue_filter(today: date) -> ColumnElement[bool]:
+    """A SQL condition for open cases whose resolution deadline has passed."""
+    return (Case.resolve_due < today) & Case.status.in_(list(OPEN_STATUSES))
+
+
+def is_overdue(case: Case, today: date) -> bool:
+    """``overdue_filter`` for a loaded case (marks in a listing without a second query)."""
+    return (case.status in OPEN_STATUSES and case.resolve_due is not None
+            and case.resolve_due < today)  # fmt: skip
+
+
+def list_cases(session: Session, *, limit: int | None = 200, offset: int = 0,
+               **filters: Unpack[CaseFilters]) -> list[Case]:  # fmt: skip
+    """Cases matching ``filters``, newest first (the last opened first), a page at a time."""
+    query = select(Case).where(*_case_conditions(filters)).order_by(Case.id.desc())
+    return list(session.scalars(_page(query, limit, offset)))
+
+
+def count_cases(session: Session, **filters: Unpack[CaseFilters]) -> int:
+    """How many cases match ``filters`` (the total behind a page of ``list_cases``)."""
+    query = select(func.count(Case.id)).where(*_case_conditions(filters))
+    return int(session.scalar(query) or 0)
+
+
+def count_by_status(session: Session, **filters: Unpack[CaseFilters]) -> dict[CaseStatus, int]:
+    """Cases matching ``filters`` per status; every status is a key, in the enum's order."""
+    query = (select(Case.status, func.count(Case.id)).where(*_case_conditions(filters))
+             .group_by(Case.status))  # fmt: skip
+    found: dict[CaseStatus, int] = {status: n for status, n in session.execute(query)}
+    return {status: found.get(status, 0) for status in CaseStatus}
+
+
+def case_by_reference(session: Session, reference: str, *,
+                      hidden_from: str | None = None) -> Case | None:  # fmt: skip
+    """One case with its timeline and messages loaded (what ``cases show`` prints).
+
+    The reference is matched as staff type it (any case, spaces around it ignored); a case
+    ``hidden_from`` may not see is None, as if it did not exist.
+    """
+    query = (select(Case).where(Case.reference == reference.strip().upper(),
+                                *_visible_to(hidden_from))
+             .options(selectinload(Case.events), selectinload(Case.messages)))  # fmt: skip
+    return session.scalar(query)
+
+
+def overdue_cases(session: Session, *, today: date, hidden_from: str | None = None,
+                  limit: int | None = None, offset: int = 0) -> list[Case]:  # fmt: skip
+    """Open cases past their resolution deadline, the longest overdue first."""
+    query = (select(Case).where(overdue_filter(today), *_visible_to(hidden_from))
+             .order_by(Case.resolve_due, Case.id))  # fmt: skip
+    return list(session.scalars(_page(query, limit, offset)))
+
+
+def due_soon(session: Session, *, today: date, until: date, hidden_from: str | None = None,
+             limit: int | None = None, offset: int = 0) -> list[Case]:  # fmt: skip
+    """Open cases due from ``today`` to ``until`` (both included), the soonest first.
+
+    ``until`` is the cut-off a caller counts in working days, e.g.
+    ``calendar.add_working_days(today, 3)`` (``casework.calendar.WorkCalendar``). Cases
+    already overdue are ``overdue_cases``'s, not these.
+    """
+    query = (select(Case).where(Case.status.in_(list(OPEN_STATUSES)),
+                                Case.resolve_due >= today, Case.resolve_due <= until,
+                                *_visible_to(hidden_from))
+             .order_by(Case.resolve_due, Case.id))  # fmt: skip
+    return list(session.scalars(_page(query, limit, offset)))
+
+
+def awaiting_material(session: Session, *, hidden_from: str | None = None,
+                      limit: int | None = None, offset: int = 0) -> list[MaterialWait]:  # fmt: skip
+    """Open cases with a material request not yet answered, the longest waiting first."""
+    # Clause 四(四) allows one notice of missing material; should a case ever have two
+    # open, it is listed once, under the earlier.
+    first_open = (select(func.min(MaterialRequest.id))
+                  .where(MaterialRequest.completed_at.is_(None))
+                  .group_by(MaterialRequest.case_id))  # fmt: skip
+    query = (select(Case, MaterialRequest).join(MaterialRequest, MaterialRequest.case_id == Case.id)
+             .where(MaterialRequest.id.in_(first_open), Case.status.in_(list(OPEN_STATUSES)),
+                    *_visible_to(hidden_from))
+             .order_by(MaterialRequest.requested_at, MaterialRequest.id))  # fmt: skip
+    return [MaterialWait(case, request)
+            for case, request in session.execute(_page(query, limit, offset))]
+
+
+def referral_answers_due(session: Session, *, due_by: date, hidden_from: str | None = None,
+                         limit: int | None = None, offset: int = 0) -> list[Referral]:  # fmt: skip
+    """Referrals the authority has not answered whose answer was due by ``due_by``.
+
+    Each with its case loaded, the longest overdue first. The case's own status does not
+    matter: an unanswered referral stays owed even after the case is resolved.
+    """
+    query = (select(Referral).join(Case, Case.id == Referral.case_id)
+             .where(Referral.answered_at.is_(None), Referral.answer_due <= due_by,
+                    *_visible_to(hidden_from))
+             .options(joinedload(Referral.case))
+             .order_by(Referral.answer_due, Referral.id))  # fmt: skip
+    return list(session.scalars(_page(query, limit, offset)))
+
+
+# -- registers beside the cases -----------------------------------------------------------
+
+
+def violation_register(session: Session, *, staff: str | None = None, limit: int | None = None,
+                       offset: int = 0) -> list[ViolationEntry]:  # fmt: skip
+    """The register of commitment violations in the order recorded; only ``staff``'s if given."""
+    query = (select(Violation, Case.reference).join(Case, Case.id == Violation.case_id)
+             .order_by(Violation.id))  # fmt: skip
+    if staff:
+        query = query.where(Violation.staff == staff)
+    return [ViolationEntry(v, reference)
+            for v, reference in session.execute(_page(query, limit, offset))]
+
+
+def quarantine_items(session: Session, *, include_resolved: bool = False, limit: int | None = None,
+                     offset: int = 0) -> list[QuarantineItem]:  # fmt: skip
+    """Quarantined input in the order it arrived; only what still waits unless asked."""
+    query = select(QuarantineItem).order_by(QuarantineItem.id)
+    if not include_resolved:
+        query = query.where(QuarantineItem.resolved_at.is_(None))
+    return list(session.scalars(_page(query, limit, offset)))
+
+
+def quarantine_item(session: Session, item_id: int) -> QuarantineItem | None:
+    return session.get(QuarantineItem, item_id)
+
+
+# ``due_tasks`` (the call tasks still to make, optionally only those due by a day) is
+# defined beside its table in ``casework.tasks`` and exported from here with the rest.
+
+
+def _case_conditions(filters: CaseFilters) -> list[ColumnElement[bool]]:
+    conditions = list(_visible_to(filters.get("hidden_from")))
+    if (status := filters.get("status")) is not None:
+        conditions.append(Case.status == status)
+    if (overdue_on := filters.get("overdue_on")) is not None:
+        conditions.append(overdue_filter(overdue_on))
+    if (channel := filters.get("channel")) is not None:
+        conditions.append(Case.channel == channel)
+    if (category := filters.get("category")) is not None:
+        conditions.append(Case.category == category)
+    if (department := filters.get("department")) is not None:
+        conditions.append(Case.department == department)
+    if (handler := filters.get("handler")) is not None:
+        conditions.append(exists().where(Assignment.case_id == Case.id,
+                                         Assignment.handler == handler,
+                                         Assignment.ended_at.is_(None)))  # fmt: skip
+    if search := (filters.get("search") or "").strip():
+        conditions.append(Case.reference.icontains(search, autoescape=True)
+                          | Case.subject.icontains(search, autoescape=True))  # fmt: skip
+    if (received_from := filters.get("received_from")) is not None:
+        conditions.append(Case.received_at >= received_from)
+    if (received_before := filters.get("received_before")) is not None:
+        conditions.append(Case.received_at < received_before)
+    return conditions
+
+
+def _visible_to(staff: str | None) -> Sequence[ColumnElement[bool]]:
+    """No condition, or: ``staff`` is not excluded from the case (conflict of interest)."""
+    if staff is None:
+        return ()
+    return (~exists().where(CaseExclusion.case_id == Case.id, CaseExclusion.staff == staff),)
+
+
+def _page(query: Select[*_Row], limit: int | None,
+          offset: int) -> Select[*_Row]:  # fmt: skip
+    if offset:
+        query = query.offset(offset)
+    return query if limit is None else query.limit(limit)

@@ -1,0 +1,121 @@
+"""Staff commands for reading cases in a terminal: the list and one case with its timeline."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import click
+from rich.table import Table
+
+from casework import queries
+from casework.clock import SHANGHAI
+from casework.models import Case
+from casework.status import CaseStatus
+from complaintd.cli.context import Context, console, fail
+from complaintd.i18n import Translator
+
+
+@click.group()
+def cases() -> None:
+    """案件 / cases."""
+
+
+@cases.command("list")
+@click.option("--status", type=click.Choice([s.value for s in CaseStatus]), default=None,
+              help="只看此状态 / only this status")
+@click.option("--overdue", is_flag=True,
+              help="只看已逾期未办结 / only open cases past their deadline")
+@click.option("--channel", default=None, help="只看此渠道 / only this channel (email, hotline)")
+@click.option("--category", default=None, help="只看此类别 / only this category")
+@click.option("--department", default=None, help="只看此部门 / only this department")
+@click.option("--handler", default=None, help="只看此承办人 / only this handler's cases")
+@click.option("--search", default=None, help="编号或主题包含 / reference or subject contains")
+@click.option("--limit", type=int, default=200, show_default=True)
+@click.option("--offset", type=int, default=0, help="跳过前几件 / skip this many (next page)")
+@click.pass_obj
+def list_cases(obj: Context, status: str | None, overdue: bool, channel: str | None,
+               category: str | None, department: str | None, handler: str | None,
+               search: str | None, limit: int, offset: int) -> None:  # fmt: skip
+    """列出案件 / list cases, newest first."""
+    app, t = obj.app()
+    today = app.clock.now().astimezone(SHANGHAI).date()
+    with app.session_factory() as session:
+        rows = queries.list_cases(
+            session, status=CaseStatus(status) if status else None,
+            overdue_on=today if overdue else None, channel=channel, category=category,
+            department=department, handler=handler, search=search, limit=limit, offset=offset)
+    if not rows:
+        console.print(t("no_cases"))
+        return
+    console.print(_case_table(rows, today, t))
+
+
+def _case_table(rows: list[Case], today: date | None, t: Translator) -> Table:
+    """The cases, their deadline marked red when overdue on ``today`` (None: no marks)."""
+    table = Table(title=t("cases_title", n=len(rows)))
+    table.add_column(t("col_reference"), no_wrap=True)
+    for key in ("col_status", "col_channel", "col_received", "col_due", "col_department",
+                "col_subject"):
+        table.add_column(t(key), overflow="fold")
+    for case in rows:
+        due = case.resolve_due.isoformat() if case.resolve_due else "-"
+        if today is not None and queries.is_overdue(case, today):
+            due = f"[red]{due} {t('overdue_mark')}[/red]"
+        table.add_row(case.reference + _flags(case, t), t.status(case.status.value), case.channel,
+                      case.received_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+                      due, case.department or "-", case.subject[:40])
+    return table
+
+
+def _flags(case: Case, t: Translator) -> str:
+    """Marks staff must not miss: a failed mail or bounce, a call to make."""
+    marks = []
+    if case.needs_attention:
+        marks.append(f"[red]{t('flag_attention')}[/red]")
+    if case.phone_follow_up:
+        marks.append(f"[yellow]{t('flag_phone')}[/yellow]")
+    return ("\n" + " ".join(marks)) if marks else ""
+
+
+@cases.command("show")
+@click.argument("reference")
+@click.pass_obj
+def show_case(obj: Context, reference: str) -> None:
+    """显示案件及其时间线 / show a case and its timeline."""
+    app, t = obj.app()
+    with app.session_factory() as session:
+        case = queries.case_by_reference(session, reference)
+        if case is None:
+            fail(t("case_not_found", ref=reference))
+            return
+        console.print(_case_table([case], None, t))
+        console.print(case.summary[:2000])
+        console.print(_messages(case))
+        console.print(_timeline(case, t))
+
+
+def _messages(case: Case) -> Table:
+    """Each mail with the sender's DKIM/SPF/DMARC results (a failure is shown, not acted on)."""
+    table = Table(title="邮件 / messages")
+    table.add_column("#")
+    table.add_column("认证 / DKIM·SPF·DMARC", no_wrap=True)
+    for name in ("方向 / dir", "发件人 / from", "分类 / class"):
+        table.add_column(name, overflow="fold")
+    for message in case.messages:
+        auth = message.authentication or "-"
+        if "fail" in auth:
+            auth = f"[red]{auth}[/red]"
+        table.add_row(str(message.id), auth, message.direction, message.sender or "-",
+                      message.classification or "-")
+    return table
+
+
+def _timeline(case: Case, t: Translator) -> Table:
+    table = Table(title=t("timeline_title", ref=case.reference))
+    for key in ("col_time", "col_actor", "col_event", "col_details"):
+        table.add_column(t(key), overflow="fold")
+    for event in case.events:
+        table.add_row(event.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"), event.actor,
+                      event.kind, json.dumps(event.details, ensure_ascii=False))
+    return table
