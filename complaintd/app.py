@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,18 +17,16 @@ from casework.calendar import WorkCalendar, years_from_config
 from casework.clock import SHANGHAI, Clock, SystemClock
 from casework.db import make_engine, make_sessionmaker
 from casework.deadlines import sweep_overdue
-from casework.inbound import Inbound
-from casework.models import Case
 from casework.rawstore import RawStore
 from casework.services import CasePolicy
-from complaintd.hotline_jobs import build_importer
-from complaintd.intake_effects import acknowledgement_queued, acknowledgement_withheld
-from complaintd.intake_notices import RefusalNotifier
 from complaintd.mailboxes import imap_account
-from complaintd.pipeline import Pipeline
-from complaintd.routing_mail import build_desk
 from complaintd.settings import ImapMailbox, MaildirMailbox, Settings
-from intake.hotline import ImportReport
+from handling.acknowledgement import Acknowledger
+from handling.calls import queue_callback_lists
+from handling.notices import RefusalNotifier, RoutingMailer
+from handling.pipeline import Pipeline
+from handling.routing_step import CaseRouter
+from intake.hotline import ColumnMap, HotlineFolders, HotlineImporter, ImportReport
 from intake.imap import ImapPoller
 from intake.ledger import Ledger, Outcome
 from intake.maildir import MaildirSource
@@ -36,7 +34,7 @@ from intake.mailstate import MailboxStates
 from intake.parallel import ParsePool
 from intake.reconcile import ReconcileReport, reconcile
 from intake.understand import MailUnderstanding
-from notifications.notices import OrganisationInfo, queue_acknowledgement
+from notifications.notices import OrganisationInfo
 from notifications.outbox import MailIdentity
 from notifications.renderer import TemplateRenderer
 from notifications.sender import (
@@ -48,7 +46,8 @@ from notifications.sender import (
     Transport,
 )
 from routing import commitments
-from routing.inbound import CaseRouter
+from routing.desk import Desk
+from routing.directory import load_routing
 
 log = logging.getLogger("complaintd")
 
@@ -85,15 +84,14 @@ class App:
             resolve_working_days=settings.deadlines.resolve_working_days,
             retention_years=settings.deadlines.retention_years,
         )
-        self.desk = build_desk(settings, self.calendar, self.identity, self.renderer,
-                               self.organisation)
+        self.desk = self._desk()
         router = CaseRouter(self.desk, self.policy.reference_prefix) if self.desk else None
         self.commitments: commitments.SweepReport | None = None
         self.pipeline = Pipeline(calendar=self.calendar, policy=self.policy,
-                                 acknowledge=self._acknowledge, clock=clock, router=router)
+                                 acknowledge=self._acknowledger(), clock=clock, router=router)
+        refusal = RefusalNotifier(self.identity, self.renderer, self.organisation)
         self.ledger = Ledger(self.session_factory, self.raw_store, clock, self.pipeline,
-                             refusal=RefusalNotifier(self.identity),
-                             prepare_batch=self.pipeline.prepare_batch)
+                             refusal=refusal, prepare_batch=self.pipeline.prepare_batch)
         self.mail_states = MailboxStates(self.session_factory, clock)
         self.parse_pool = ParsePool(self.raw_store, settings.intake.parse_workers)
 
@@ -119,24 +117,29 @@ class App:
                                 hotline_phone=org.hotline_phone,
                                 resolve_working_days=self.policy.resolve_working_days)
 
-    def _acknowledge(self, session: Session, case: Case, inbound: Inbound,
-                     now: datetime) -> str | None:
-        withheld = acknowledgement_withheld(
-            session, inbound, now, self.settings.intake.acknowledgements_per_sender_per_day)
-        if withheld:
-            inbound.extra["ack_withheld"] = f"acknowledgement withheld: {withheld}"
-            return None
+    @property
+    def complainant_language(self) -> str | None:
+        """The language of complainant mail; None: each case's own."""
         wanted = self.settings.organisation.complainant_language
-        mail = queue_acknowledgement(
-            session, case, inbound_message_id=inbound.message_id,
-            references=inbound.references, identity=self.identity, renderer=self.renderer,
-            org=self.organisation, now=now,
-            language_override=None if wanted == "auto" else wanted,
-            working_days=int(inbound.extra.get("resolve_working_days") or 0) or None)
-        if mail is None:
+        return None if wanted == "auto" else wanted
+
+    def _acknowledger(self) -> Acknowledger:
+        return Acknowledger(
+            self.identity, self.renderer, self.organisation,
+            daily_cap=self.settings.intake.acknowledgements_per_sender_per_day,
+            language_override=self.complainant_language)
+
+    def _desk(self) -> Desk | None:
+        """The routing desk, or None when no rules file is configured."""
+        path = self.settings.routing.rules_file
+        if path is None:
             return None
-        acknowledgement_queued(session, inbound.sender_email)
-        return mail.message_id
+        notices = self.settings.notices
+        mailer = RoutingMailer(self.identity, self.renderer, self.organisation,
+                               complainant_language=self.complainant_language,
+                               staff_language=notices.staff_language,
+                               authority_language=notices.authority_language)
+        return Desk(load_routing(path), self.calendar, mailer)
 
     def start_up_checks(self) -> None:
         """Stop on a template that does not render; warn about missing holiday data."""
@@ -202,9 +205,35 @@ class App:
             reports.append(report)
         return reports
 
+    def hotline_importer(self) -> HotlineImporter | None:
+        """The importer for the configured drop folder; None when the hotline is off."""
+        hotline = self.settings.hotline
+        if hotline.drop_dir is None:
+            return None
+        return HotlineImporter(
+            self.session_factory, self.raw_store, self.clock, self.pipeline,
+            HotlineFolders.inside(hotline.drop_dir),
+            columns=ColumnMap.default().extended(hotline.columns), sheet=hotline.sheet or None,
+            report_languages=hotline.report_languages, min_age_seconds=hotline.min_age_seconds,
+            batch_size=hotline.batch_size,
+        )  # fmt: skip
+
     def import_hotline(self) -> list[ImportReport]:
-        importer = build_importer(self)  # complaintd.hotline_jobs: the hotline's wiring
+        importer = self.hotline_importer()
         return importer.scan() if importer is not None else []
+
+    def queue_callback_lists(self) -> int:
+        """Mail today's due follow-up calls to each configured recipient; the lists queued."""
+        now = self.clock.now()
+        with self.session_factory.begin() as session:
+            calls, queued = queue_callback_lists(
+                session, recipients=self.settings.hotline.callback_list_to,
+                today=now.astimezone(SHANGHAI).date(),
+                language=self.settings.organisation.language, identity=self.identity,
+                renderer=self.renderer, org=self.organisation, now=now)
+        if queued:
+            log.info("hotline: callback list of %d calls queued for %d recipients", calls, queued)
+        return queued
 
     def transport(self) -> Transport:
         smtp = self.settings.smtp

@@ -68,7 +68,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "热线记录中有 {n} 行未能导入，错误报告：{path}",
         "{n} hotline rows could not be imported; error report: {path}",
     ),
-    # complaintd hotline … (complaintd/cli_hotline.py)
+    # complaintd hotline … (complaintd/cli/hotline.py)
     "hotline_importing": ("正在导入 {file}", "Importing {file}"),
     "hotline_busy": ("{file} 正由另一个进程导入，已跳过。", "{file} is being imported by another process; skipped."),
     "hotline_missing_file": ("找不到文件：{file}", "No such file: {file}"),

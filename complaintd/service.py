@@ -13,8 +13,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from casework.clock import SHANGHAI
 from complaintd.app import App
-from complaintd.hotline_jobs import hotline_soon, schedule_callback_list, start_watcher
 from complaintd.mailwatch import start_watchers
+from intake.hotline.watch import DropWatcher
 
 log = logging.getLogger("complaintd.service")
 
@@ -45,8 +45,37 @@ def build_scheduler(app: App) -> BackgroundScheduler:
     for job_id, func, seconds in jobs:
         scheduler.add_job(_guarded(job_id, func), "interval", seconds=seconds, id=job_id,
                           next_run_time=now)
-    schedule_callback_list(app, scheduler, _guarded)  # the hotline's daily list of calls
+    _schedule_callback_list(app, scheduler)  # the hotline's daily list of calls
     return scheduler
+
+
+def _schedule_callback_list(app: App, scheduler: BackgroundScheduler) -> None:
+    """The daily "callbacks" job at ``hotline.callback_list_time``, Shanghai time."""
+    hotline = app.settings.hotline
+    if not hotline.callback_list_to:
+        return
+    hour, minute = (int(part) for part in hotline.callback_list_time.split(":"))
+    scheduler.add_job(_guarded("callbacks", app.queue_callback_lists), "cron",
+                      hour=hour, minute=minute, id="callbacks")  # fmt: skip
+
+
+def _start_drop_watcher(app: App, scheduler: BackgroundScheduler) -> DropWatcher | None:
+    """Watch the hotline drop folder: a call log that arrives runs the "hotline" job now
+    instead of at its next tick (the periodic scan stays as the safety net)."""
+    hotline = app.settings.hotline
+    if hotline.drop_dir is None or not hotline.watch:
+        return None
+
+    def request_scan() -> None:
+        scheduler.modify_job("hotline", next_run_time=datetime.now(SHANGHAI))
+
+    watcher = DropWatcher(hotline.drop_dir, request_scan, settle_seconds=hotline.min_age_seconds)
+    try:
+        watcher.start()
+    except OSError as exc:  # e.g. the inotify watch limit: the periodic scan still runs
+        log.warning("hotline: cannot watch the drop folder (%s); periodic scan only", exc)
+        return None
+    return watcher
 
 
 def _send_now(scheduler: BackgroundScheduler) -> None:
@@ -73,7 +102,7 @@ def run_forever(app: App, stop: threading.Event | None = None,
     scheduler = build_scheduler(app)
     scheduler.start()
     mailbox_threads = start_watchers(app, stop, lambda: _send_now(scheduler))
-    watcher = start_watcher(app, hotline_soon(scheduler))  # instant pick-up of call logs
+    watcher = _start_drop_watcher(app, scheduler)  # instant pick-up of call logs
     log.info("service started")
     if on_started:
         on_started()

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from casework.inbound import Inbound, InboundAttachment, guess_language
+from casework.quotes import strip_quoted
 from casework.rawstore import sha256_hex
 from intake.biglinks import large_file_links
 from intake.bounces import quotes_our_loop_header
 from intake.ledger import SourceItem, Understood
 from intake.mail import MailPart, ParsedMail, parse_mail
-from intake.quotes import strip_quoted
 from intake.threading_hints import reference_hint
 
 _REPLY_PREFIX = ("re:", "re：", "回复", "答复", "aw:", "sv:")

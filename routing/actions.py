@@ -1,7 +1,9 @@
-"""What a handler, deputy or supervisor does to a case, by mail command or by CLI.
+"""What a handler, deputy or supervisor does to a case, by mail command, CLI or console.
 
-Each action checks its precondition and raises ``ActionRefused`` with a reason a person can
-read; the command processor turns that into a reply, the CLI into an error message.
+Each action takes an ``Acting`` (who acts on which case, when) and its own values, checks
+its precondition and raises ``ActionRefused`` with a reason a person can read; the command
+processor turns that into a reply, the CLI into an error message. ``routing.commands``
+declares each action once (words, help, who may use it, its values) for every door.
 """
 
 from __future__ import annotations
@@ -20,15 +22,14 @@ from casework.status import CaseStatus
 from routing.assignment import active, assign
 from routing.conflicts import excluded
 from routing.desk import Desk, call_task, today_of
+from routing.errors import ActionRefused
+from routing.ports import NoticeKind
 from routing.register import record_violation
+from routing.router import reroute
 from routing.work import notify_assignment, refer, request_material
 
 FINDINGS = {"属实": "substantiated", "部分属实": "partly", "不属实": "not",
             "substantiated": "substantiated", "partly": "partly", "not": "not"}
-
-
-class ActionRefused(ValueError):
-    """The action cannot be done; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,18 @@ class Actor:
 
     @property
     def label(self) -> str:
-        return f"staff:{self.staff}" if self.via == "mail" else f"cli:{self.staff}"
+        return f"staff:{self.staff}" if self.via == "mail" else f"{self.via}:{self.staff}"
+
+
+@dataclass(frozen=True)
+class Acting:
+    """Who acts on which case, and when: what every staff action is given."""
+
+    session: Session
+    desk: Desk
+    case: Case
+    actor: Actor
+    now: datetime
 
 
 def _move(case: Case, target: CaseStatus, actor: Actor, now: datetime, reason: str) -> None:
@@ -49,18 +61,19 @@ def _move(case: Case, target: CaseStatus, actor: Actor, now: datetime, reason: s
         raise ActionRefused(str(exc)) from None
 
 
-def accept(session: Session, desk: Desk, case: Case, actor: Actor, now: datetime) -> None:
-    _move(case, CaseStatus.INVESTIGATING, actor, now, "accepted by the handler")
-    record(case, "accepted", actor=actor.label, at=now)
+def accept(act: Acting) -> None:
+    _move(act.case, CaseStatus.INVESTIGATING, act.actor, act.now, "accepted by the handler")
+    record(act.case, "accepted", actor=act.actor.label, at=act.now)
 
 
-def note(case: Case, actor: Actor, text: str, now: datetime) -> None:
+def note(act: Acting, text: str = "") -> None:
     if text.strip():
-        record(case, "note", actor=actor.label, at=now, details={"text": text.strip()})
+        record(act.case, "note", actor=act.actor.label, at=act.now,
+               details={"text": text.strip()})
 
 
-def ask_material(session: Session, desk: Desk, case: Case, actor: Actor, items: list[str],
-                 now: datetime) -> None:
+def ask_material(act: Acting, items: list[str]) -> None:
+    session, desk, case, actor, now = act.session, act.desk, act.case, act.actor, act.now
     if not items:
         raise ActionRefused("请列出所缺材料，用；分隔 / name the missing items, separated by ; ")
     if not can_transition(case.status, CaseStatus.AWAITING_MATERIAL) and \
@@ -72,9 +85,9 @@ def ask_material(session: Session, desk: Desk, case: Case, actor: Actor, items: 
     request_material(session, desk, case, keys, actor=actor.label, now=now, staff=actor.staff)
 
 
-def extend(session: Session, desk: Desk, case: Case, actor: Actor, days: int, reason: str,
-           now: datetime) -> Extension:
+def extend(act: Acting, days: int, reason: str) -> Extension:
     """Ask for the one extension (延期) a case may have; a supervisor's own request is approved."""
+    session, desk, case, actor, now = act.session, act.desk, act.case, act.actor, act.now
     if session.scalar(select(Extension).where(Extension.case_id == case.id)) is not None:
         raise ActionRefused(f"每件案件只能延期一次 / case {case.reference} has had its one "
                             "extension (clause 四(六))")
@@ -90,10 +103,10 @@ def extend(session: Session, desk: Desk, case: Case, actor: Actor, days: int, re
     record(case, "extension_requested", actor=actor.label, at=now,
            details={"days": days, "reason": reason.strip()})
     if actor.role == "supervisor":
-        approve(session, desk, case, actor, now)
+        approve(act)
     else:
         boss = desk_supervisor(session, desk, case)
-        desk.tell_staff(session, case, boss, "extension_approval", now, {
+        desk.tell_staff(session, case, boss, NoticeKind.SUPERVISOR_ESCALATION, now, {
             "reason": f"延期申请 {days} 个工作日：{reason.strip()}。回复 #批准延期 批准 / "
                       f"extension request, {days} working days; reply #approve-extension",
             "handler": desk.config.staff[actor.staff].name
@@ -102,7 +115,8 @@ def extend(session: Session, desk: Desk, case: Case, actor: Actor, days: int, re
     return ext
 
 
-def approve(session: Session, desk: Desk, case: Case, actor: Actor, now: datetime) -> None:
+def approve(act: Acting) -> None:
+    session, desk, case, actor, now = act.session, act.desk, act.case, act.actor, act.now
     ext = session.scalar(select(Extension).where(Extension.case_id == case.id))
     if ext is None or ext.approved_at is not None:
         raise ActionRefused(f"没有待批准的延期申请 / case {case.reference} has no extension "
@@ -118,7 +132,7 @@ def approve(session: Session, desk: Desk, case: Case, actor: Actor, now: datetim
     case.resolve_due = ext.new_due
     record(case, "extension_approved", actor=actor.label, at=now,
            details={"old_due": base.isoformat(), "new_due": ext.new_due.isoformat()})
-    desk.tell_complainant(session, case, "extension", now,
+    desk.tell_complainant(session, case, NoticeKind.EXTENSION, now,
                           {"old_due": base, "new_due": ext.new_due, "reason": ext.reason})
 
 
@@ -127,8 +141,8 @@ def desk_supervisor(session: Session, desk: Desk, case: Case) -> str:
     return supervisor_for(desk.config, case.department, excluded(session, case.id))
 
 
-def reassign(session: Session, desk: Desk, case: Case, actor: Actor, target: str,
-             now: datetime) -> str:
+def reassign(act: Acting, target: str) -> str:
+    session, desk, case, actor, now = act.session, act.desk, act.case, act.actor, act.now
     staff = desk.config.staff_by_name(target)
     if staff is None:
         raise ActionRefused(f"没有这位工作人员 / no staff member called {target!r}")
@@ -142,8 +156,8 @@ def reassign(session: Session, desk: Desk, case: Case, actor: Actor, target: str
     return staff
 
 
-def refer_to(session: Session, desk: Desk, case: Case, actor: Actor, target: str,
-             now: datetime) -> None:
+def refer_to(act: Acting, target: str) -> None:
+    session, desk, case, actor, now = act.session, act.desk, act.case, act.actor, act.now
     authority = desk.config.authority_by_name(target)
     if authority is None:
         raise ActionRefused(f"没有这个机关 / no authority called {target!r}; known: "
@@ -154,10 +168,14 @@ def refer_to(session: Session, desk: Desk, case: Case, actor: Actor, target: str
     refer(session, desk, case, authority, actor=actor.label, now=now)
 
 
-def resolve(session: Session, desk: Desk, case: Case, actor: Actor, *, finding: str,
-            outcome: str, violation: tuple[str, str] | None, now: datetime,
-            compensation: Decimal | None = None) -> None:
-    """Close the investigation: outcome to the complainant, then the satisfaction survey."""
+def resolve(act: Acting, *, finding: str, outcome: str, violation: str | None = None,
+            staff: str | None = None, compensation: Decimal | None = None) -> None:
+    """Close the investigation: outcome to the complainant, then the satisfaction survey.
+
+    ``violation`` (a category of the sanction table) and ``staff`` (who is at fault)
+    record a violation found by the investigation (clause 七).
+    """
+    session, desk, case, actor, now = act.session, act.desk, act.case, act.actor, act.now
     result = FINDINGS.get(finding.strip().lower())
     if result is None:
         raise ActionRefused("结论须为 属实、部分属实 或 不属实 / "
@@ -165,14 +183,21 @@ def resolve(session: Session, desk: Desk, case: Case, actor: Actor, *, finding: 
     if not outcome.strip():
         raise ActionRefused("请在指令下方写明告知投诉人的办理结果 / write the outcome for the "
                             "complainant below the command")
-    if violation is not None:
-        _finding_violation(session, desk, case, violation, now, compensation, actor)
+    if violation:
+        _finding_violation(session, desk, case, (violation, staff or ""), now, compensation,
+                           actor)
     if case.status in {CaseStatus.ROUTED, CaseStatus.REOPENED}:
-        accept(session, desk, case, actor, now)  # resolving at once implies accepting
+        accept(act)  # resolving at once implies accepting
     _move(case, CaseStatus.RESOLVED, actor, now, f"finding: {result}")
     record(case, "resolved", actor=actor.label, at=now,
            details={"finding": result, "outcome": outcome.strip()})
     send_outcome(session, desk, case, now, finding=result, outcome=outcome.strip())
+
+
+def recategorise(act: Acting, category: str) -> None:
+    """A supervisor changes the category: routing runs again with it."""
+    reroute(act.session, act.desk, act.case, category.strip(), actor=act.actor.label,
+            now=act.now)
 
 
 def _finding_violation(session: Session, desk: Desk, case: Case, violation: tuple[str, str],
@@ -192,7 +217,7 @@ def _finding_violation(session: Session, desk: Desk, case: Case, violation: tupl
 def send_outcome(session: Session, desk: Desk, case: Case, now: datetime, *, finding: str,
                  outcome: str) -> None:
     """The outcome, then the survey; a complainant without email gets a call instead."""
-    desk.tell_complainant(session, case, "outcome", now,
+    desk.tell_complainant(session, case, NoticeKind.OUTCOME, now,
                           {"finding": finding, "outcome": outcome,
                            "authority": _authority_name(desk, case, finding)})
     party = case.complainant
@@ -200,7 +225,7 @@ def send_outcome(session: Session, desk: Desk, case: Case, now: datetime, *, fin
         call_task(session, case, "outcome and satisfaction by phone (no email)",
                   desk.calendar.add_working_days(today_of(now), 2), now)
         return
-    desk.tell_complainant(session, case, "survey", now, {})
+    desk.tell_complainant(session, case, NoticeKind.SATISFACTION_SURVEY, now, {})
     record(case, "survey_sent", actor="system:router", at=now)
 
 

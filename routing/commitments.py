@@ -24,6 +24,7 @@ from casework.status import OPEN_STATUSES, CaseStatus
 from routing.assignment import active, hand_over_for_absence
 from routing.conflicts import excluded, supervisor_for
 from routing.desk import ACTOR_ROUTER, Desk, today_of
+from routing.ports import AUTHORITY_LETTERS, NoticeKind
 from routing.register import record_violation
 from routing.triage import TRIAGE
 from routing.work import notify_assignment
@@ -88,7 +89,7 @@ def _remind(session: Session, desk: Desk, case: Case, today: date, now: datetime
     point = min(reached)
     if _done(case, "reminder_sent", due=case.resolve_due.isoformat(), point=point):
         return False
-    desk.tell_staff(session, case, current.handler, "reminder", now,
+    desk.tell_staff(session, case, current.handler, NoticeKind.HANDLER_REMINDER, now,
                     {"resolve_due": case.resolve_due, "days_left": left},
                     key=f":{case.resolve_due}:{point}")
     record(case, "reminder_sent", actor=ACTOR_ROUTER, at=now,
@@ -114,7 +115,7 @@ def _escalate(session: Session, desk: Desk, case: Case, banned: set[str], today:
     reason = ("已超过办结期限 / past the resolution deadline" if late
               else "分诊队列中未按时分派 / not routed from triage in time")
     person = desk.config.staff.get(handler or "")
-    desk.tell_staff(session, case, boss, "escalation", now,
+    desk.tell_staff(session, case, boss, NoticeKind.SUPERVISOR_ESCALATION, now,
                     {"reason": reason, "days_overdue": days_late,
                      "handler": person.name if person else None}, key=f":{due}")
     record(case, "escalated", actor=ACTOR_ROUTER, at=now,
@@ -137,14 +138,13 @@ def _follow_up_referral(session: Session, desk: Desk, case: Case, today: date,
     if auth is None:
         return False
     sent = session.scalars(select(StaffThread).where(
-        StaffThread.case_id == case.id, StaffThread.kind.in_(["referral_letter",
-                                                              "referral_follow_up"]))
+        StaffThread.case_id == case.id, StaffThread.kind.in_(AUTHORITY_LETTERS))
         .order_by(StaffThread.id)).all()
-    follow_ups = [s for s in sent if s.kind == "referral_follow_up"]
+    follow_ups = [s for s in sent if s.kind == NoticeKind.AUTHORITY_FOLLOW_UP]
     if follow_ups and (today - today_of(follow_ups[-1].sent_at)).days < auth.follow_up_every_days:
         return False
     letter = sent[0].message_id if sent else None
-    desk.tell_authority(session, case, referral.authority, "referral_follow_up", now,
+    desk.tell_authority(session, case, referral.authority, NoticeKind.AUTHORITY_FOLLOW_UP, now,
                         {"answer_due": referral.answer_due, "sent_on": today_of(
                             referral.sent_at or now), "number": len(follow_ups) + 1},
                         key=f":{len(follow_ups) + 1}", in_reply_to=letter)
@@ -176,7 +176,7 @@ def send_digests(session: Session, desk: Desk, today: date, now: datetime) -> li
     sent = []
     for boss in desk.config.supervisors():
         rows = [_digest_row(c, today) for c in risky if _sees(session, desk, c, boss)]
-        if rows and desk.tell_staff(session, None, boss, "digest", now,
+        if rows and desk.tell_staff(session, None, boss, NoticeKind.SUPERVISOR_DIGEST, now,
                                     {"day": today, "cases": rows}, key=f":{today}"):
             sent.append(boss)
     return sent

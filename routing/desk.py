@@ -20,7 +20,7 @@ from casework.models import Case
 from casework.states import record
 from casework.tasks import CALLBACK, CallTask
 from routing.directory import RoutingConfig, TimeLimit
-from routing.ports import Mailer, Notice
+from routing.ports import Mailer, Notice, NoticeKind
 
 ACTOR_ROUTER = "system:router"
 
@@ -43,7 +43,7 @@ class Desk:
             return self.calendar.add_calendar_days(start, limit.days)
         return self.calendar.add_working_days(start, limit.days)
 
-    def tell_complainant(self, session: Session, case: Case, kind: str, now: datetime,
+    def tell_complainant(self, session: Session, case: Case, kind: NoticeKind, now: datetime,
                          facts: dict[str, Any], *, key: str = "") -> str | None:
         """Mail the complainant (the mailer keeps it in the case's thread, and records why
         when there is no address to write to)."""
@@ -55,7 +55,7 @@ class Desk:
                         {"reference": case.reference, **facts})
         return self.mailer(session, notice, now)
 
-    def tell_staff(self, session: Session, case: Case | None, staff_id: str, kind: str,
+    def tell_staff(self, session: Session, case: Case | None, staff_id: str, kind: NoticeKind,
                    now: datetime, facts: dict[str, Any], *, key: str = "",
                    in_reply_to: str | None = None) -> str | None:
         person = self.config.staff[staff_id]
@@ -70,7 +70,7 @@ class Desk:
                                     recipient=person.email, kind=kind, sent_at=now))
         return message_id
 
-    def tell_authority(self, session: Session, case: Case, authority: str, kind: str,
+    def tell_authority(self, session: Session, case: Case, authority: str, kind: NoticeKind,
                        now: datetime, facts: dict[str, Any], *, key: str = "",
                        in_reply_to: str | None = None) -> str | None:
         auth = self.config.authorities[authority]

@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session
 
 from casework.investigation import SurveyResponse
 from casework.models import Case
+from casework.quotes import strip_quoted
 from casework.states import can_transition, record, transition
 from casework.status import CaseStatus
 from routing.actions import desk_supervisor, send_outcome
 from routing.assignment import active, assign
-from routing.commands import unquoted
 from routing.desk import ACTOR_ROUTER, Desk, call_task, today_of
+from routing.ports import NoticeKind
 
 # Longest first: 「非常不满意」 contains 「不满意」 and 「满意」.
 LEVELS: list[tuple[str, int]] = [
@@ -33,7 +34,7 @@ _DIGIT = re.compile(r"(?<![\d.])([1-5])(?![\d.])")
 
 def parse_level(text: str) -> int | None:
     """The level in the first line that has one; the quoted survey below is not read."""
-    for line in unquoted(text).splitlines():
+    for line in strip_quoted(text).splitlines():
         line = line.strip()
         if not line or line.startswith(">"):
             continue
@@ -76,7 +77,7 @@ def _review(session: Session, desk: Desk, case: Case, level: int, now: datetime)
                    reason=f"complainant {LABELS[level]}: back to the supervisor for review")
     assign(session, case, boss, department=case.department or "", now=now,
            why="low satisfaction: supervisor review")
-    desk.tell_staff(session, case, boss, "escalation", now,
+    desk.tell_staff(session, case, boss, NoticeKind.SUPERVISOR_ESCALATION, now,
                     {"reason": f"满意度评价：{LABELS[level]}，请复核 / low satisfaction: review"},
                     key=":survey")
 
@@ -93,8 +94,10 @@ def authority_replied(session: Session, desk: Desk, case: Case, text: str,
            details={"authority": referral.authority})
     current = active(case)
     if current is not None and current.handler:
-        desk.tell_staff(session, case, current.handler, "authority_replied", now,
-                        {"authority_name": desk.config.authorities[referral.authority].name})
+        # The handler's assignment mail again, now with the authority's answer on file.
+        desk.tell_staff(session, case, current.handler, NoticeKind.ASSIGNMENT, now,
+                        {"authority_name": desk.config.authorities[referral.authority].name,
+                         "occasion": f"authority-{now:%Y%m%d%H%M}"})
     if can_transition(case.status, CaseStatus.RESOLVED):
         transition(case, CaseStatus.RESOLVED, actor=ACTOR_ROUTER, at=now,
                    reason=f"answer from {referral.authority}")

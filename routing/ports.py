@@ -7,6 +7,7 @@ not be queued, e.g. no usable address).
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -15,17 +16,34 @@ from sqlalchemy.orm import Session
 
 Audience = Literal["complainant", "staff", "authority"]
 
-# Every notice routing sends; the adapter has one template (or one queue_* function) each.
-KINDS = (
-    "material_request", "routed", "referred", "extension", "outcome", "survey",
-    "assignment", "reminder", "escalation", "digest", "referral_letter",
-    "referral_follow_up", "command_refused", "command_done",
-)
+
+class NoticeKind(enum.StrEnum):
+    """Every notice routing asks for, named exactly as the notification (template) that
+    carries it: ``notifications/templates/<kind>/``, ``OutboxMail.kind``."""
+
+    MISSING_MATERIAL = "missing_material"
+    ROUTED_INTERNALLY = "routed_internally"
+    REFERRED_TO_AUTHORITY = "referred_to_authority"
+    EXTENSION = "extension"
+    OUTCOME = "outcome"
+    SATISFACTION_SURVEY = "satisfaction_survey"
+    ASSIGNMENT = "assignment"
+    HANDLER_REMINDER = "handler_reminder"
+    SUPERVISOR_ESCALATION = "supervisor_escalation"
+    SUPERVISOR_DIGEST = "supervisor_digest"
+    AUTHORITY_REFERRAL = "authority_referral"
+    AUTHORITY_FOLLOW_UP = "authority_follow_up"
+    COMMAND_REFUSAL = "command_refusal"
+    COMMAND_DONE = "command_done"
+
+
+# The letters an authority answers (a reply threads to one of these).
+AUTHORITY_LETTERS = frozenset({NoticeKind.AUTHORITY_REFERRAL, NoticeKind.AUTHORITY_FOLLOW_UP})
 
 
 @dataclass(frozen=True)
 class Notice:
-    kind: str
+    kind: NoticeKind
     audience: Audience
     case_id: int | None
     reference: str

@@ -10,18 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from casework.investigation import MaterialRequest
 from casework.models import Case
 from casework.states import can_transition, record, transition
 from casework.status import CaseStatus
-from routing.actions import ActionRefused
 from routing.assignment import assign, choose
 from routing.conflicts import excluded, named_staff, record_exclusions, supervisor_for
 from routing.desk import ACTOR_ROUTER, Desk, today_of
+from routing.errors import ActionRefused
 from routing.material import from_complainant, missing_items
+from routing.ports import NoticeKind
 from routing.rules import Facts, RuleHit, match
 from routing.triage import TRIAGE, route_to_triage
 from routing.work import notify_assignment, refer, request_material
@@ -91,13 +92,16 @@ def _assign_and_start(session: Session, desk: Desk, case: Case, decision: Decisi
     assign(session, case, handler, department=category.department, now=now, why=why,
            covers=covers, actor=actor)
     notify_assignment(session, desk, case, handler, now)
-    asked = session.scalar(select(MaterialRequest.id).where(MaterialRequest.case_id == case.id))
+    # A case not written yet (a batch's new case) cannot have been asked for anything.
+    asked = None if inspect(case).pending else session.scalar(
+        select(MaterialRequest.id).where(MaterialRequest.case_id == case.id))
     if decision.missing and asked is None:
         request_material(session, desk, case, decision.missing, actor=actor, now=now)
     elif category.authority and not decision.missing and not case.referrals:
         refer(session, desk, case, category.authority, actor=actor, now=now)
     elif not category.authority:
-        desk.tell_complainant(session, case, "routed", now, _routed_facts(desk, case))
+        desk.tell_complainant(session, case, NoticeKind.ROUTED_INTERNALLY, now,
+                              _routed_facts(desk, case))
 
 
 def reroute(session: Session, desk: Desk, case: Case, category: str, *, actor: str,

@@ -23,15 +23,13 @@ from casework.models import Case
 from casework.services import add_follow_up
 from casework.states import record
 from routing import actions
-from routing.actions import ActionRefused, Actor
-from routing.commands import Command, CommandError, parse_days, parse_reply, split_items
+from routing.actions import Acting, Actor
+from routing.commands import Command, CommandError, action_named, parse_reply, run
 from routing.conflicts import excluded, supervisor_for
 from routing.desk import ACTOR_ROUTER, Desk
+from routing.errors import ActionRefused
 from routing.feedback import authority_replied
-from routing.ports import Notice
-from routing.router import reroute
-
-AUTHORITY_KINDS = {"referral_letter", "referral_follow_up"}
+from routing.ports import AUTHORITY_LETTERS, Notice, NoticeKind
 
 
 @dataclass(frozen=True)
@@ -77,7 +75,8 @@ def _answered_referral(session: Session, desk: Desk, thread: StaffThread | None,
                        case_by_reference: Case | None) -> Case | None:
     """The case an authority answers: a reply to our letter, or a new mail naming the case
     from the address of an authority the case was referred to."""
-    if thread is not None and thread.kind in AUTHORITY_KINDS and thread.recipient.lower() == sender:
+    if thread is not None and thread.kind in AUTHORITY_LETTERS \
+            and thread.recipient.lower() == sender:
         return session.get_one(Case, thread.case_id)
     if thread is None and case_by_reference is not None and any(
             (r.authority_email or "").lower() == sender for r in case_by_reference.referrals):
@@ -130,9 +129,9 @@ def _obey(session: Session, desk: Desk, case: Case, actor: Actor, inbound: Inbou
     record(case, "staff_mail", actor=actor.label, at=now,
            details={"commands": [c.line for c in reply.commands], "authentication": auth})
     if not used_body:
-        actions.note(case, actor, reply.body, now)
+        actions.note(Acting(session, desk, case, actor, now), reply.body)
     if reply.commands:
-        desk.tell_staff(session, case, actor.staff, "command_done", now,
+        desk.tell_staff(session, case, actor.staff, NoticeKind.COMMAND_DONE, now,
                         {"commands": [c.line for c in reply.commands],
                          "result": f"{case.reference}: {case.status}"
                                    + (f", 办结期限 / due {case.resolve_due}"
@@ -143,51 +142,18 @@ def _obey(session: Session, desk: Desk, case: Case, actor: Actor, inbound: Inbou
 
 def run_commands(session: Session, desk: Desk, case: Case, actor: Actor,
                  commands: list[Command], body: str, now: datetime) -> bool:
-    """Carry out the commands in order; True when the body was used as the outcome."""
+    """Carry out the commands in order; True when the body was used (e.g. as the outcome)."""
+    acting = Acting(session, desk, case, actor, now)
     used = False
     for command in commands:
-        used = _run(session, desk, case, actor, command, body, now) or used
+        action = action_named(command.name)
+        if not action.may(actor.role):
+            raise ActionRefused(f"#{action.word_zh}：您在本案中的角色不能使用此指令 / your role "
+                                f"on this case ({actor.role}) may not use #{action.name}")
+        run(action, acting, action.values_from_mail(command.args, body))
+        used = used or action.uses_body
     session.flush()
     return used
-
-
-def _run(session: Session, desk: Desk, case: Case, actor: Actor, command: Command, body: str,
-         now: datetime) -> bool:
-    name, args = command.name, command.args
-    if name == "accept":
-        actions.accept(session, desk, case, actor, now)
-    elif name == "note":
-        actions.note(case, actor, args, now)
-    elif name == "request-material":
-        actions.ask_material(session, desk, case, actor, split_items(args), now)
-    elif name == "extend":
-        days, reason = parse_days(args)
-        actions.extend(session, desk, case, actor, days, reason, now)
-    elif name == "approve-extension":
-        actions.approve(session, desk, case, actor, now)
-    elif name == "reassign":
-        actions.reassign(session, desk, case, actor, args, now)
-    elif name == "refer":
-        actions.refer_to(session, desk, case, actor, args, now)
-    elif name == "recategorise":
-        if actor.role != "supervisor":
-            raise ActionRefused("只有主管可以重新分类 / only the supervisor recategorises a case")
-        reroute(session, desk, case, args.strip(), actor=actor.label, now=now)
-    elif name == "resolve":
-        finding, violation = parse_resolve(args)
-        actions.resolve(session, desk, case, actor, finding=finding, outcome=body,
-                        violation=violation, now=now)
-        return True
-    return False
-
-
-def parse_resolve(args: str) -> tuple[str, tuple[str, str] | None]:
-    parts = args.split()
-    if not parts:
-        raise CommandError("#办结 needs a finding: 属实, 部分属实 or 不属实")
-    if len(parts) == 1:
-        return parts[0], None
-    return parts[0], (parts[1], " ".join(parts[2:]))
 
 
 def refuse(session: Session, desk: Desk, case: Case, sender: str, reason: str,
@@ -196,7 +162,8 @@ def refuse(session: Session, desk: Desk, case: Case, sender: str, reason: str,
     record(case, "command_refused", actor=ACTOR_ROUTER, at=now,
            details={"sender": sender, "why": reason, "authentication": auth})
     if sender:
-        notice = Notice("command_refused", "staff", case.id, case.reference, sender, None, "zh",
+        notice = Notice(NoticeKind.COMMAND_REFUSAL, "staff", case.id, case.reference, sender,
+                        None, "zh",
                         f"command_refused:{case.reference}:{inbound.message_id or now}",
                         {"reference": case.reference, "why": reason,
                          "command": _first_command_line(inbound.text)},

@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
+from casework.db import flush_for_ids
 from casework.investigation import MaterialRequest
 from casework.models import Case, Referral
 from casework.states import record, transition
@@ -19,19 +20,8 @@ from casework.status import CaseStatus
 from routing.desk import ACTOR_ROUTER, Desk, today_of
 from routing.directory import Limits
 from routing.material import labels, missing_items
+from routing.ports import NoticeKind
 from routing.register import record_violation
-
-COMMANDS_HELP = [
-    "#受理 / #accept",
-    "#备注 文字 / #note text",
-    "#补充材料 项目1；项目2 / #request-material item1; item2",
-    "#延期 天数 原因 / #extend days reason",
-    "#转办 姓名 / #reassign name",
-    "#移送 机关 / #refer authority",
-    "#办结 属实|部分属实|不属实 [违诺类别 姓名] / #resolve substantiated|partly|not "
-    "[violation-category name]  (the rest of the mail is the outcome)",
-    "#分类 类别 / #recategorise category  (supervisor)",
-]
 
 
 def notify_assignment(session: Session, desk: Desk, case: Case, handler: str,
@@ -44,15 +34,16 @@ def notify_assignment(session: Session, desk: Desk, case: Case, handler: str,
         "resolve_due": case.resolve_due, "covers_for": person.name if person else None,
         # A second assignment of the same person (hand-back, reassignment) is a new mail.
         "occasion": str(len(case.assignments)) if len(case.assignments) > 1 else ""}
-    return desk.tell_staff(session, case, handler, "assignment", now, facts,
+    return desk.tell_staff(session, case, handler, NoticeKind.ASSIGNMENT, now, facts,
                            key=f":{len(case.assignments)}")
 
 
 def request_material(session: Session, desk: Desk, case: Case, items: list[str], *,
                      actor: str, now: datetime, staff: str | None = None) -> MaterialRequest:
     """One notice listing every item; a second notice for a knowable item is a violation."""
-    earlier = list(session.scalars(select(MaterialRequest)
-                                   .where(MaterialRequest.case_id == case.id)))
+    # A case not written yet (a batch's new case) has had no request yet.
+    earlier = [] if inspect(case).pending else list(session.scalars(
+        select(MaterialRequest).where(MaterialRequest.case_id == case.id)))
     if earlier:
         _knowable_violation(session, desk, case, items, staff, now)
     request = MaterialRequest(case_id=case.id, items=items, requested_by=actor,
@@ -64,11 +55,11 @@ def request_material(session: Session, desk: Desk, case: Case, items: list[str],
     # Clause 四(四): the time limit runs once the material is complete.
     case.resolve_due = None
     limits = _limits(desk, case)
-    desk.tell_complainant(session, case, "material_request", now,
+    desk.tell_complainant(session, case, NoticeKind.MISSING_MATERIAL, now,
                           {"items": labels(desk.config, items), "number": len(earlier) + 1,
                            "working_days": limits.resolve.days if limits else 15},
                           key=f":{len(earlier) + 1}")
-    session.flush()
+    flush_for_ids(session)
     return request
 
 
@@ -85,14 +76,22 @@ def _knowable_violation(session: Session, desk: Desk, case: Case, items: list[st
                                   "why": "knowable at the first notice (clause 四(四))"})
 
 
-def material_arrived(session: Session, desk: Desk, case: Case, now: datetime) -> bool:
-    """Re-check a case with an open material request; start the clock when nothing is missing.
-
-    Keyed on the open request, not on the status: intake may already have moved the case on
-    when the complainant replied, and then it goes back to waiting if items are still missing.
-    """
-    open_requests = list(session.scalars(select(MaterialRequest).where(
+def _open_requests(session: Session, case: Case) -> list[MaterialRequest]:
+    return list(session.scalars(select(MaterialRequest).where(
         MaterialRequest.case_id == case.id, MaterialRequest.completed_at.is_(None))))
+
+
+def waiting_for_material(session: Session, case: Case) -> bool:
+    """Whether a notice of missing material is still open (keyed on it, not the status)."""
+    return bool(_open_requests(session, case))
+
+
+def material_arrived(session: Session, desk: Desk, case: Case, now: datetime) -> bool:
+    """The complainant replied to a case with an open material request: check again, and
+    start the clock when nothing is missing. The one owner of that reply: one timeline
+    event while items are still missing, one status change when the material is complete.
+    """
+    open_requests = _open_requests(session, case)
     if not open_requests:
         return False
     # Free-text items a handler asked for cannot be checked: the complainant's reply
@@ -130,8 +129,10 @@ def _start_clock(session: Session, desk: Desk, case: Case, now: datetime) -> Non
     category = desk.config.categories.get(case.category or "")
     handler = _handler(case)
     if handler:
-        desk.tell_staff(session, case, handler, "material_complete", now,
-                        {"resolve_due": case.resolve_due}, key=f":{now.isoformat()}")
+        # The handler's assignment mail again: the clock now runs, with its deadline.
+        desk.tell_staff(session, case, handler, NoticeKind.ASSIGNMENT, now,
+                        {"resolve_due": case.resolve_due,
+                         "occasion": f"material-{now:%Y%m%d%H%M}"}, key=f":{now.isoformat()}")
     if category is not None and category.authority and not case.referrals:
         refer(session, desk, case, category.authority, actor=ACTOR_ROUTER, now=now)
 
@@ -149,14 +150,14 @@ def refer(session: Session, desk: Desk, case: Case, authority: str, *, actor: st
     referral = Referral(authority=authority, authority_email=auth.email, sent_at=now,
                         answer_due=due)
     case.referrals.append(referral)
-    session.flush()
-    desk.tell_authority(session, case, authority, "referral_letter", now,
+    flush_for_ids(session)
+    desk.tell_authority(session, case, authority, NoticeKind.AUTHORITY_REFERRAL, now,
                         referral_facts(desk, case, authority, due))
     if case.status != CaseStatus.REFERRED:
         transition(case, CaseStatus.REFERRED, actor=actor, at=now,
                    reason=f"within the powers of {auth.name}: {auth.jurisdiction}",
                    details={"authority": authority, "answer_due": due.isoformat()})
-    desk.tell_complainant(session, case, "referred", now, {
+    desk.tell_complainant(session, case, NoticeKind.REFERRED_TO_AUTHORITY, now, {
         "authority_name": auth.name, "jurisdiction": auth.jurisdiction,
         "answer_due": due}, key=f":{authority}")
     return referral

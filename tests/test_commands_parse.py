@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from routing.commands import CommandError, parse_days, parse_reply, split_items
-from routing.staffmail import parse_resolve
+from routing.commands import CommandError, parse_days, parse_reply, parse_resolve, split_items
 
 
 def test_commands_then_note_and_the_quote_is_cut() -> None:

@@ -50,7 +50,8 @@ EN_HEADER = [
 ]
 # fmt: on
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=SHANGHAI)
-DEMO = Path(__file__).resolve().parents[1] / "complaintd" / "demo_data" / "hotline-2026-11-24.csv"
+DEMO = (Path(__file__).resolve().parents[1] / "complaintd" / "cli" / "demo_data"
+        / "hotline-2026-11-24.csv")
 
 
 def call(**cells: str) -> list[str]:

@@ -24,7 +24,6 @@ from casework.models import Case
 from casework.tasks import CallTask
 from complaintd.app import App
 from complaintd.cli import main
-from complaintd.hotline_jobs import queue_callback_lists
 from complaintd.migrate import upgrade
 from complaintd.settings import load_settings
 from intake.hotline.watch import DropWatcher
@@ -134,8 +133,8 @@ def test_the_daily_callback_list_is_queued_once_per_recipient_and_day(app: App) 
     assert isinstance(app.clock, FixedClock)
     app.clock.set(datetime(2026, 11, 25, 8, 30, tzinfo=SHANGHAI))
 
-    assert queue_callback_lists(app) == 2
-    queue_callback_lists(app)  # the same day again (a restart): the outbox keeps one each
+    assert app.queue_callback_lists() == 2
+    app.queue_callback_lists()  # the same day again (a restart): the outbox keeps one each
 
     with app.session_factory() as session:
         mails = session.scalars(select(OutboxMail).where(OutboxMail.case_id.is_(None))).all()
@@ -149,7 +148,7 @@ def test_the_daily_callback_list_is_queued_once_per_recipient_and_day(app: App) 
 
 
 def test_no_list_is_mailed_on_a_day_without_due_calls(app: App) -> None:
-    assert queue_callback_lists(app) == 0
+    assert app.queue_callback_lists() == 0
     with app.session_factory() as session:
         assert session.scalars(select(OutboxMail)).all() == []
     app.close()

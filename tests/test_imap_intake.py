@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import date
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,10 @@ def test_over_the_size_limit_is_quarantined_with_headers_and_the_sender_told(
         notice = session.scalars(select(OutboxMail).where(
             OutboxMail.kind == "message_refused")).one()
         assert notice.recipient == "zhang@example.cn"
-        assert "邮件过大" in notice.subject
+        assert "邮件未能接收" in notice.subject  # the message_refused template, bilingual
+        text = message_from_bytes(notice.raw, policy=policy.default).get_body(
+            ("plain",)).get_content()  # type: ignore[union-attr]
+        assert "邮件过大" in text and "size limit" in text
 
 
 def test_attachment_over_its_limit_is_refused_and_recorded(

@@ -321,3 +321,26 @@ def test_forged_and_unauthorised_commands_are_refused(world: World) -> None:
     assert any("failed authentication" in r for r in refusals)
     assert len(to(mails, ZHANG)) == 2 and len(to(mails, "chen.jing@oasis.example.org")) == 1
     assert not any(e.kind == "resolved" for e in case.events)
+
+
+def test_reply_while_waiting_for_material_is_one_event_not_a_round_trip(world: World) -> None:
+    world.send(complaint("我申请的援助一直没有人审核，拖延太久了。"))
+    mails = world.round()
+    (notice,) = to(mails, "patient@example.cn", contains="事件发生的日期")
+    before = len(world.case().events)
+    # An answer that still lacks the documents: checked once, the case keeps waiting.
+    world.send(reply(notice, "patient@example.cn", "我是11月20日提交的药品援助项目申请。"))
+    world.round(days=1)
+    case = world.case()
+    added = [e.kind for e in case.events[before:]]
+    assert added == ["follow_up_received", "material_checked"], added
+    assert case.status is CaseStatus.AWAITING_MATERIAL
+    # The complete answer: one move, awaiting_material → routed, and the clock starts.
+    before = len(case.events)
+    world.send(_with_attachment(reply(notice, "patient@example.cn", "收据见附件。")))
+    world.round(days=1)
+    case = world.case()
+    moves = [(e.details["from"], e.details["to"]) for e in case.events[before:]
+             if e.kind == "status_changed"]
+    assert moves == [("awaiting_material", "routed")]
+    assert case.resolve_due is not None

@@ -23,7 +23,7 @@ from complaintd.migrate import upgrade
 from complaintd.settings import load_settings
 from notifications.models import OutboxMail
 from routing import actions
-from routing.actions import Actor
+from routing.actions import Acting, Actor
 
 ROUTING = Path(__file__).resolve().parents[1] / "config" / "routing.toml"
 NOW = datetime(2025, 12, 2, 9, tzinfo=SHANGHAI)
@@ -100,9 +100,9 @@ def test_hotline_case_without_email_gets_call_tasks_instead_of_mail(app: App) ->
     with app.session_factory.begin() as session:
         case = session.scalars(select(Case).where(Case.reference == ref)).one()
         assert app.desk is not None
-        actions.accept(session, app.desk, case, Actor("zhangwei", "handler"), NOW)
-        actions.resolve(session, app.desk, case, Actor("zhangwei", "handler"),
-                        finding="not", outcome="经核实未发现问题。", violation=None, now=NOW)
+        actions.accept(Acting(session, app.desk, case, Actor("zhangwei", "handler"), NOW))
+        actions.resolve(Acting(session, app.desk, case, Actor("zhangwei", "handler"), NOW),
+                        finding="not", outcome="经核实未发现问题。", violation=None)
     case, kinds, mails = load(app, ref)
     assert case.status is CaseStatus.RESOLVED
     assert [m.recipient for m in mails if m.kind != "assignment"] == []  # nothing to mail
@@ -118,8 +118,8 @@ def test_low_satisfaction_reopens_for_the_supervisor(app: App) -> None:
     with app.session_factory.begin() as session:
         case = session.scalars(select(Case).where(Case.reference == ref)).one()
         assert app.desk is not None
-        actions.resolve(session, app.desk, case, Actor("zhangwei", "handler"),
-                        finding="partly", outcome="已批评教育。", violation=None, now=NOW)
+        actions.resolve(Acting(session, app.desk, case, Actor("zhangwei", "handler"), NOW),
+                        finding="partly", outcome="已批评教育。", violation=None)
     assert isinstance(app.clock, FixedClock)
     app.clock.advance(timedelta(days=1))
     take(app, subject=f"Re: [{ref}] 满意度", text="非常不满意，没人给我道歉",
@@ -161,8 +161,8 @@ def test_health_details_leave_only_with_consent(app: App) -> None:
         assert case.complainant is not None and app.desk is not None
         case.complainant.consent_health_data = True
         case.complainant.consent_recorded_at = NOW
-        actions.refer_to(session, app.desk, case, Actor("wangfang", "supervisor"),
-                         "上海市卫生健康委员会", NOW)
+        actions.refer_to(Acting(session, app.desk, case, Actor("wangfang", "supervisor"), NOW),
+                         "上海市卫生健康委员会")
     refs = [first, second]
     letters = []
     for ref in refs:

@@ -6,13 +6,13 @@ from email import message_from_bytes
 
 import pytest
 
+from casework.quotes import strip_quoted
 from intake.authresults import authentication_summary, has_failure
 from intake.biglinks import large_file_links
 from intake.bounces import original_message_ids
 from intake.charsets import decode_bytes
 from intake.htmltext import sanitise_html
 from intake.machine import machine_reason, no_auto_reply
-from intake.quotes import strip_quoted
 from intake.threading_hints import reference_hint
 
 

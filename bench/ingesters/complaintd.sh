@@ -14,7 +14,7 @@ case "${1:-}" in
   # (PYTHONDONTWRITEBYTECODE) would otherwise compile every module at each start.
   prepare) "$PY" -c 'import complaintd, imapclient'
            "$PY" -m compileall -q "$REPO/casework" "$REPO/intake" "$REPO/routing" \
-             "$REPO/notifications" "$REPO/complaintd" >/dev/null ;;
+             "$REPO/notifications" "$REPO/handling" "$REPO/complaintd" >/dev/null ;;
   reset)   rm -rf "$BENCH_WORK/data" "$BENCH_DB" "$BENCH_DB"-wal "$BENCH_DB"-shm
            mkdir -p "$BENCH_WORK"; "$PY" "$REPO/bench/intake_ingest.py" reset ;;
   ingest)  exec "$PY" "$REPO/bench/intake_ingest.py" ingest ;;

@@ -64,7 +64,7 @@ To the sender of a mail intake refused (no case)
 ------------------------------------------------
 - ``queue_message_refused(session, *, recipient_email, recipient_name, original_subject,
   original_message_id, reason, source_key, ..., language="bilingual")``
-  [refused:SOURCE_KEY] — auto-replied; for complaintd.intake_notices.RefusalNotifier.
+  [refused:SOURCE_KEY] — auto-replied; for handling.notices.RefusalNotifier.
 
 To an administrative authority
 ------------------------------

@@ -1,12 +1,16 @@
-"""Routing's ``Mailer`` port, built on the typed ``queue_*`` notices of ``notifications``.
+"""The notices of one item's handling, queued through ``notifications``.
 
-Routing says who is told what (a ``routing.ports.Notice`` with plain facts); this adapter
-picks the notice function, fills its arguments, and returns the Message-ID of the queued
-row, so that routing can recognise a reply to it.
+``RoutingMailer`` is routing's ``Mailer`` port: routing says who is told what (a
+``routing.ports.Notice`` whose kind is the notification's own name); this picks the
+``queue_*`` function for that kind, fills its arguments, and returns the Message-ID of the
+queued row, so that routing can recognise a reply to it. ``RefusalNotifier`` tells the
+sender of a mail intake refused (too large) with the ``message_refused`` notice.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,15 +20,15 @@ from sqlalchemy.orm import Session
 
 from casework.clock import local_date
 from casework.models import Case
-from complaintd.settings import Settings
+from intake.mail import parse_mail
 from notifications import notices as n
 from notifications.models import OutboxMail
-from notifications.outbox import MailIdentity
+from notifications.outbox import InvalidRecipient, MailIdentity
 from notifications.renderer import TemplateRenderer
-from routing.desk import Calendar, Desk
-from routing.directory import load_routing
-from routing.ports import Notice
-from routing.work import COMMANDS_HELP
+from routing.commands import help_lines
+from routing.ports import Notice, NoticeKind
+
+log = logging.getLogger("complaintd.handling")
 
 Sender = Callable[[Session, Notice, "Case | None", datetime], "OutboxMail | None"]
 
@@ -40,11 +44,29 @@ class RoutingMailer:
 
     def __call__(self, session: Session, notice: Notice, now: datetime) -> str | None:
         case = session.get(Case, notice.case_id) if notice.case_id is not None else None
-        sender: Sender | None = getattr(self, f"_{notice.kind}", None)
-        if sender is None:
-            raise ValueError(f"no notice for routing kind {notice.kind!r}")
-        row = sender(session, notice, case, now)
+        row = self._senders()[notice.kind](session, notice, case, now)
         return row.message_id if row is not None else None
+
+    def _senders(self) -> dict[NoticeKind, Sender]:
+        """One notification function for each kind routing asks for (a test checks that
+        every ``NoticeKind`` is here and has its template)."""
+        K = NoticeKind
+        return {
+            K.MISSING_MATERIAL: self._missing_material,
+            K.ROUTED_INTERNALLY: self._routed_internally,
+            K.REFERRED_TO_AUTHORITY: self._referred_to_authority,
+            K.EXTENSION: self._extension,
+            K.OUTCOME: self._outcome,
+            K.SATISFACTION_SURVEY: self._satisfaction_survey,
+            K.ASSIGNMENT: self._assignment,
+            K.HANDLER_REMINDER: self._handler_reminder,
+            K.SUPERVISOR_ESCALATION: self._supervisor_escalation,
+            K.SUPERVISOR_DIGEST: self._supervisor_digest,
+            K.AUTHORITY_REFERRAL: self._authority_referral,
+            K.AUTHORITY_FOLLOW_UP: self._authority_follow_up,
+            K.COMMAND_REFUSAL: self._command_refusal,
+            K.COMMAND_DONE: self._command_done,
+        }
 
     def _common(self, now: datetime) -> dict[str, Any]:
         return {"identity": self.identity, "renderer": self.renderer, "org": self.org,
@@ -55,7 +77,7 @@ class RoutingMailer:
     def _mine(self, now: datetime) -> dict[str, Any]:
         return {**self._common(now), "language": self.complainant_language}
 
-    def _material_request(self, s: Session, x: Notice, case: Case | None,
+    def _missing_material(self, s: Session, x: Notice, case: Case | None,
                           now: datetime) -> OutboxMail | None:
         lang = n.complainant_language(_case(case), self.complainant_language)
         items = [_label(i, lang) for i in x.facts["items"]]
@@ -64,14 +86,14 @@ class RoutingMailer:
             working_days=int(x.facts.get("working_days", self.org.resolve_working_days)),
             notice_number=int(x.facts.get("number", 1)), **self._mine(now))
 
-    def _routed(self, s: Session, x: Notice, case: Case | None,
+    def _routed_internally(self, s: Session, x: Notice, case: Case | None,
                 now: datetime) -> OutboxMail | None:
         lang = n.complainant_language(_case(case), self.complainant_language)
         name = x.facts["department_en"] if lang == "en" else x.facts["department_zh"]
         return n.queue_routed_internally(s, _case(case), department=name,
                                          resolve_due=_due(case, x), **self._mine(now))
 
-    def _referred(self, s: Session, x: Notice, case: Case | None,
+    def _referred_to_authority(self, s: Session, x: Notice, case: Case | None,
                   now: datetime) -> OutboxMail | None:
         return n.queue_referred_to_authority(
             s, _case(case), authority=x.facts["authority_name"],
@@ -90,7 +112,7 @@ class RoutingMailer:
                                resolved_on=local_date(now).date(),
                                authority=x.facts.get("authority"), **self._mine(now))
 
-    def _survey(self, s: Session, x: Notice, case: Case | None,
+    def _satisfaction_survey(self, s: Session, x: Notice, case: Case | None,
                 now: datetime) -> OutboxMail | None:
         return n.queue_satisfaction_survey(s, _case(case), resolved_on=local_date(now).date(),
                                            survey_url=None, **self._mine(now))
@@ -100,30 +122,22 @@ class RoutingMailer:
     def _staff(self, now: datetime) -> dict[str, Any]:
         return {**self._common(now), "language": self.staff_language}
 
-    def _assignment(self, s: Session, x: Notice, case: Case | None, now: datetime,
-                    occasion: str = "") -> OutboxMail | None:
+    def _assignment(self, s: Session, x: Notice, case: Case | None,
+                    now: datetime) -> OutboxMail | None:
         return n.queue_assignment(
             s, _case(case), handler_email=x.recipient, handler_name=x.recipient_name or "",
-            deadline=_due(case, x), commands_help=COMMANDS_HELP,
+            deadline=_due(case, x), commands_help=help_lines(),
             delegate_for=x.facts.get("covers_for"),
-            occasion=occasion or str(x.facts.get("occasion", "")), **self._staff(now))
+            occasion=str(x.facts.get("occasion", "")), **self._staff(now))
 
-    def _material_complete(self, s: Session, x: Notice, case: Case | None,
-                           now: datetime) -> OutboxMail | None:
-        return self._assignment(s, x, case, now, occasion=f"material-{now:%Y%m%d%H%M}")
-
-    def _authority_replied(self, s: Session, x: Notice, case: Case | None,
-                           now: datetime) -> OutboxMail | None:
-        return self._assignment(s, x, case, now, occasion=f"authority-{now:%Y%m%d%H%M}")
-
-    def _reminder(self, s: Session, x: Notice, case: Case | None,
+    def _handler_reminder(self, s: Session, x: Notice, case: Case | None,
                   now: datetime) -> OutboxMail | None:
         return n.queue_handler_reminder(
             s, _case(case), handler_email=x.recipient, handler_name=x.recipient_name or "",
-            working_days_left=int(x.facts["days_left"]), commands_help=COMMANDS_HELP,
+            working_days_left=int(x.facts["days_left"]), commands_help=help_lines(),
             **self._staff(now))
 
-    def _escalation(self, s: Session, x: Notice, case: Case | None,
+    def _supervisor_escalation(self, s: Session, x: Notice, case: Case | None,
                     now: datetime) -> OutboxMail | None:
         return n.queue_supervisor_escalation(
             s, _case(case), supervisor_email=x.recipient,
@@ -131,9 +145,7 @@ class RoutingMailer:
             reason=str(x.facts["reason"]), days_overdue=int(x.facts.get("days_overdue", 0)),
             **self._staff(now))
 
-    _extension_approval = _escalation
-
-    def _digest(self, s: Session, x: Notice, case: Case | None,
+    def _supervisor_digest(self, s: Session, x: Notice, case: Case | None,
                 now: datetime) -> OutboxMail | None:
         rows = [n.DigestRow(reference=r["reference"], status=r["status"],
                             handler=r.get("handler"), resolve_due=r["due"],
@@ -143,12 +155,12 @@ class RoutingMailer:
             digest_date=x.facts["day"], rows=rows, new_count=int(x.facts.get("new", 0)),
             due_soon_count=sum(1 for r in rows if not r.overdue), **self._staff(now))
 
-    def _command_refused(self, s: Session, x: Notice, case: Case | None,
+    def _command_refusal(self, s: Session, x: Notice, case: Case | None,
                          now: datetime) -> OutboxMail | None:
         return n.queue_command_refusal(
             s, staff_email=x.recipient, command_message_id=x.in_reply_to,
             command=str(x.facts.get("command", "")), reason=x.facts["why"], case=case,
-            commands_help=COMMANDS_HELP, command_references=x.references, **self._staff(now))
+            commands_help=help_lines(), command_references=x.references, **self._staff(now))
 
     def _command_done(self, s: Session, x: Notice, case: Case | None,
                       now: datetime) -> OutboxMail | None:
@@ -159,7 +171,7 @@ class RoutingMailer:
 
     # -- to an authority ---------------------------------------------------------------
 
-    def _referral_letter(self, s: Session, x: Notice, case: Case | None,
+    def _authority_referral(self, s: Session, x: Notice, case: Case | None,
                          now: datetime) -> OutboxMail | None:
         fields = [f for f in x.facts["fields"] if f in ("name", "phone", "email")]
         return n.queue_authority_referral(
@@ -169,7 +181,7 @@ class RoutingMailer:
             health_details=x.facts.get("health_details"), answer_due=x.facts["answer_due"],
             **self._common(now), language=self.authority_language)
 
-    def _referral_follow_up(self, s: Session, x: Notice, case: Case | None,
+    def _authority_follow_up(self, s: Session, x: Notice, case: Case | None,
                             now: datetime) -> OutboxMail | None:
         return n.queue_authority_follow_up(
             s, _case(case), authority_name=x.facts["authority_name"],
@@ -200,15 +212,31 @@ def _label(item: dict[str, str], language: str) -> str:
     return item["zh"]
 
 
-def build_desk(settings: Settings, calendar: Calendar, identity: MailIdentity,
-               renderer: TemplateRenderer, org: n.OrganisationInfo) -> Desk | None:
-    """The routing desk from the settings, or None when no rules file is configured."""
-    path = settings.routing.rules_file
-    if path is None:
-        return None
-    wanted = settings.organisation.complainant_language
-    mailer = RoutingMailer(identity, renderer, org,
-                           complainant_language=None if wanted == "auto" else wanted,
-                           staff_language=settings.notices.staff_language,
-                           authority_language=settings.notices.authority_language)
-    return Desk(load_routing(path), calendar, mailer)
+# Intake's reasons are English and technical; the sender reads this one.
+_TOO_LARGE = ("邮件过大，超过了邮箱的大小上限 / the mail is larger than our mailbox's size "
+              "limit")
+
+
+@dataclass(frozen=True)
+class RefusalNotifier:
+    """Tells the sender of a refused (oversized) mail, once per message."""
+
+    identity: MailIdentity
+    renderer: TemplateRenderer
+    org: n.OrganisationInfo
+
+    def __call__(self, session: Session, headers: bytes, reason: str, now: datetime) -> None:
+        parsed = parse_mail(headers)
+        if parsed.machine_reason or not parsed.from_email:
+            return  # never answer a machine
+        try:
+            n.queue_message_refused(
+                session, recipient_email=parsed.from_email,
+                recipient_name=parsed.from_name or None,
+                original_subject=parsed.subject or "(无主题 / no subject)",
+                original_message_id=parsed.message_id,
+                reason=_TOO_LARGE if "over the limit" in reason else reason,
+                source_key=hashlib.sha256(headers).hexdigest()[:32], identity=self.identity,
+                renderer=self.renderer, org=self.org, now=now)
+        except InvalidRecipient:
+            log.warning("intake: refused mail has no usable sender address; nobody told")

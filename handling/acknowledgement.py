@@ -1,16 +1,14 @@
-"""What a mail's content means for its case, applied in the intake transaction.
+"""The acknowledgement of a new case (clause 二(二)), and when none may be sent.
 
-- large files sent as expiring download links (超大附件): the case is flagged so staff
-  fetch them in time;
-- a complainant's reply to a case waiting for material moves it on (the material rules
-  themselves belong to routing; this only records the event and the state change);
-- acknowledgements are withheld when the mail asks for no auto-reply, and limited to a
-  daily number per sender (one per case is the outbox's dedup key).
+Acknowledgements are withheld when the mail asks for no auto-reply, and limited to a daily
+number per sender (one per case is the outbox's dedup key). The answer is a value,
+``Acknowledgement``: the Message-ID of the queued mail, or why none was queued.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,31 +17,49 @@ from sqlalchemy.orm import Session
 
 from casework.inbound import Inbound
 from casework.models import Case, Party
-from casework.states import can_transition, record, transition
-from casework.status import CaseStatus
 from notifications.models import OutboxMail
+from notifications.notices import OrganisationInfo, queue_acknowledgement
+from notifications.outbox import MailIdentity
+from notifications.renderer import TemplateRenderer
 
-ACTOR = "system:intake"
 ACKNOWLEDGEMENT = "acknowledgement"
 
 
-def after_receive(session: Session, case: Case, inbound: Inbound, outcome: str,
-                  now: datetime) -> None:
-    links = inbound.extra.get("large_file_links")
-    if links:
-        case.needs_attention = True
-        record(case, "large_file_links", actor=ACTOR, at=now,
-               details={"links": links.splitlines(),
-                        "action": "download the files before the links expire"})
-    if outcome == "follow_up" and case.status == CaseStatus.AWAITING_MATERIAL \
-            and can_transition(case.status, CaseStatus.ROUTED):
-        transition(case, CaseStatus.ROUTED, actor=ACTOR, at=now,
-                   reason="the complainant replied while the case waited for material",
-                   details={"origin": inbound.origin})
+@dataclass(frozen=True)
+class Acknowledgement:
+    """What became of a case's acknowledgement: its Message-ID, or why there is none."""
+
+    message_id: str | None
+    reason: str
 
 
-def acknowledgement_withheld(session: Session, inbound: Inbound, now: datetime,
-                             daily_cap: int) -> str | None:
+@dataclass(frozen=True)
+class Acknowledger:
+    identity: MailIdentity
+    renderer: TemplateRenderer
+    org: OrganisationInfo
+    daily_cap: int
+    language_override: str | None = None  # None: the case's own language
+
+    def __call__(self, session: Session, case: Case, inbound: Inbound, now: datetime, *,
+                 working_days: int | None = None) -> Acknowledgement:
+        """Queue the acknowledgement; ``working_days``: the limit its category gives."""
+        withheld = withheld_because(session, inbound, now, self.daily_cap)
+        if withheld:
+            return Acknowledgement(None, f"acknowledgement withheld: {withheld}")
+        mail = queue_acknowledgement(
+            session, case, inbound_message_id=inbound.message_id,
+            references=inbound.references, identity=self.identity, renderer=self.renderer,
+            org=self.org, now=now, language_override=self.language_override,
+            working_days=working_days)
+        if mail is None:
+            return Acknowledgement(None, "no address to mail the acknowledgement to")
+        _count_queued(session, inbound.sender_email)
+        return Acknowledgement(mail.message_id, "acknowledgement queued")
+
+
+def withheld_because(session: Session, inbound: Inbound, now: datetime,
+                     daily_cap: int) -> str | None:
     """Why no acknowledgement may go to this sender now, or None."""
     if inbound.extra.get("no_auto_reply"):
         return inbound.extra["no_auto_reply"]
@@ -57,7 +73,7 @@ def acknowledgement_withheld(session: Session, inbound: Inbound, now: datetime,
 
 # Per-sender counts of a batch session (see prefetch_acknowledged): counted once before
 # the batch, then kept up to date as the batch queues acknowledgements.
-_ACK_COUNTS = "complaintd.acknowledgements_today"
+_ACK_COUNTS = "handling.acknowledgements_today"
 
 
 def prefetch_acknowledged(session: Session, senders: Iterable[str], now: datetime) -> None:
@@ -72,7 +88,7 @@ def prefetch_acknowledged(session: Session, senders: Iterable[str], now: datetim
     session.info[_ACK_COUNTS] = counts
 
 
-def acknowledgement_queued(session: Session, sender: str | None) -> None:
+def _count_queued(session: Session, sender: str | None) -> None:
     counts = session.info.get(_ACK_COUNTS)
     if sender and counts is not None and sender.lower() in counts:
         counts[sender.lower()] += 1

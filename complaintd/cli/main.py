@@ -4,55 +4,25 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from casework.clock import SHANGHAI, SystemClock
-from complaintd.app import App, RoundReport
-from complaintd.i18n import Translator, pick_language
-from complaintd.logs import configure_logging
+from complaintd.cli import (
+    cases,
+    demo,
+    handle,
+    hotline,
+    mailboxes,
+    outbox,
+    quarantine,
+    templates,
+    violations,
+)
+from complaintd.cli.context import Context, console, fail, print_round
 from complaintd.migrate import current_and_head, upgrade
-from complaintd.settings import ConfigError, Settings, load_settings
 from notifications.renderer import TemplateCheckError
-
-console = Console()
-
-
-@dataclass
-class Context:
-    config_path: Path
-    lang_option: str | None
-
-    def settings(self) -> Settings:
-        if not self.config_path.exists():
-            fail(self.t()("no_config", path=self.config_path))
-        try:
-            return load_settings(self.config_path)
-        except ConfigError as exc:
-            fail(self.t()("config_error", detail=exc))
-        raise AssertionError("unreachable")
-
-    def t(self, settings: Settings | None = None) -> Translator:
-        configured = settings.organisation.language if settings else None
-        return Translator(pick_language(self.lang_option, configured))
-
-    def app(self) -> tuple[App, Translator]:
-        settings = self.settings()
-        configure_logging(settings.logging.level)
-        t = self.t(settings)
-        try:
-            return App.build(settings, SystemClock()), t
-        except TemplateCheckError as exc:
-            fail(t("config_error", detail=f"{self.config_path}: templates.override_dir: {exc}"))
-        raise AssertionError("unreachable")
-
-
-def fail(message: str, code: int = 2) -> None:
-    click.echo(message, err=True)
-    sys.exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -92,18 +62,6 @@ def run(obj: Context, once: bool) -> None:
     run_forever(app)
     console.print(t("service_stopped"))
     app.close()
-
-
-def print_round(report: RoundReport, t: Translator) -> None:
-    console.print(t(
-        "round_done", cases=report.count("case"), follow_ups=report.count("follow_up"),
-        ignored=report.count("ignored"), quarantined=report.count("quarantined"),
-        duplicates=report.count("duplicate"),
-        hotline=sum(r.imported + r.follow_ups for r in report.hotline),
-        sent=report.sent, retried=report.retried, failed=report.failed,
-        overdue=len(report.overdue)))
-    for error in report.errors:
-        console.print(f"[red]{error}[/red]")
 
 
 @main.group()
@@ -154,26 +112,7 @@ def config_cmd(obj: Context, action: str) -> None:
     app.close()
 
 
-def _register_subcommands() -> None:
-    from complaintd import cli_cases, demo
-
-    main.add_command(cli_cases.cases)
-    from complaintd import cli_mailboxes, cli_quarantine
-
-    main.add_command(cli_quarantine.quarantine)
-    main.add_command(cli_mailboxes.mailboxes)
-    main.add_command(demo.demo)
-    from complaintd import cli_outbox, cli_templates
-
-    main.add_command(cli_outbox.outbox)
-    main.add_command(cli_templates.templates)
-    from complaintd.cli_hotline import hotline
-
-    main.add_command(hotline)
-    from complaintd import cli_routing
-
-    main.add_command(cli_routing.handle)
-    main.add_command(cli_routing.violations)
-
-
-_register_subcommands()
+for group in (cases.cases, quarantine.quarantine, mailboxes.mailboxes, demo.demo,
+              outbox.outbox, templates.templates, hotline.hotline, handle.handle,
+              violations.violations):
+    main.add_command(group)

@@ -1,4 +1,4 @@
-"""Routing's part in intake: what the pipeline calls for each inbound item.
+"""Routing's part in one item's handling: what the pipeline asks the router for.
 
 * ``staff_mail``: a reply from staff or an authority to our own mail about a case is not a
   complaint: it carries commands, a note, or the authority's answer.
@@ -21,7 +21,7 @@ from routing.desk import Desk
 from routing.feedback import record_survey, survey_pending
 from routing.router import Decision, decide, route, set_deadlines
 from routing.staffmail import handle, threaded_to
-from routing.work import material_arrived
+from routing.work import material_arrived, waiting_for_material
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class CaseRouter:
         return Receipt(result.case.id, result.case.reference, result.outcome)
 
     def prepare(self, case: Case, inbound: Inbound) -> Decision:
+        """Decide the category and set its deadlines; nothing is written but the case."""
         decision = decide(self.desk, case, category_hint=inbound.category_hint,
                           sender_email=inbound.sender_email)
         set_deadlines(self.desk, case, decision)
@@ -52,13 +53,18 @@ class CaseRouter:
     def route(self, session: Session, case: Case, decision: Decision, now: datetime) -> None:
         route(session, self.desk, case, decision, now)
 
-    def ack_working_days(self, decision: Decision) -> int | None:
+    def resolve_working_days(self, decision: Decision) -> int | None:
+        """The resolution limit the acknowledgement states: the category's, if one matched."""
         if decision.category is None:
             return None
         return self.desk.config.categories[decision.category].limits.resolve.days
 
-    def follow_up(self, session: Session, case: Case, inbound: Inbound, now: datetime) -> None:
-        if material_arrived(session, self.desk, case, now):
-            return
+    def follow_up(self, session: Session, case: Case, inbound: Inbound, now: datetime) -> bool:
+        """The complainant wrote again; True when routing dealt with it (material, survey)."""
+        if waiting_for_material(session, case):
+            material_arrived(session, self.desk, case, now)
+            return True
         if survey_pending(session, case):
             record_survey(session, self.desk, case, inbound.text, now)
+            return True
+        return False

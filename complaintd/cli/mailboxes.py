@@ -8,7 +8,7 @@ import click
 from rich.table import Table
 
 from casework.clock import SHANGHAI
-from complaintd.cli import Context, console
+from complaintd.cli.context import Context, console
 from complaintd.i18n import MESSAGES
 
 MESSAGES.update({

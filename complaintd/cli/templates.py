@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from complaintd.cli import Context, console, fail
+from complaintd.cli.context import Context, console, fail
 from notifications.renderer import LANGUAGES, TemplateCheckError
 from notifications.samples import SAMPLE_CONTEXTS
 

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from casework.clock import SHANGHAI, FixedClock
 from casework.models import Case
 from complaintd.app import App, RoundReport
-from complaintd.cli import Context, console, print_round
+from complaintd.cli.context import Context, console, print_round
 from complaintd.i18n import Translator, pick_language
 from complaintd.migrate import upgrade
 from complaintd.settings import load_settings
@@ -82,7 +82,7 @@ def prepare(folder: Path) -> Path:
     (folder / "complaintd.toml").write_text(DEMO_CONFIG, encoding="utf-8")
     maildir_new = folder / "mail" / "new"
     maildir_new.mkdir(parents=True, exist_ok=True)
-    samples = resources.files("complaintd") / "demo_data"
+    samples = resources.files("complaintd.cli") / "demo_data"
     for sample in sorted((samples / "mail").iterdir(), key=lambda p: p.name):
         target = maildir_new / f"{sample.name}.demo"
         target.write_bytes(sample.read_bytes())

@@ -1,0 +1,114 @@
+"""What happens to every inbound item once intake has understood it.
+
+One item, in the caller's transaction: a staff or authority reply goes to routing's
+commands; anything else is received (a new case, or a follow-up on one), then a new case
+gets its category and deadlines, its acknowledgement, its routing and its call tasks, and a
+follow-up goes to whoever waits for it. Either everything about the item is committed
+with its ledger row, or nothing is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from casework.clock import Clock
+from casework.inbound import Inbound, Receipt
+from casework.models import Case, Message
+from casework.services import ACTOR_INTAKE, CasePolicy, WorkingDays, receive
+from casework.states import can_transition, record, transition
+from casework.status import CaseStatus
+from casework.tasks import plan_calls
+from handling.acknowledgement import Acknowledgement, Acknowledger, prefetch_acknowledged
+from handling.routing_step import CaseRouter
+from routing.triage import route_to_triage
+
+HOTLINE_ACKNOWLEDGED = "acknowledged on the call by hotline staff"
+
+
+class Pipeline:
+    def __init__(self, *, calendar: WorkingDays, policy: CasePolicy,
+                 acknowledge: Acknowledger, clock: Clock, router: CaseRouter | None = None,
+                 ) -> None:
+        self.router = router
+        self.calendar = calendar
+        self.policy = policy
+        self.acknowledge = acknowledge
+        self.clock = clock
+
+    def __call__(self, session: Session, inbound: Inbound) -> Receipt:
+        now = self.clock.now()
+        if self.router is not None:
+            # Staff replies (commands) and authorities' answers are not complaints.
+            handled = self.router.staff_mail(session, inbound, now)
+            if handled is not None:
+                return handled
+        case, receipt = receive(session, inbound, calendar=self.calendar, policy=self.policy)
+        _flag_large_files(case, inbound, now)
+        if receipt.outcome == "case":
+            self._new_case(session, case, inbound, now)
+        else:
+            self._follow_up(session, case, inbound, now)
+        return receipt
+
+    def prepare_batch(self, session: Session, inbounds: Sequence[Inbound]) -> None:
+        """Look up in one query what each item of a batch would otherwise query alone."""
+        prefetch_acknowledged(session, [i.sender_email or "" for i in inbounds],
+                              self.clock.now())
+
+    def _new_case(self, session: Session, case: Case, inbound: Inbound, now: datetime) -> None:
+        if self.router is None:
+            self._acknowledged(session, case, inbound, now, working_days=None)
+            route_to_triage(session, case, at=now, why="no routing rules configured: triage")
+            return
+        # Category and deadlines first, so the acknowledgement states the right limit.
+        decision = self.router.prepare(case, inbound)
+        self._acknowledged(session, case, inbound, now,
+                           working_days=self.router.resolve_working_days(decision))
+        if case.id is None:
+            # Routing's rows (assignments, staff threads, notices) point at the case by
+            # id, which a batch session would otherwise give it only at the end.
+            session.flush()
+        self.router.route(session, case, decision, now)
+
+    def _acknowledged(self, session: Session, case: Case, inbound: Inbound, now: datetime,
+                      *, working_days: int | None) -> None:
+        ack = self.acknowledge(session, case, inbound, now, working_days=working_days)
+        if ack.message_id is not None:
+            # Stored so that the complainant's reply to the acknowledgement threads here.
+            case.messages.append(Message(direction="out", channel="email",
+                                         message_id=ack.message_id, subject=case.subject,
+                                         received_at=now))
+        transition(case, CaseStatus.ACKNOWLEDGED, actor=ACTOR_INTAKE, at=now,
+                   reason=_why(ack, inbound))
+        # Hotline callers: a call task when no mail went out, or when they asked for a callback.
+        plan_calls(session, case, inbound, mailed=ack.message_id is not None, now=now)
+
+    def _follow_up(self, session: Session, case: Case, inbound: Inbound, now: datetime) -> None:
+        """The complainant wrote again: routing takes what it waits for (material, a survey
+        answer); without routing rules a case waiting for material simply moves on."""
+        if self.router is not None and self.router.follow_up(session, case, inbound, now):
+            return
+        if case.status == CaseStatus.AWAITING_MATERIAL and \
+                can_transition(case.status, CaseStatus.ROUTED):
+            transition(case, CaseStatus.ROUTED, actor=ACTOR_INTAKE, at=now,
+                       reason="the complainant replied while the case waited for material",
+                       details={"origin": inbound.origin})
+
+
+def _why(ack: Acknowledgement, inbound: Inbound) -> str:
+    if ack.message_id is None and inbound.channel == "hotline":
+        return HOTLINE_ACKNOWLEDGED
+    return ack.reason
+
+
+def _flag_large_files(case: Case, inbound: Inbound, now: datetime) -> None:
+    """Large files sent as expiring download links (超大附件): staff must fetch them in time."""
+    links = inbound.extra.get("large_file_links")
+    if links:
+        case.needs_attention = True
+        record(case, "large_file_links", actor=ACTOR_INTAKE, at=now,
+               details={"links": links.splitlines(),
+                        "action": "download the files before the links expire"})
