@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event, func, inspect, select
+from sqlalchemy import Engine, Table, create_engine, event, func, inspect, select, text
 from sqlalchemy.orm import InstanceState, Mapper, Session, sessionmaker
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
@@ -42,14 +42,36 @@ def _tune_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class CaseworkSession(Session):
+    """A session whose ``get`` also finds a new row given its id early in a batch
+    (``give_id``): such a row is in no identity map until it is written, and looking
+    it up in the database would cost the batch a flush for every case."""
+
+    def get(self, entity: Any, ident: Any, **kwargs: Any) -> Any:
+        early = self.info.get(_EARLY_KEY)
+        if early and not kwargs:
+            found = early.get((entity, ident))
+            if found is not None and inspect(found).pending:
+                return found
+        return super().get(entity, ident, **kwargs)
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    made = sessionmaker(engine, class_=CaseworkSession, expire_on_commit=False)
+    return cast("sessionmaker[Session]", made)
 
 
 # A session that takes in a whole fetched batch flushes once, at the end, so the ORM
 # writes each table with one multi-row INSERT instead of a few statements per item.
 # Code that flushes only to learn a new row's id skips that flush in such a session.
 _BATCH_KEY = "complaintd.one_flush_batch"
+# The ids a batch session has handed out, per table: the last one, and on PostgreSQL the
+# sequence values taken but not used yet.
+_IDS_KEY = "complaintd.batch_ids"
+_EARLY_KEY = "complaintd.batch_early_rows"
+# Sequence values a PostgreSQL batch takes at once (unused ones are a gap, as after any
+# rolled-back insert).
+_ID_BLOCK = 64
 
 
 def start_batch(session: Session) -> None:
@@ -92,6 +114,78 @@ def flush_for_ids(session: Session) -> None:
         session.flush()
 
 
+def in_batch(session: Session) -> bool:
+    return bool(session.info.get(_BATCH_KEY))
+
+
+_LOOKUPS_KEY = "complaintd.batch_lookups"
+
+
+def batch_lookups(session: Session) -> dict[str, Any] | None:
+    """Lookups a batch session keeps instead of querying for each item (e.g. each
+    handler's open cases), kept up to date by the code that changes what they count;
+    None outside a batch. They hold while the batch only opens new cases: the ledger
+    forgets them after any other item (``forget_batch_lookups``)."""
+    if not session.info.get(_BATCH_KEY):
+        return None
+    found: dict[str, Any] = session.info.setdefault(_LOOKUPS_KEY, {})
+    return found
+
+
+def forget_batch_lookups(session: Session) -> None:
+    session.info.pop(_LOOKUPS_KEY, None)
+
+
+def give_id(session: Session, obj: Any) -> None:
+    """In a batch session, give the new row ``obj`` its id now, without a flush.
+
+    The rows that point at a new case (routing's assignments, staff threads, notices)
+    can then be made at once, and the batch is still written by one flush at its end.
+    SQLite: the next id after the highest, the write lock being ours (see
+    ``number_new_rows``); PostgreSQL: the next value of the table's sequence. Outside a
+    batch the session's flush gives ids (``flush_for_ids``): nothing to do here.
+    """
+    if not session.info.get(_BATCH_KEY):
+        return
+    state = inspect(obj)
+    if not state.pending or not _needs_id(state):
+        return
+    mapper = state.mapper
+    column = mapper.primary_key[0]
+    value = _next_ids(session, mapper, 1)[0]
+    setattr(obj, mapper.get_property_by_column(column).key, value)
+    session.info.setdefault(_EARLY_KEY, {})[(mapper.class_, value)] = obj
+
+
+def _next_ids(session: Session, mapper: Mapper[Any], count: int) -> list[int]:
+    table = mapper.local_table
+    assert isinstance(table, Table)
+    column = mapper.primary_key[0]
+    given: dict[Any, Any] = session.info.setdefault(_IDS_KEY, {})
+    if session.get_bind().dialect.name == "postgresql":
+        spare: list[int] = given.setdefault(table, [])
+        if len(spare) < count:
+            spare.extend(_sequence_values(session, table, column.name,
+                                          max(_ID_BLOCK, count - len(spare))))
+        taken, given[table] = spare[:count], spare[count:]
+        return taken
+    # SQLite: after the highest id stored and the highest this batch gave (some of those
+    # may be written already, others not yet).
+    top = session.connection().execute(select(func.max(column))).scalar() or 0 \
+        if table not in given else given[table]
+    top = max(top, given.get(table, 0))
+    given[table] = top + count
+    return list(range(top + 1, top + count + 1))
+
+
+def _sequence_values(session: Session, table: Table, column: str, count: int) -> list[int]:
+    found = session.connection().execute(
+        text("SELECT nextval(pg_get_serial_sequence(:table, :column)) "
+             "FROM generate_series(1, :count)"),
+        {"table": table.name, "column": column, "count": count})
+    return sorted(int(value) for value in found.scalars())
+
+
 def number_new_rows(session: Session) -> None:
     """On SQLite, give the session's new rows their ids before a big flush.
 
@@ -108,12 +202,16 @@ def number_new_rows(session: Session) -> None:
         state = inspect(obj)
         if _needs_id(state):
             waiting[state.mapper].append(state)
+    given: dict[Any, Any] = session.info.setdefault(_IDS_KEY, {})
     for mapper, states in waiting.items():
         column = mapper.primary_key[0]
         key = mapper.get_property_by_column(column).key
         top = session.connection().execute(select(func.max(column))).scalar() or 0
+        # Ids handed out early (``give_id``) and not written yet count as taken.
+        top = max(top, given.get(mapper.local_table, 0))
         for offset, state in enumerate(sorted(states, key=lambda s: s.insert_order or 0), 1):
             setattr(state.obj(), key, top + offset)
+        given[mapper.local_table] = top + len(states)
 
 
 def _needs_id(state: InstanceState[Any]) -> bool:

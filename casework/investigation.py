@@ -12,9 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, Numeric, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from casework.models import Base
+from casework.models import Base, Case
 
 
 class MaterialRequest(Base):
@@ -28,6 +28,10 @@ class MaterialRequest(Base):
     requested_by: Mapped[str] = mapped_column(String(320))
     requested_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
+
+    # Written in one flush with a case that is new in the same batch: the relationship
+    # tells the flush to insert the case first (so do those below).
+    case: Mapped[Case] = relationship()
 
 
 class Extension(Base):
@@ -58,6 +62,8 @@ class CaseExclusion(Base):
     reason: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[datetime]
 
+    case: Mapped[Case] = relationship()
+
 
 class StaffThread(Base):
     """A mail we sent to staff or an authority; a reply must thread to one of these."""
@@ -70,6 +76,8 @@ class StaffThread(Base):
     recipient: Mapped[str] = mapped_column(String(320))
     kind: Mapped[str] = mapped_column(String(32))
     sent_at: Mapped[datetime]
+
+    case: Mapped[Case] = relationship()
 
 
 class SurveyResponse(Base):

@@ -24,7 +24,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from casework.batchwrite import write_batch
 from casework.clock import Clock
-from casework.db import start_batch
+from casework.db import forget_batch_lookups, start_batch
 from casework.inbound import Inbound, Receipt
 from casework.models import IngestedItem, Message, QuarantineItem
 from casework.rawstore import RawStore, sha256_hex
@@ -447,6 +447,8 @@ class _Batch:
     def _take_plain(self, item: SourceItem, digest: str, understood: Understood,
                     inbound: Inbound) -> tuple[IngestedItem, str]:
         receipt = self.ledger.handler(self.session, inbound)
+        if receipt.outcome != "case":
+            forget_batch_lookups(self.session)  # they hold while the batch only opens cases
         row = IngestedItem(
             source=item.source, folder=item.folder, uidvalidity=item.uidvalidity, uid=item.uid,
             raw_sha256=digest, message_id=(understood.message_id or "")[:998] or None,
@@ -460,7 +462,9 @@ class _Batch:
         seen = self.ledger._seen(self.session, item, prepared.digest)
         if seen is not None:
             return seen
-        return self.ledger._take_new(self.session, item, prepared, self.now)
+        outcome = self.ledger._take_new(self.session, item, prepared, self.now)
+        forget_batch_lookups(self.session)  # anything may have happened (a rollback too)
+        return outcome
 
 
 def _receipt_outcome(receipt: Receipt) -> Outcome:

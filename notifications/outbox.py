@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from casework.clock import SHANGHAI
+from casework.db import give_id
 from casework.models import Case
 from notifications.models import OutboxMail, OutboxStatus
 
@@ -147,6 +148,7 @@ def queue_mail(
         return _insert_once(session, row)
     row.case = new_case
     session.add(row)
+    give_id(session, row)  # its id, as a flush would give it (a timeline event names it)
     return row
 
 

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from casework.db import batch_lookups, flush_for_ids
 from casework.models import Assignment, Case
 from casework.states import record
 from casework.status import OPEN_STATUSES
@@ -24,7 +25,37 @@ def active(case: Case) -> Assignment | None:
     return next((a for a in reversed(case.assignments) if a.ended_at is None), None)
 
 
+_LOAD = "routing.open_load"
+
+
 def open_load(session: Session, staff: list[str]) -> dict[str, int]:
+    """Each of ``staff``'s open cases. A batch counts once and then keeps the counts as
+    it assigns (``_count_move``) instead of asking again for every new case."""
+    kept = batch_lookups(session)
+    if kept is None:
+        return _count_open(session, staff)
+    load = kept.setdefault(_LOAD, {})
+    if not all(h in load for h in staff):
+        load.update(_count_in_batch(session, staff))
+    return {h: load[h] for h in staff}
+
+
+def _count_in_batch(session: Session, staff: list[str]) -> dict[str, int]:
+    """``_count_open`` without flushing the batch: what is stored plus the new
+    assignments waiting in the session (a flush would write them in between the
+    batch's rows, and the batch could no longer be written in one go)."""
+    if any(isinstance(obj, Assignment | Case) for obj in session.dirty):
+        return _count_open(session, staff)  # stored rows changed: let the flush count
+    with session.no_autoflush:
+        counted = _count_open(session, staff)
+    for obj in session.new:
+        if isinstance(obj, Assignment) and obj.ended_at is None and obj.handler in counted \
+                and obj.case is not None and obj.case.status in OPEN_STATUSES:
+            counted[obj.handler] += 1
+    return counted
+
+
+def _count_open(session: Session, staff: list[str]) -> dict[str, int]:
     rows = session.execute(
         select(Assignment.handler, func.count()).join(Case)
         .where(Assignment.ended_at.is_(None), Assignment.handler.in_(staff),
@@ -58,15 +89,25 @@ def assign(session: Session, case: Case, handler: str, *, department: str, now: 
     current = active(case)
     if current is not None:
         current.ended_at = now
+        _count_move(session, case, current.handler, -1)
     assignment = Assignment(department=department, handler=handler, delegate_for=covers,
                             assigned_at=now)
+    _count_move(session, case, handler, +1)
     case.assignments.append(assignment)
     case.department = department
     record(case, "assigned", actor=actor, at=now,
            details={"handler": handler, "department": department, "covers_for": covers,
                     "why": why})
-    session.flush()
+    flush_for_ids(session)
     return assignment
+
+
+def _count_move(session: Session, case: Case, handler: str | None, step: int) -> None:
+    """Keep a batch's counts of open cases (``open_load``) as they change."""
+    kept = batch_lookups(session)
+    load = kept.get(_LOAD) if kept is not None else None
+    if load is not None and handler in load and case.status in OPEN_STATUSES:
+        load[handler] += step
 
 
 def hand_over_for_absence(session: Session, config: RoutingConfig, case: Case,

@@ -51,7 +51,7 @@ def record_exclusions(session: Session, case: Case, found: dict[str, str],
     for staff_id, name in found.items():
         heads = [d for d, dep in config.departments.items() if dep.head == staff_id]
         reason = f"named in the complaint as {name!r}"
-        session.add(CaseExclusion(case_id=case.id, staff=staff_id, reason=reason,
+        session.add(CaseExclusion(case_id=case.id, case=case, staff=staff_id, reason=reason,
                                   recorded_at=now))
         record(case, "conflict_excluded", actor=ACTOR_ROUTER, at=now,
                details={"staff": staff_id, "why": reason, "head_of": heads})

@@ -66,7 +66,7 @@ class Desk:
                         in_reply_to, (in_reply_to,) if in_reply_to else ())
         message_id = self.mailer(session, notice, now)
         if message_id is not None and case is not None:
-            session.add(StaffThread(case_id=case.id, message_id=message_id,
+            session.add(StaffThread(case_id=case.id, case=case, message_id=message_id,
                                     recipient=person.email, kind=kind, sent_at=now))
         return message_id
 
@@ -80,7 +80,7 @@ class Desk:
                         in_reply_to, (in_reply_to,) if in_reply_to else ())
         message_id = self.mailer(session, notice, now)
         if message_id is not None:
-            session.add(StaffThread(case_id=case.id, message_id=message_id,
+            session.add(StaffThread(case_id=case.id, case=case, message_id=message_id,
                                     recipient=auth.email, kind=kind, sent_at=now))
         return message_id
 

@@ -46,7 +46,7 @@ def request_material(session: Session, desk: Desk, case: Case, items: list[str],
         select(MaterialRequest).where(MaterialRequest.case_id == case.id)))
     if earlier:
         _knowable_violation(session, desk, case, items, staff, now)
-    request = MaterialRequest(case_id=case.id, items=items, requested_by=actor,
+    request = MaterialRequest(case_id=case.id, case=case, items=items, requested_by=actor,
                               requested_at=now)
     session.add(request)
     if case.status != CaseStatus.AWAITING_MATERIAL:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date, datetime
 
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from casework.clock import local_date
@@ -113,7 +114,8 @@ def queue_authority_referral(
         health_details=masked(health, party, details) if health else None,
         answer_due=answer_due, reply_address=identity.reply_to, org=org)  # fmt: skip
     key = referral_key(case, authority_email)
-    first_time = find_queued(session, key) is None
+    # A case not written yet (new in a batch) has only this session's rows to look at.
+    first_time = find_queued(session, key, unflushed_only=inspect(case).pending) is None
     row = queue_notice(
         session, notice="authority_referral", language=language, context=context,
         dedup_key=key, case=case, renderer=renderer, now=now,

@@ -129,7 +129,7 @@ def queue_notice(
     try:
         row = queue_mail(
             session, dedup_key=dedup_key, case_id=case.id if case is not None else None,
-            new_case=new_case if case is not None and case.id is None else None,
+            new_case=new_case,
             kind=notice, recipient=delivery.recipient.address,
             recipient_name=delivery.recipient.name, subject=mail.subject, text=mail.text,
             html=mail.html, identity=delivery.identity, now=now,
