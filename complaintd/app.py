@@ -6,9 +6,10 @@ it all in one place, and the scheduler and the CLI only call methods of ``App``.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,12 +24,13 @@ from complaintd.mailboxes import imap_account
 from complaintd.settings import ImapMailbox, MaildirMailbox, Settings
 from handling.acknowledgement import Acknowledger
 from handling.calls import queue_callback_lists
-from handling.notices import RefusalNotifier, RoutingMailer
+from handling.notices import RefusalNotifier, RefusedMail, RoutingMailer
 from handling.pipeline import Pipeline
 from handling.routing_step import CaseRouter
 from intake.hotline import ColumnMap, HotlineFolders, HotlineImporter, ImportReport
 from intake.imap import ImapPoller
-from intake.ledger import Ledger, Outcome
+from intake.ledger import Ledger, Outcome, RefusalNotice
+from intake.mail import parse_mail
 from intake.maildir import MaildirSource
 from intake.mailstate import MailboxStates
 from intake.parallel import ParsePool
@@ -89,9 +91,8 @@ class App:
         self.commitments: commitments.SweepReport | None = None
         self.pipeline = Pipeline(calendar=self.calendar, policy=self.policy,
                                  acknowledge=self._acknowledger(), clock=clock, router=router)
-        refusal = RefusalNotifier(self.identity, self.renderer, self.organisation)
         self.ledger = Ledger(self.session_factory, self.raw_store, clock, self.pipeline,
-                             refusal=refusal, prepare_batch=self.pipeline.prepare_batch)
+                             refusal=self._refusal(), prepare_batch=self.pipeline.prepare_batch)
         self.mail_states = MailboxStates(self.session_factory, clock)
         self.parse_pool = ParsePool(self.raw_store, settings.intake.parse_workers)
 
@@ -128,6 +129,19 @@ class App:
             self.identity, self.renderer, self.organisation,
             daily_cap=self.settings.intake.acknowledgements_per_sender_per_day,
             language_override=self.complainant_language)
+
+    def _refusal(self) -> RefusalNotice:
+        """Intake's refusal of an oversized mail, told to its sender (headers parsed here)."""
+        notifier = RefusalNotifier(self.identity, self.renderer, self.organisation)
+
+        def tell(session: Session, headers: bytes, reason: str, now: datetime) -> None:
+            parsed = parse_mail(headers)
+            notifier(session, RefusedMail(
+                parsed.from_email, parsed.from_name or None, parsed.subject,
+                parsed.message_id, machine=bool(parsed.machine_reason),
+                key=hashlib.sha256(headers).hexdigest()[:32]), reason, now)
+
+        return tell
 
     def _desk(self) -> Desk | None:
         """The routing desk, or None when no rules file is configured."""

@@ -9,7 +9,6 @@ sender of a mail intake refused (too large) with the ``message_refused`` notice.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from casework.clock import local_date
 from casework.models import Case
-from intake.mail import parse_mail
 from notifications import notices as n
 from notifications.models import OutboxMail
 from notifications.outbox import InvalidRecipient, MailIdentity
@@ -218,6 +216,18 @@ _TOO_LARGE = ("邮件过大，超过了邮箱的大小上限 / the mail is large
 
 
 @dataclass(frozen=True)
+class RefusedMail:
+    """What intake read of a mail it refused (only the headers were fetched)."""
+
+    sender: str | None
+    sender_name: str | None
+    subject: str
+    message_id: str | None
+    machine: bool  # an auto-reply or a bounce: never answered
+    key: str  # identifies the refused mail: one notice each
+
+
+@dataclass(frozen=True)
 class RefusalNotifier:
     """Tells the sender of a refused (oversized) mail, once per message."""
 
@@ -225,18 +235,16 @@ class RefusalNotifier:
     renderer: TemplateRenderer
     org: n.OrganisationInfo
 
-    def __call__(self, session: Session, headers: bytes, reason: str, now: datetime) -> None:
-        parsed = parse_mail(headers)
-        if parsed.machine_reason or not parsed.from_email:
+    def __call__(self, session: Session, mail: RefusedMail, reason: str, now: datetime) -> None:
+        if mail.machine or not mail.sender:
             return  # never answer a machine
         try:
             n.queue_message_refused(
-                session, recipient_email=parsed.from_email,
-                recipient_name=parsed.from_name or None,
-                original_subject=parsed.subject or "(无主题 / no subject)",
-                original_message_id=parsed.message_id,
+                session, recipient_email=mail.sender, recipient_name=mail.sender_name,
+                original_subject=mail.subject or "(无主题 / no subject)",
+                original_message_id=mail.message_id,
                 reason=_TOO_LARGE if "over the limit" in reason else reason,
-                source_key=hashlib.sha256(headers).hexdigest()[:32], identity=self.identity,
-                renderer=self.renderer, org=self.org, now=now)
+                source_key=mail.key, identity=self.identity, renderer=self.renderer,
+                org=self.org, now=now)
         except InvalidRecipient:
             log.warning("intake: refused mail has no usable sender address; nobody told")

@@ -12,11 +12,12 @@ from casework import queries
 from casework.clock import SHANGHAI
 from casework.models import Case
 from casework.status import CaseStatus
+from complaintd.cli.actions import ActionGroup
 from complaintd.cli.context import Context, console, fail
 from complaintd.i18n import Translator
 
 
-@click.group()
+@click.group(cls=ActionGroup)
 def cases() -> None:
     """案件 / cases."""
 

@@ -17,10 +17,9 @@ from pathlib import Path
 
 import click
 from rich.table import Table
-from sqlalchemy import select
 
+from casework import queries
 from casework.clock import SHANGHAI, FixedClock
-from casework.models import Case
 from complaintd.app import App, RoundReport
 from complaintd.cli.context import Context, console, print_round
 from complaintd.i18n import Translator, pick_language
@@ -105,7 +104,7 @@ def _date_file(path: Path) -> None:
 
 def show_result(app: App, report: RoundReport, t: Translator) -> None:
     with app.session_factory() as session:
-        cases = list(session.scalars(select(Case).order_by(Case.id)))
+        cases = reversed(queries.list_cases(session))  # oldest first, as they came in
         table = Table()
         for key in ("col_reference", "col_channel", "col_status", "col_due", "col_subject"):
             table.add_column(t(key), overflow="fold")
