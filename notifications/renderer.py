@@ -21,6 +21,7 @@ from jinja2 import (
     FileSystemLoader,
     PackageLoader,
     StrictUndefined,
+    Template,
     TemplateNotFound,
 )
 from markupsafe import Markup, escape
@@ -66,6 +67,7 @@ class TemplateRenderer:
             # the rendering time).
             auto_reload=False,
         )
+        self._compiled: dict[tuple[str, str], tuple[Template, Template, Template | None]] = {}
         self.env.filters["zh_date"] = zh_date
         self.env.filters["en_date"] = en_date
         self.env.filters["nl2br"] = nl2br
@@ -76,14 +78,27 @@ class TemplateRenderer:
         """Render notice ``name`` in ``lang`` ("zh", "en" or "bilingual")."""
         if lang not in LANGUAGES:
             raise ValueError(f"unknown language {lang!r}; expected one of {LANGUAGES}")
-        prefix = f"{name}/{lang}"
-        subject = self.env.get_template(f"{prefix}.subject.j2").render(context)
-        text = self.env.get_template(f"{prefix}.text.j2").render(context)
+        subject_template, text_template, html_template = self._templates(name, lang)
+        subject = subject_template.render(context)
+        text = text_template.render(context)
         return RenderedMail(
             subject=" ".join(subject.split()),
             text=text.rstrip() + "\n",
-            html=self._render_optional(f"{prefix}.html.j2", context),
+            html=html_template.render(context) if html_template is not None else None,
         )
+
+    def _templates(self, name: str, lang: str) -> tuple[Template, Template, Template | None]:
+        """The notice's compiled templates, looked up once: they do not change while
+        the renderer lives (``auto_reload`` is off), and a batch renders the same few
+        notices thousands of times (a missing HTML template is an exception each time)."""
+        found = self._compiled.get((name, lang))
+        if found is None:
+            prefix = f"{name}/{lang}"
+            found = (self.env.get_template(f"{prefix}.subject.j2"),
+                     self.env.get_template(f"{prefix}.text.j2"),
+                     self._optional(f"{prefix}.html.j2"))
+            self._compiled[(name, lang)] = found
+        return found
 
     def notices(self) -> list[str]:
         """Every notice that has templates (package or override folder), sorted."""
@@ -119,14 +134,13 @@ class TemplateRenderer:
                 checked.append(f"{name}/{lang}")
         return checked
 
-    def _render_optional(self, template: str, context: Mapping[str, Any]) -> str | None:
+    def _optional(self, template: str) -> Template | None:
         # Only the lookup is guarded: a missing file that an HTML template includes is
         # raised at render time and is an error, not "no HTML part".
         try:
-            found = self.env.get_template(template)
+            return self.env.get_template(template)
         except TemplateNotFound:
             return None
-        return found.render(context)
 
     def _check_every_notice_has_samples(self) -> None:
         for notice in _notices(self.env.list_templates(extensions=["j2"])):

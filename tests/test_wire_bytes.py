@@ -1,0 +1,37 @@
+"""The outbox's own serialisation gives exactly the bytes of the stdlib generator."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from casework.clock import SHANGHAI
+from notifications.outbox import _WIRE, MailIdentity, build_message, mailbox, wire_bytes
+
+IDENTITY = MailIdentity(from_address="complaints@oasis.example.org", from_name="绿洲 投诉受理",
+                        reply_to="complaints@oasis.example.org",
+                        message_id_domain="oasis.example.org")
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=SHANGHAI)
+LONG = "关于药品援助项目申请被拒的投诉，" * 12
+REFS = [f"<id{i}.{'x' * 30}@example.cn>" for i in range(12)]
+
+
+@pytest.mark.parametrize(("subject", "text", "html", "name", "reply", "refs"), [
+    ("Re: LO-2026-000001", "plain ascii\nsecond line\n", None, None, None, ()),
+    ("【LO-2026-000002】已受理", "您好：\n已收到。\n", "<p>您好</p>", "王丽华", "<a@b.cn>", ()),
+    (LONG, LONG + "\n" * 3, "<p>" + LONG + "</p>", "A very long name " * 6, "<a@b.cn>", REFS),
+    ("", "", "", "", None, ()),
+    ("tab\there", "no newline at the end", None, "O'Brien, \"Pat\"", None, REFS[:2]),
+    ("Subject with =?utf-8?q?x?= inside", "x\r\ny\rz\n", "<b>x</b>\r\n", "李", None, ()),
+], ids=["ascii", "chinese", "long", "empty", "specials", "carriage-returns"])
+def test_wire_bytes_are_those_of_the_generator(
+    subject: str, text: str, html: str | None, name: str | None, reply: str | None,
+    refs: tuple[str, ...],
+) -> None:
+    for auto in ("auto-replied", "auto-generated"):
+        message = build_message(
+            to=mailbox("wang@example.cn", name), subject=subject, text=text, html=html,
+            identity=IDENTITY, now=NOW, in_reply_to=reply, references=list(refs),
+            auto_submitted=auto)  # type: ignore[arg-type]
+        assert wire_bytes(message) == message.as_bytes(policy=_WIRE)
