@@ -65,13 +65,9 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 # writes each table with one multi-row INSERT instead of a few statements per item.
 # Code that flushes only to learn a new row's id skips that flush in such a session.
 _BATCH_KEY = "complaintd.one_flush_batch"
-# The ids a batch session has handed out, per table: the last one, and on PostgreSQL the
-# sequence values taken but not used yet.
+# The last id a SQLite batch session has handed out, per table.
 _IDS_KEY = "complaintd.batch_ids"
 _EARLY_KEY = "complaintd.batch_early_rows"
-# Sequence values a PostgreSQL batch takes at once (unused ones are a gap, as after any
-# rolled-back insert).
-_ID_BLOCK = 64
 
 
 def start_batch(session: Session) -> None:
@@ -152,38 +148,28 @@ def give_id(session: Session, obj: Any) -> None:
         return
     mapper = state.mapper
     column = mapper.primary_key[0]
-    value = _next_ids(session, mapper, 1)[0]
+    value = _next_id(session, mapper)
     setattr(obj, mapper.get_property_by_column(column).key, value)
     session.info.setdefault(_EARLY_KEY, {})[(mapper.class_, value)] = obj
 
 
-def _next_ids(session: Session, mapper: Mapper[Any], count: int) -> list[int]:
+def _next_id(session: Session, mapper: Mapper[Any]) -> int:
     table = mapper.local_table
     assert isinstance(table, Table)
     column = mapper.primary_key[0]
-    given: dict[Any, Any] = session.info.setdefault(_IDS_KEY, {})
     if session.get_bind().dialect.name == "postgresql":
-        spare: list[int] = given.setdefault(table, [])
-        if len(spare) < count:
-            spare.extend(_sequence_values(session, table, column.name,
-                                          max(_ID_BLOCK, count - len(spare))))
-        taken, given[table] = spare[:count], spare[count:]
-        return taken
+        # One value at a time, when the row is made: the ids are those the flush would
+        # have given (a block taken ahead would leave a gap before the next flushed row).
+        return int(session.connection().execute(
+            text("SELECT nextval(pg_get_serial_sequence(:table, :column))"),
+            {"table": table.name, "column": column.name}).scalar_one())
     # SQLite: after the highest id stored and the highest this batch gave (some of those
     # may be written already, others not yet).
-    top = session.connection().execute(select(func.max(column))).scalar() or 0 \
-        if table not in given else given[table]
-    top = max(top, given.get(table, 0))
-    given[table] = top + count
-    return list(range(top + 1, top + count + 1))
-
-
-def _sequence_values(session: Session, table: Table, column: str, count: int) -> list[int]:
-    found = session.connection().execute(
-        text("SELECT nextval(pg_get_serial_sequence(:table, :column)) "
-             "FROM generate_series(1, :count)"),
-        {"table": table.name, "column": column, "count": count})
-    return sorted(int(value) for value in found.scalars())
+    given: dict[Any, int] = session.info.setdefault(_IDS_KEY, {})
+    top = given[table] if table in given else \
+        session.connection().execute(select(func.max(column))).scalar() or 0
+    given[table] = top + 1
+    return top + 1
 
 
 def number_new_rows(session: Session) -> None:

@@ -33,5 +33,5 @@ def test_wire_bytes_are_those_of_the_generator(
         message = build_message(
             to=mailbox("wang@example.cn", name), subject=subject, text=text, html=html,
             identity=IDENTITY, now=NOW, in_reply_to=reply, references=list(refs),
-            auto_submitted=auto)  # type: ignore[arg-type]
+            auto_submitted=auto)
         assert wire_bytes(message) == message.as_bytes(policy=_WIRE)
