@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from casework.models import Case, TimelineEvent
 from casework.services import overdue_filter
-from casework.states import record
+from casework.transitions import record
 
 ACTOR_CLOCK = "system:clock"
 

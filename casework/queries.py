@@ -23,8 +23,15 @@ from typing import TypedDict, TypeVarTuple, Unpack
 from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from casework.investigation import CaseExclusion, MaterialRequest, Violation
-from casework.models import Assignment, Case, QuarantineItem, Referral
+from casework.models import (
+    Assignment,
+    Case,
+    CaseExclusion,
+    MaterialRequest,
+    QuarantineItem,
+    Referral,
+    Violation,
+)
 from casework.status import OPEN_STATUSES, CaseStatus
 from casework.tasks import due_tasks
 

@@ -20,8 +20,8 @@ from casework.inbound import Inbound, Receipt
 from casework.models import Attachment, Case, Message, Party
 from casework.queries import overdue_filter as overdue_filter  # re-export: moved to queries
 from casework.references import find_references, next_reference
-from casework.states import record
 from casework.status import CaseStatus
+from casework.transitions import record
 
 ACTOR_INTAKE = "system:intake"
 T = TypeVar("T")

@@ -1,4 +1,4 @@
-"""The states a case can be in (the transitions are in ``casework.states``)."""
+"""The states a case can be in (the transitions are in ``casework.transitions``)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selecti
 
 from casework.inbound import Inbound
 from casework.models import Base, Case
-from casework.states import record
+from casework.transitions import record
 
 ACKNOWLEDGE = "acknowledge"
 CALLBACK = "callback"

@@ -23,6 +23,7 @@ from casework.services import CasePolicy
 from complaintd.mailboxes import imap_account
 from complaintd.settings import ImapMailbox, MaildirMailbox, Settings
 from handling.acknowledgement import Acknowledger
+from handling.bounces import record_bounce
 from handling.calls import queue_callback_lists
 from handling.notices import RefusalNotifier, RefusedMail, RoutingMailer
 from handling.pipeline import Pipeline
@@ -48,7 +49,7 @@ from notifications.sender import (
     Transport,
 )
 from routing import commitments
-from routing.desk import Desk
+from routing.context import Desk
 from routing.directory import load_routing
 
 log = logging.getLogger("complaintd")
@@ -92,7 +93,8 @@ class App:
         self.pipeline = Pipeline(calendar=self.calendar, policy=self.policy,
                                  acknowledge=self._acknowledger(), clock=clock, router=router)
         self.ledger = Ledger(self.session_factory, self.raw_store, clock, self.pipeline,
-                             refusal=self._refusal(), prepare_batch=self.pipeline.prepare_batch)
+                             refusal=self._refusal(), prepare_batch=self.pipeline.prepare_batch,
+                             bounce=record_bounce)
         self.mail_states = MailboxStates(self.session_factory, clock)
         self.parse_pool = ParsePool(self.raw_store, settings.intake.parse_workers)
 

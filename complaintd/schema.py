@@ -1,6 +1,5 @@
 """Every table of complaintd in one ``MetaData`` (for Alembic and for tests)."""
 
-from casework import investigation as _investigation  # noqa: F401  (routing's tables)
 from casework import models as _casework_models
 from casework import tasks as _casework_tasks  # noqa: F401  (call_task)
 from intake import tables as _intake_tables  # noqa: F401  (mailbox_state)

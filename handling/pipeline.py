@@ -18,9 +18,9 @@ from casework.clock import Clock
 from casework.inbound import Inbound, Receipt
 from casework.models import Case, Message
 from casework.services import ACTOR_INTAKE, CasePolicy, WorkingDays, receive
-from casework.states import can_transition, record, transition
 from casework.status import CaseStatus
 from casework.tasks import plan_calls
+from casework.transitions import can_transition, record, transition
 from handling.acknowledgement import Acknowledgement, Acknowledger, prefetch_acknowledged
 from handling.routing_step import CaseRouter
 from routing.triage import route_to_triage

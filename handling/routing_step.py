@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 from casework.inbound import Inbound, Receipt
 from casework.models import Case
 from casework.services import find_thread
-from routing.desk import Desk
+from routing.context import Desk
 from routing.feedback import record_survey, survey_pending
+from routing.investigation import material_arrived, waiting_for_material
 from routing.router import Decision, decide, route, set_deadlines
 from routing.staffmail import handle, threaded_to
-from routing.work import material_arrived, waiting_for_material
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Bounces of our own outbound mail: find the case the undelivered mail belonged to.
+"""Bounces of our own outbound mail: what a bounce says about the mail it reports on
+(``handling.bounces`` finds the case that mail belonged to).
 
 A delivery status notification (RFC 3464) carries the original message or its headers
 (``message/rfc822``, ``text/rfc822-headers``); plain-text bounces from Chinese webmail
@@ -10,14 +11,7 @@ mail was ours even when the Message-ID was lost.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from email.message import Message as EmailMessage
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from casework.models import Case, Message
-from casework.states import record
 
 ACTOR = "system:intake"
 _QUOTED_ID = re.compile(r"^\s*Message-ID:\s*(<[^<>\s]+>)", re.I | re.M)
@@ -45,20 +39,3 @@ def original_message_ids(msg: EmailMessage) -> tuple[str, ...]:
 
 def quotes_our_loop_header(raw: bytes) -> bool:
     return bool(_LOOP.search(raw.decode("utf-8", errors="replace")))
-
-
-def link_bounce(session: Session, message_ids: tuple[str, ...], reason: str,
-                at: datetime) -> Case | None:
-    """Flag the case whose outbound mail bounced for a phone follow-up; None if not ours."""
-    if not message_ids:
-        return None
-    case = session.scalar(select(Case).join(Message).where(
-        Message.direction == "out", Message.message_id.in_(message_ids)).limit(1))
-    if case is None:
-        return None
-    case.phone_follow_up = True
-    case.needs_attention = True
-    record(case, "outbound_bounced", actor=ACTOR, at=at,
-           details={"message_ids": list(message_ids), "why": reason,
-                    "action": "phone follow-up: the complainant did not get our mail"})
-    return case

@@ -26,9 +26,8 @@ from casework.batchwrite import write_batch
 from casework.clock import Clock
 from casework.db import forget_batch_lookups, start_batch
 from casework.inbound import Inbound, Receipt
-from casework.models import IngestedItem, Message, QuarantineItem
+from casework.models import Case, IngestedItem, Message, QuarantineItem
 from casework.rawstore import RawStore, sha256_hex
-from intake.bounces import link_bounce
 
 log = logging.getLogger("complaintd.intake")
 
@@ -107,6 +106,9 @@ class Door:
 MAIL = Door()
 
 Parser = Callable[[SourceItem, str, datetime], Understood]
+# Told the Message-IDs a bounce reports on: returns the case whose mail bounced (flagged
+# for staff), or None when the mail was not ours. Handling decides what a bounce means.
+BounceRecorder = Callable[[Session, tuple[str, ...], str, datetime], Case | None]
 # Told who to answer when a message is refused (over the size limit): the headers, the reason.
 RefusalNotice = Callable[[Session, bytes, str, datetime], None]
 # Called with the name of each step ("raw_stored", "before_commit", "committed") so a
@@ -168,7 +170,8 @@ class Ledger:
     def __init__(self, session_factory: sessionmaker[Session], raw_store: RawStore,
                  clock: Clock, handler: Handler, refusal: RefusalNotice | None = None,
                  checkpoint: Checkpoint = no_checkpoint,
-                 prepare_batch: BatchPreparer | None = None, door: Door = MAIL) -> None:
+                 prepare_batch: BatchPreparer | None = None, door: Door = MAIL,
+                 bounce: BounceRecorder | None = None) -> None:
         self.session_factory = session_factory
         self.raw_store = raw_store
         self.clock = clock
@@ -177,6 +180,7 @@ class Ledger:
         self.checkpoint = checkpoint
         self.prepare_batch = prepare_batch
         self.door = door
+        self.bounce = bounce
 
     def taken_uids(self, source: str, folder: str, uidvalidity: int, uids: list[str]) -> set[str]:
         """Which of ``uids`` at this place are already in the ledger."""
@@ -350,8 +354,10 @@ class Ledger:
 
     def _ignore(self, session: Session, understood: Understood, now: datetime) -> Outcome:
         reason = understood.ignore or ""
-        with session.begin_nested():
-            case = link_bounce(session, understood.bounce_of, reason, now)
+        case = None
+        if self.bounce is not None and understood.bounce_of:
+            with session.begin_nested():
+                case = self.bounce(session, understood.bounce_of, reason, now)
         if case is None:
             return Outcome("ignored", detail=reason)
         return Outcome("ignored", case.id, case.reference,

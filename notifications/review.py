@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.models import Case
-from casework.states import record
+from casework.transitions import record
 from notifications.models import OutboxMail, OutboxStatus
 
 logger = logging.getLogger("complaintd.outbox")

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from casework.clock import Clock
 from casework.models import Case, Party, TimelineEvent
-from casework.states import record
+from casework.transitions import record
 from notifications.models import OutboxMail, OutboxStatus
 from notifications.outbox import InvalidRecipient, mailbox
 from notifications.ratelimit import UNLIMITED, RateLimit

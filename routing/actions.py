@@ -15,18 +15,17 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casework.investigation import Extension
-from casework.models import Case
-from casework.states import InvalidTransition, can_transition, record, transition
+from casework.models import Case, Extension
 from casework.status import CaseStatus
+from casework.transitions import InvalidTransition, can_transition, record, transition
 from routing.assignment import active, assign
 from routing.conflicts import excluded
-from routing.desk import Desk, call_task, today_of
+from routing.context import Desk, call_task, today_of
 from routing.errors import ActionRefused
+from routing.investigation import notify_assignment, refer, request_material
 from routing.ports import NoticeKind
-from routing.register import record_violation
 from routing.router import reroute
-from routing.work import notify_assignment, refer, request_material
+from routing.violations import record_violation
 
 FINDINGS = {"属实": "substantiated", "部分属实": "partly", "不属实": "not",
             "substantiated": "substantiated", "partly": "partly", "not": "not"}

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from casework.db import batch_lookups, flush_for_ids
 from casework.models import Assignment, Case
-from casework.states import record
 from casework.status import OPEN_STATUSES
+from casework.transitions import record
 from routing.conflicts import allowed, supervisor_for
-from routing.desk import ACTOR_ROUTER
+from routing.context import ACTOR_ROUTER
 from routing.directory import RoutingConfig
 
 

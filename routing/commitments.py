@@ -17,17 +17,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.clock import SHANGHAI
-from casework.investigation import StaffThread
-from casework.models import Case
-from casework.states import record
+from casework.models import Case, StaffThread
 from casework.status import OPEN_STATUSES, CaseStatus
+from casework.transitions import record
 from routing.assignment import active, hand_over_for_absence
 from routing.conflicts import excluded, supervisor_for
-from routing.desk import ACTOR_ROUTER, Desk, today_of
+from routing.context import ACTOR_ROUTER, Desk, today_of
+from routing.investigation import notify_assignment
 from routing.ports import AUTHORITY_LETTERS, NoticeKind
-from routing.register import record_violation
 from routing.triage import TRIAGE
-from routing.work import notify_assignment
+from routing.violations import record_violation
 
 AT_RISK_WORKING_DAYS = 3
 log = logging.getLogger("complaintd.routing")

@@ -16,10 +16,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casework.investigation import CaseExclusion
-from casework.models import Case
-from casework.states import record
-from routing.desk import ACTOR_ROUTER
+from casework.models import Case, CaseExclusion
+from casework.transitions import record
+from routing.context import ACTOR_ROUTER
 from routing.directory import RoutingConfig
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")

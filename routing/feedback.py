@@ -12,14 +12,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casework.investigation import SurveyResponse
-from casework.models import Case
+from casework.models import Case, SurveyResponse
 from casework.quotes import strip_quoted
-from casework.states import can_transition, record, transition
 from casework.status import CaseStatus
+from casework.transitions import can_transition, record, transition
 from routing.actions import desk_supervisor, send_outcome
 from routing.assignment import active, assign
-from routing.desk import ACTOR_ROUTER, Desk, call_task, today_of
+from routing.context import ACTOR_ROUTER, Desk, call_task, today_of
 from routing.ports import NoticeKind
 
 # Longest first: 「非常不满意」 contains 「不满意」 and 「满意」.

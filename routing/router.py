@@ -13,19 +13,18 @@ from datetime import datetime
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from casework.investigation import MaterialRequest
-from casework.models import Case
-from casework.states import can_transition, record, transition
+from casework.models import Case, MaterialRequest
 from casework.status import CaseStatus
+from casework.transitions import can_transition, record, transition
 from routing.assignment import assign, choose
 from routing.conflicts import excluded, named_staff, record_exclusions, supervisor_for
-from routing.desk import ACTOR_ROUTER, Desk, today_of
+from routing.context import ACTOR_ROUTER, Desk, today_of
 from routing.errors import ActionRefused
+from routing.investigation import notify_assignment, refer, request_material
 from routing.material import from_complainant, missing_items
 from routing.ports import NoticeKind
 from routing.rules import Facts, RuleHit, match
 from routing.triage import TRIAGE, route_to_triage
-from routing.work import notify_assignment, refer, request_material
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.inbound import Inbound
-from casework.investigation import StaffThread
-from casework.models import Case
+from casework.models import Case, StaffThread
 from casework.services import add_follow_up
-from casework.states import record
+from casework.transitions import record
 from routing import actions
 from routing.actions import Acting, Actor
 from routing.commands import Command, CommandError, action_named, parse_reply, run
 from routing.conflicts import excluded, supervisor_for
-from routing.desk import ACTOR_ROUTER, Desk
+from routing.context import ACTOR_ROUTER, Desk
 from routing.errors import ActionRefused
 from routing.feedback import authority_replied
 from routing.ports import AUTHORITY_LETTERS, Notice, NoticeKind

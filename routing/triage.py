@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from casework.db import flush_for_ids
 from casework.models import Assignment, Case
-from casework.states import transition
 from casework.status import CaseStatus
+from casework.transitions import transition
 
 TRIAGE = "triage"
 ACTOR_ROUTER = "system:router"

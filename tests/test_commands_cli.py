@@ -10,8 +10,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select
 
 from casework.clock import SHANGHAI, FixedClock
-from casework.investigation import Violation
-from casework.models import Case
+from casework.models import Case, Violation
 from casework.status import CaseStatus
 from complaintd.app import App
 from complaintd.cli import main

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from casework.clock import SHANGHAI, FixedClock
 from casework.models import Case
-from casework.states import record
+from casework.transitions import record
 from complaintd.app import App
 from complaintd.settings import load_settings
 from notifications.models import OutboxMail

@@ -20,14 +20,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from casework.clock import SHANGHAI, FixedClock
-from casework.investigation import (
+from casework.models import (
+    Case,
     CaseExclusion,
     Extension,
     MaterialRequest,
     SurveyResponse,
     Violation,
 )
-from casework.models import Case
 from casework.status import CaseStatus
 from complaintd.app import App
 from complaintd.migrate import upgrade

@@ -14,8 +14,7 @@ from sqlalchemy import select
 
 from casework.clock import SHANGHAI, FixedClock
 from casework.inbound import Inbound
-from casework.investigation import SurveyResponse
-from casework.models import Case
+from casework.models import Case, SurveyResponse
 from casework.status import CaseStatus
 from casework.tasks import CALLBACK, CallTask
 from complaintd.app import App

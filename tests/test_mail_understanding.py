@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from casework.models import Case, IngestedItem, Message
-from casework.states import transition
 from casework.status import CaseStatus
+from casework.transitions import transition
 from complaintd.app import App
 from intake.ledger import Outcome
 from notifications.models import OutboxMail

@@ -15,15 +15,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from casework import queries, services
-from casework.investigation import CaseExclusion, MaterialRequest, Violation
 from casework.models import (
     Assignment,
     Case,
+    CaseExclusion,
+    MaterialRequest,
     Message,
     Party,
     QuarantineItem,
     Referral,
     TimelineEvent,
+    Violation,
 )
 from casework.status import CaseStatus
 from casework.tasks import CallTask

@@ -9,8 +9,8 @@ import pytest
 
 from casework.clock import SHANGHAI
 from casework.models import Case
-from casework.states import TRANSITIONS, InvalidTransition, transition
 from casework.status import CaseStatus
+from casework.transitions import TRANSITIONS, InvalidTransition, transition
 
 AT = datetime(2026, 11, 24, 9, 0, tzinfo=SHANGHAI)
 ALLOWED = [(a, b) for a, targets in TRANSITIONS.items() for b in sorted(targets)]

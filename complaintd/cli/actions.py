@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from casework import queries
 from casework.models import Case
 from complaintd.cli.context import Context, console, fail
-from complaintd.i18n import MESSAGES, Translator
+from complaintd.cli.i18n import MESSAGES, Translator
 from routing import commands
 from routing.actions import Acting, Actor
 from routing.commands import CommandError, StaffAction, run

@@ -14,7 +14,7 @@ from casework.models import Case
 from casework.status import CaseStatus
 from complaintd.cli.actions import ActionGroup
 from complaintd.cli.context import Context, console, fail
-from complaintd.i18n import Translator
+from complaintd.cli.i18n import Translator
 
 
 @click.group(cls=ActionGroup)

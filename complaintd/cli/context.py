@@ -11,7 +11,7 @@ from rich.console import Console
 
 from casework.clock import SystemClock
 from complaintd.app import App, RoundReport
-from complaintd.i18n import Translator, pick_language
+from complaintd.cli.i18n import Translator, pick_language
 from complaintd.logs import configure_logging
 from complaintd.settings import ConfigError, Settings, load_settings
 from notifications.renderer import TemplateCheckError

@@ -22,7 +22,7 @@ from casework import queries
 from casework.clock import SHANGHAI, FixedClock
 from complaintd.app import App, RoundReport
 from complaintd.cli.context import Context, console, print_round
-from complaintd.i18n import Translator, pick_language
+from complaintd.cli.i18n import Translator, pick_language
 from complaintd.migrate import upgrade
 from complaintd.settings import load_settings
 

@@ -14,7 +14,7 @@ from casework import queries
 from casework.clock import SHANGHAI
 from casework.tasks import CallTask, TaskAlreadyDone, TaskNotFound, complete_task
 from complaintd.cli.context import Context, console, fail
-from complaintd.i18n import Translator
+from complaintd.cli.i18n import Translator
 from intake.hotline import HotlineImporter, ImportReport
 from intake.hotline.formats import estimate_rows
 

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from casework.clock import SHANGHAI
 from complaintd.cli.context import Context, console
-from complaintd.i18n import MESSAGES
+from complaintd.cli.i18n import MESSAGES
 
 MESSAGES.update({
     "mailboxes_none": ("还没有轮询过任何邮箱。", "No mailbox has been polled yet."),

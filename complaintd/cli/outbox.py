@@ -9,7 +9,7 @@ from rich.table import Table
 
 from casework.clock import SHANGHAI
 from complaintd.cli.context import Context, console, fail
-from complaintd.i18n import Translator
+from complaintd.cli.i18n import Translator
 from notifications.models import OutboxStatus
 from notifications.review import AlreadySent, OutboxEntry, list_mail, retry_mail
 

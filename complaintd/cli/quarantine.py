@@ -8,7 +8,7 @@ from rich.table import Table
 from casework import queries
 from casework.clock import SHANGHAI
 from complaintd.cli.context import Context, console, fail
-from complaintd.i18n import MESSAGES
+from complaintd.cli.i18n import MESSAGES
 from intake.ledger import RetryError, retry_quarantined
 from intake.mail import parse_mail
 from intake.understand import understand_mail

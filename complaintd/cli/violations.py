@@ -7,7 +7,7 @@ from rich.table import Table
 
 from casework import queries
 from complaintd.cli.context import Context, console
-from complaintd.i18n import MESSAGES
+from complaintd.cli.i18n import MESSAGES
 
 MESSAGES.update({
     "violations_title": ("违诺登记（{n} 条）", "Violations register ({n})"),

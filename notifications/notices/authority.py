@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from casework.clock import local_date
 from casework.models import Case, Party
-from casework.states import record
+from casework.transitions import record
 from notifications import contexts as c
 from notifications.contexts import (
     PERSONAL_FIELDS,

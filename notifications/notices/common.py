@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from casework.db import flush_for_ids
 from casework.inbound import guess_language
 from casework.models import Case, Message
-from casework.states import record
+from casework.transitions import record
 from notifications.contexts import Context
 from notifications.models import OutboxMail
 from notifications.outbox import (

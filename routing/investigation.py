@@ -13,15 +13,14 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from casework.db import flush_for_ids
-from casework.investigation import MaterialRequest
-from casework.models import Case, Referral
-from casework.states import record, transition
+from casework.models import Case, MaterialRequest, Referral
 from casework.status import CaseStatus
-from routing.desk import ACTOR_ROUTER, Desk, today_of
+from casework.transitions import record, transition
+from routing.context import ACTOR_ROUTER, Desk, today_of
 from routing.directory import Limits
 from routing.material import labels, missing_items
 from routing.ports import NoticeKind
-from routing.register import record_violation
+from routing.violations import record_violation
 
 
 def notify_assignment(session: Session, desk: Desk, case: Case, handler: str,

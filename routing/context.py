@@ -1,4 +1,5 @@
-"""The desk: routing's configuration, calendar and mailer in one value, and how it writes mail.
+"""Routing's context (the ``Desk``): its configuration, calendar and mailer in one value, and
+how it writes mail.
 
 Every mail to staff or to an authority is recorded as a ``StaffThread`` so that a reply can be
 checked against it (a command must answer our own mail); every mail to the complainant is
@@ -15,10 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.clock import SHANGHAI
-from casework.investigation import StaffThread
-from casework.models import Case
-from casework.states import record
+from casework.models import Case, StaffThread
 from casework.tasks import CALLBACK, CallTask
+from casework.transitions import record
 from routing.directory import RoutingConfig, TimeLimit
 from routing.ports import Mailer, Notice, NoticeKind
 

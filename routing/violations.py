@@ -8,10 +8,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from casework.investigation import Violation
-from casework.models import Case
-from casework.states import record
-from routing.desk import ACTOR_ROUTER
+from casework.models import Case, Violation
+from casework.transitions import record
+from routing.context import ACTOR_ROUTER
 from routing.directory import RoutingConfig
 
 
