@@ -53,7 +53,9 @@ class SegmentedText:
             if _squeeze(keyword) not in self.squeezed:
                 return False
             return keyword in self.search_words or _in_a_row(_cut(keyword), self.words)
-        return _latin(keyword.lower()).search(self.lower) is not None
+        lowered = keyword.lower()
+        # The pattern needs the word itself in the text: most keywords fail right here.
+        return lowered in self.lower and _latin(lowered).search(self.lower) is not None
 
 
 def _squeeze(text: str) -> str:
