@@ -83,6 +83,9 @@ class Party(Base):
     # PIPL art. 28-29: health details are sensitive; processing them needs separate consent.
     consent_health_data: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_recorded_at: Mapped[datetime | None]
+    # Who recorded the consent (or its refusal) and from what: "call", "letter", "intake".
+    consent_recorded_by: Mapped[str | None] = mapped_column(String(320))
+    consent_source: Mapped[str | None] = mapped_column(String(16))
     retention_until: Mapped[date | None]
     created_at: Mapped[datetime]
 
@@ -113,6 +116,12 @@ class Case(Base):
     # staff clear it once they have dealt with it. phone_follow_up: call the complainant.
     needs_attention: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     phone_follow_up: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Clause 四(五): a major or difficult matter, escalated to the supervisor (the reason is
+    # on the timeline); it allows an appointment or a deferral (clause 四(六)).
+    major: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # A case merged into another (a duplicate, or linked_for_review): closed, its timeline
+    # and messages kept and shown with the surviving case.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
 
     complainant: Mapped[Party | None] = relationship()
     messages: Mapped[list[Message]] = relationship(
@@ -386,3 +395,9 @@ class Violation(Base):
     source: Mapped[str] = mapped_column(String(16))  # "automatic" or "finding"
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     recorded_at: Mapped[datetime]
+    # Clause 七 carried out: the sanction applied (批评教育 given, apology made, 效能告诫
+    # issued) and the compensation paid, each with who recorded it and when.
+    sanction_applied_at: Mapped[datetime | None]
+    sanction_applied_by: Mapped[str | None] = mapped_column(String(320))
+    compensation_paid_at: Mapped[datetime | None]
+    compensation_paid_by: Mapped[str | None] = mapped_column(String(320))
