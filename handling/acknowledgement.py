@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from casework.inbound import Inbound
 from casework.models import Case, Party
 from notifications.models import OutboxMail
-from notifications.notices import OrganisationInfo, queue_acknowledgement
+from notifications.notices import Limit, OrganisationInfo, queue_acknowledgement
 from notifications.outbox import MailIdentity
 from notifications.renderer import TemplateRenderer
 
@@ -42,8 +42,10 @@ class Acknowledger:
     language_override: str | None = None  # None: the case's own language
 
     def __call__(self, session: Session, case: Case, inbound: Inbound, now: datetime, *,
-                 working_days: int | None = None) -> Acknowledgement:
-        """Queue the acknowledgement; ``working_days``: the limit its category gives."""
+                 limit: Limit | None = None, awaiting_material: bool = False,
+                 ) -> Acknowledgement:
+        """Queue the acknowledgement; ``limit``: the limit its category gives, with its
+        unit (None: the organisation's); ``awaiting_material``: no date is promised yet."""
         withheld = withheld_because(session, inbound, now, self.daily_cap)
         if withheld:
             return Acknowledgement(None, f"acknowledgement withheld: {withheld}")
@@ -51,7 +53,7 @@ class Acknowledger:
             session, case, inbound_message_id=inbound.message_id,
             references=inbound.references, identity=self.identity, renderer=self.renderer,
             org=self.org, now=now, language_override=self.language_override,
-            working_days=working_days)
+            limit=limit, awaiting_material=awaiting_material)
         if mail is None:
             return Acknowledgement(None, "no address to mail the acknowledgement to")
         _count_queued(session, inbound.sender_email)

@@ -15,15 +15,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.clock import local_date
-from casework.models import Case
+from casework.models import Case, Extension
 from notifications import notices as n
 from notifications.models import OutboxMail
 from notifications.outbox import InvalidRecipient, MailIdentity
 from notifications.renderer import TemplateRenderer
 from routing.commands import help_lines
+from routing.directory import TimeLimit
 from routing.ports import Notice, NoticeKind
 
 log = logging.getLogger("complaintd.handling")
@@ -51,6 +53,7 @@ class RoutingMailer:
         K = NoticeKind
         return {
             K.MISSING_MATERIAL: self._missing_material,
+            K.CLOCK_STARTED: self._clock_started,
             K.ROUTED_INTERNALLY: self._routed_internally,
             K.REFERRED_TO_AUTHORITY: self._referred_to_authority,
             K.EXTENSION: self._extension,
@@ -64,6 +67,10 @@ class RoutingMailer:
             K.AUTHORITY_FOLLOW_UP: self._authority_follow_up,
             K.COMMAND_REFUSAL: self._command_refusal,
             K.COMMAND_DONE: self._command_done,
+            K.CASE_CLOSED: self._case_closed,
+            K.INTERIM_REPLY: self._interim_reply,
+            K.APPOINTMENT: self._appointment,
+            K.COMPLAINANT_WROTE: self._complainant_wrote,
         }
 
     def _common(self, now: datetime) -> dict[str, Any]:
@@ -81,28 +88,42 @@ class RoutingMailer:
         items = [_label(i, lang) for i in x.facts["items"]]
         return n.queue_missing_material(
             s, _case(case), items=items, reply_by=x.facts.get("reply_by"),
-            working_days=int(x.facts.get("working_days", self.org.resolve_working_days)),
-            notice_number=int(x.facts.get("number", 1)), **self._mine(now))
+            limit=self._limit(x, "limit"), notice_number=int(x.facts.get("number", 1)),
+            **self._mine(now))
+
+    def _clock_started(self, s: Session, x: Notice, case: Case | None,
+                       now: datetime) -> OutboxMail | None:
+        return n.queue_clock_started(
+            s, _case(case), complete_on=x.facts["complete_on"], resolve_due=_due(case, x),
+            limit=self._limit(x, "limit"), **self._mine(now))
 
     def _routed_internally(self, s: Session, x: Notice, case: Case | None,
                 now: datetime) -> OutboxMail | None:
         lang = n.complainant_language(_case(case), self.complainant_language)
         name = x.facts["department_en"] if lang == "en" else x.facts["department_zh"]
         return n.queue_routed_internally(s, _case(case), department=name,
-                                         resolve_due=_due(case, x), **self._mine(now))
+                                         resolve_due=_due(case, x),
+                                         limit=self._limit(x, "limit"), **self._mine(now))
 
     def _referred_to_authority(self, s: Session, x: Notice, case: Case | None,
                   now: datetime) -> OutboxMail | None:
         return n.queue_referred_to_authority(
             s, _case(case), authority=x.facts["authority_name"],
             referred_on=local_date(now).date(), answer_due=x.facts.get("answer_due"),
-            jurisdiction=x.facts.get("jurisdiction"), **self._mine(now))
+            jurisdiction=x.facts.get("jurisdiction"),
+            answer_limit=_given_limit(x, "answer_limit"), **self._mine(now))
 
     def _extension(self, s: Session, x: Notice, case: Case | None,
                    now: datetime) -> OutboxMail | None:
         return n.queue_extension(s, _case(case), reason=x.facts["reason"],
                                  previous_due=x.facts["old_due"], new_due=x.facts["new_due"],
+                                 extension=_extension_limit(s, x, _case(case)),
                                  **self._mine(now))
+
+    def _limit(self, x: Notice, key: str) -> n.Limit:
+        """Routing's limit (a ``TimeLimit``: days and kind) as the notice states it; without
+        one, the organisation's own (working days)."""
+        return _given_limit(x, key) or self.org.resolve_limit
 
     def _outcome(self, s: Session, x: Notice, case: Case | None,
                  now: datetime) -> OutboxMail | None:
@@ -124,7 +145,8 @@ class RoutingMailer:
                     now: datetime) -> OutboxMail | None:
         return n.queue_assignment(
             s, _case(case), handler_email=x.recipient, handler_name=x.recipient_name or "",
-            deadline=_due(case, x), commands_help=help_lines(),
+            deadline=x.facts.get("resolve_due") or _case(case).resolve_due,
+            limit=self._limit(x, "limit"), commands_help=help_lines(),
             delegate_for=x.facts.get("covers_for"),
             occasion=str(x.facts.get("occasion", "")), **self._staff(now))
 
@@ -133,7 +155,7 @@ class RoutingMailer:
         return n.queue_handler_reminder(
             s, _case(case), handler_email=x.recipient, handler_name=x.recipient_name or "",
             working_days_left=int(x.facts["days_left"]), commands_help=help_lines(),
-            **self._staff(now))
+            limit=self._limit(x, "limit"), **self._staff(now))
 
     def _supervisor_escalation(self, s: Session, x: Notice, case: Case | None,
                     now: datetime) -> OutboxMail | None:
@@ -141,13 +163,14 @@ class RoutingMailer:
             s, _case(case), supervisor_email=x.recipient,
             supervisor_name=x.recipient_name or "", handler_name=x.facts.get("handler"),
             reason=str(x.facts["reason"]), days_overdue=int(x.facts.get("days_overdue", 0)),
-            **self._staff(now))
+            limit=self._limit(x, "limit"), **self._staff(now))
 
     def _supervisor_digest(self, s: Session, x: Notice, case: Case | None,
                 now: datetime) -> OutboxMail | None:
         rows = [n.DigestRow(reference=r["reference"], status=r["status"],
                             handler=r.get("handler"), resolve_due=r["due"],
-                            overdue=r["overdue"]) for r in x.facts["cases"]]
+                            overdue=r["overdue"], kind=r.get("kind", "working"))
+                for r in x.facts["cases"]]
         return n.queue_supervisor_digest(
             s, supervisor_email=x.recipient, supervisor_name=x.recipient_name or "",
             digest_date=x.facts["day"], rows=rows, new_count=int(x.facts.get("new", 0)),
@@ -167,6 +190,34 @@ class RoutingMailer:
             command="\n".join(x.facts["commands"]), result=str(x.facts["result"]), case=case,
             command_references=x.references, **self._staff(now))
 
+    # -- the whole life of a case (routing.case_life) ------------------------------------
+
+    def _case_closed(self, s: Session, x: Notice, case: Case | None,
+                     now: datetime) -> OutboxMail | None:
+        return n.queue_case_closed(s, _case(case), how=x.facts["how"], reason=x.facts["reason"],
+                                   merged_into=x.facts.get("merged_into"),
+                                   key=f":{now.isoformat()}", **self._mine(now))
+
+    def _interim_reply(self, s: Session, x: Notice, case: Case | None,
+                       now: datetime) -> OutboxMail | None:
+        return n.queue_interim_reply(s, _case(case), text=x.facts["text"],
+                                     handler_name=x.facts.get("handler_name"),
+                                     key=now.isoformat(), **self._mine(now))
+
+    def _appointment(self, s: Session, x: Notice, case: Case | None,
+                     now: datetime) -> OutboxMail | None:
+        return n.queue_appointment(s, _case(case), appointment_date=x.facts["date"],
+                                   details=x.facts.get("details", ""), **self._mine(now))
+
+    def _complainant_wrote(self, s: Session, x: Notice, case: Case | None,
+                           now: datetime) -> OutboxMail | None:
+        return n.queue_complainant_wrote(
+            s, _case(case), staff_email=x.recipient, staff_name=x.recipient_name or "",
+            text=x.facts["text"], attachments=int(x.facts.get("attachments", 0)),
+            via=x.facts.get("via") or _case(case).reference, status=str(x.facts["status"]),
+            commands_help=help_lines(), key=str(x.facts.get("key") or now.isoformat()),
+            **self._staff(now))
+
     # -- to an authority ---------------------------------------------------------------
 
     def _authority_referral(self, s: Session, x: Notice, case: Case | None,
@@ -177,7 +228,8 @@ class RoutingMailer:
             matter=x.facts["matter"], personal_fields=fields,
             health_allowed="health" in x.facts["fields"],
             health_details=x.facts.get("health_details"), answer_due=x.facts["answer_due"],
-            **self._common(now), language=self.authority_language)
+            answer_limit=_given_limit(x, "answer_limit"), **self._common(now),
+            language=self.authority_language)
 
     def _authority_follow_up(self, s: Session, x: Notice, case: Case | None,
                             now: datetime) -> OutboxMail | None:
@@ -185,6 +237,7 @@ class RoutingMailer:
             s, _case(case), authority_name=x.facts["authority_name"],
             authority_email=x.recipient, referred_on=x.facts["sent_on"],
             answer_due=x.facts.get("answer_due"), follow_up_number=int(x.facts["number"]),
+            answer_limit=_given_limit(x, "answer_limit"), overdue=bool(x.facts.get("overdue")),
             **self._common(now), language=self.authority_language)
 
 
@@ -192,6 +245,25 @@ def _case(case: Case | None) -> Case:
     if case is None:
         raise ValueError("this notice needs its case")
     return case
+
+
+def _given_limit(notice: Notice, key: str) -> n.Limit | None:
+    """Routing's ``TimeLimit`` (days and kind) under ``key`` as a notice states it."""
+    value = notice.facts.get(key)
+    if isinstance(value, TimeLimit):
+        return n.Limit(value.days, value.kind)
+    return None
+
+
+def _extension_limit(session: Session, notice: Notice, case: Case) -> n.Limit:
+    """The days an extension added: routing's value, else the case's extension row
+    (``routing.actions.approve`` counts them in working days)."""
+    given = _given_limit(notice, "extension")
+    if given is not None:
+        return given
+    days = session.scalar(select(Extension.days).where(Extension.case_id == case.id)
+                          .order_by(Extension.id.desc()).limit(1))
+    return n.Limit(int(days or 1), "working")
 
 
 def _due(case: Case | None, notice: Notice) -> date:
@@ -248,3 +320,21 @@ class RefusalNotifier:
                 org=self.org, now=now)
         except InvalidRecipient:
             log.warning("intake: refused mail has no usable sender address; nobody told")
+
+
+@dataclass(frozen=True)
+class TriageNotifier:
+    """Without routing rules every new case waits in the triage queue: the configured
+    triage addresses are told of each (``[routing] triage_to``), so somebody knows."""
+
+    recipients: tuple[str, ...]
+    identity: MailIdentity
+    renderer: TemplateRenderer
+    org: n.OrganisationInfo
+    language: str = "zh"
+
+    def __call__(self, session: Session, case: Case, now: datetime) -> None:
+        for address in self.recipients:
+            n.queue_triage_new_case(session, case, recipient_email=address,
+                                    identity=self.identity, renderer=self.renderer,
+                                    org=self.org, now=now, language=self.language)

@@ -9,7 +9,7 @@ with its ledger row, or nothing is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -23,16 +23,22 @@ from casework.tasks import plan_calls
 from casework.transitions import can_transition, record, transition
 from handling.acknowledgement import Acknowledgement, Acknowledger, prefetch_acknowledged
 from handling.routing_step import CaseRouter
+from notifications.notices import Limit
+from routing.directory import TimeLimit
+from routing.router import resolve_limit
 from routing.triage import route_to_triage
 
 HOTLINE_ACKNOWLEDGED = "acknowledged on the call by hotline staff"
+TriageNotice = Callable[[Session, Case, datetime], None]
 
 
 class Pipeline:
     def __init__(self, *, calendar: WorkingDays, policy: CasePolicy,
                  acknowledge: Acknowledger, clock: Clock, router: CaseRouter | None = None,
-                 ) -> None:
+                 tell_triage: TriageNotice | None = None) -> None:
         self.router = router
+        # Without routing rules: who is told of a new case in the triage queue.
+        self.tell_triage = tell_triage
         self.calendar = calendar
         self.policy = policy
         self.acknowledge = acknowledge
@@ -48,6 +54,7 @@ class Pipeline:
         case, receipt = receive(session, inbound, calendar=self.calendar, policy=self.policy)
         _flag_large_files(case, inbound, now)
         if receipt.outcome == "case":
+            _consent(case, inbound, now)  # before routing: a referral letter depends on it
             self._new_case(session, case, inbound, now)
         else:
             self._follow_up(session, case, inbound, now)
@@ -60,13 +67,17 @@ class Pipeline:
 
     def _new_case(self, session: Session, case: Case, inbound: Inbound, now: datetime) -> None:
         if self.router is None:
-            self._acknowledged(session, case, inbound, now, working_days=None)
+            self._acknowledged(session, case, inbound, now, limit=None)
             route_to_triage(session, case, at=now, why="no routing rules configured: triage")
+            if self.tell_triage is not None:
+                self.tell_triage(session, case, now)
             return
         # Category and deadlines first, so the acknowledgement states the right limit.
         decision = self.router.prepare(case, inbound)
+        # Material missing: no date is promised (clause 四(四)); it is told when complete.
         self._acknowledged(session, case, inbound, now,
-                           working_days=self.router.resolve_working_days(decision))
+                           limit=_limit(resolve_limit(self.router.desk, decision)),
+                           awaiting_material=bool(decision.category and decision.missing))
         if case.id is None:
             # Routing's rows (assignments, staff threads, notices) point at the case by
             # id, which a batch session would otherwise give it only at the end.
@@ -74,8 +85,9 @@ class Pipeline:
         self.router.route(session, case, decision, now)
 
     def _acknowledged(self, session: Session, case: Case, inbound: Inbound, now: datetime,
-                      *, working_days: int | None) -> None:
-        ack = self.acknowledge(session, case, inbound, now, working_days=working_days)
+                      *, limit: Limit | None, awaiting_material: bool = False) -> None:
+        ack = self.acknowledge(session, case, inbound, now, limit=limit,
+                               awaiting_material=awaiting_material)
         if ack.message_id is not None:
             # Stored so that the complainant's reply to the acknowledgement threads here.
             case.messages.append(Message(direction="out", channel="email",
@@ -96,6 +108,23 @@ class Pipeline:
             transition(case, CaseStatus.ROUTED, actor=ACTOR_INTAKE, at=now,
                        reason="the complainant replied while the case waited for material",
                        details={"origin": inbound.origin})
+
+
+def _limit(limit: TimeLimit | None) -> Limit | None:
+    return Limit(limit.days, limit.kind) if limit is not None else None
+
+
+def _consent(case: Case, inbound: Inbound, now: datetime) -> None:
+    """Consent to sharing health data (PIPL art. 29) that intake read with the complaint
+    (a letter or call typed in by staff says whether it was given, and who recorded it)."""
+    given = inbound.extra.get("consent_health_data")
+    party = case.complainant
+    if given not in ("yes", "no") or party is None:
+        return
+    party.consent_health_data = given == "yes"
+    party.consent_recorded_at = now
+    party.consent_recorded_by = inbound.extra.get("consent_recorded_by")
+    party.consent_source = inbound.extra.get("consent_source")
 
 
 def _why(ack: Acknowledgement, inbound: Inbound) -> str:

@@ -18,6 +18,64 @@ PersonalField = Literal["name", "phone", "email"]
 PERSONAL_FIELDS: tuple[PersonalField, ...] = ("name", "phone", "email")
 
 
+DayKind = Literal["working", "calendar"]
+
+_UNIT_ZH = {"working": "工作日", "calendar": "自然日"}
+_UNIT_EN = {"working": "working day", "calendar": "calendar day"}
+_COUNTED_ZH = {
+    "working": "按工作日计算，不含周末和法定节假日",
+    "calendar": "按自然日计算，含周末和节假日；最后一天为休息日的，顺延至下一个工作日",
+}
+_COUNTED_EN = {
+    "working": "counted in working days, without weekends and public holidays",
+    "calendar": "counted in calendar days, weekends and holidays included; a last day that "
+                "falls on a rest day moves to the next working day",
+}
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A time limit as a notice states it: how many days, and how they were counted.
+
+    The date a notice gives was computed in this unit, so the notice names the unit next
+    to the date ("30个自然日" is not "30个工作日": clause 四(三)).
+    """
+
+    days: int
+    kind: DayKind = "working"
+
+    def __post_init__(self) -> None:
+        if self.kind not in _UNIT_ZH:
+            raise ValueError(f"unknown kind of days {self.kind!r}; use working or calendar")
+
+    @property
+    def zh(self) -> str:
+        """"15个工作日" / "30个自然日"."""
+        return f"{self.days}个{_UNIT_ZH[self.kind]}"
+
+    @property
+    def en(self) -> str:
+        """"15 working days" / "1 calendar day"."""
+        unit = _UNIT_EN[self.kind]
+        return f"{self.days} {unit}" + ("" if self.days == 1 else "s")
+
+    @property
+    def unit_zh(self) -> str:
+        return _UNIT_ZH[self.kind]
+
+    @property
+    def unit_en(self) -> str:
+        return _UNIT_EN[self.kind] + "s"
+
+    @property
+    def counted_zh(self) -> str:
+        return _COUNTED_ZH[self.kind]
+
+    @property
+    def counted_en(self) -> str:
+        return _COUNTED_EN[self.kind]
+
+
 @dataclass(frozen=True)
 class OrganisationInfo:
     """The organisation as the mails present it (from settings)."""
@@ -27,6 +85,11 @@ class OrganisationInfo:
     hotline_phone: str
     # The committed time limit shown in the acknowledgement (限时办结).
     resolve_working_days: int
+
+    @property
+    def resolve_limit(self) -> Limit:
+        """The organisation's own limit (settings ``[deadlines]``), in working days."""
+        return Limit(self.resolve_working_days, "working")
 
 
 @dataclass(frozen=True)
@@ -38,6 +101,8 @@ class DigestRow:
     handler: str | None
     resolve_due: date
     overdue: bool
+    # How the deadline was counted (its category's resolve limit).
+    kind: DayKind = "working"
 
 
 @dataclass(frozen=True)
@@ -65,13 +130,26 @@ def acknowledgement_context(
     reference: str,
     complainant_name: str | None,
     received_on: date,
-    resolve_due: date,
-    working_days: int,
+    resolve_due: date | None,
     reply_address: str,
     org: OrganisationInfo,
+    limit: Limit | None = None,
+    working_days: int | None = None,
 ) -> Context:
-    """Clause 二(二): reference, procedure, time limit and how to add material."""
-    return dict(locals())
+    """Clause 二(二): reference, procedure, time limit and how to add material.
+
+    ``limit``: the category's resolve limit (default: the organisation's, in working days;
+    ``working_days`` is the older way to give a working-day limit). ``resolve_due`` None:
+    material is missing, so no date is promised: clause 四(四), the limit runs from the
+    day the material is complete, and that date is announced then (``clock_started``).
+    """
+    if limit is None:
+        limit = Limit(working_days) if working_days is not None else org.resolve_limit
+    return {"reference": reference, "complainant_name": complainant_name,
+            "received_on": received_on, "resolve_due": resolve_due, "limit": limit,
+            # Kept for override templates written before limits had a unit.
+            "working_days": limit.days, "awaiting_material": resolve_due is None,
+            "reply_address": reply_address, "org": org}
 
 
 def missing_material_context(
@@ -80,13 +158,29 @@ def missing_material_context(
     complainant_name: str | None,
     items: list[str],
     reply_by: date | None,
-    working_days: int,
+    limit: Limit,
     reply_address: str,
     org: OrganisationInfo,
 ) -> Context:
-    """Clause 四(四): every missing item in one single notice."""
+    """Clause 四(四): every missing item in one single notice; ``limit`` runs once the
+    material is complete (no date yet: it is announced when the clock starts)."""
     if not items:
         raise ValueError(f"case {reference}: a missing-material notice needs at least one item")
+    return {**locals(), "working_days": limit.days}
+
+
+def clock_started_context(
+    *,
+    reference: str,
+    complainant_name: str | None,
+    complete_on: date,
+    resolve_due: date,
+    limit: Limit,
+    reply_address: str,
+    org: OrganisationInfo,
+) -> Context:
+    """Clause 四(四): the material is complete (``complete_on``); the limit runs from that
+    day and the matter is finished by ``resolve_due``, the date first promised now."""
     return dict(locals())
 
 
@@ -96,6 +190,7 @@ def routed_internally_context(
     complainant_name: str | None,
     department: str,
     resolve_due: date,
+    limit: Limit,
     reply_address: str,
     org: OrganisationInfo,
 ) -> Context:
@@ -113,9 +208,11 @@ def referred_to_authority_context(
     reply_address: str,
     org: OrganisationInfo,
     jurisdiction: str | None = None,
+    answer_limit: Limit | None = None,
 ) -> Context:
     """Clause 三(五): the complainant is told which authority the matter went to, and why
-    (``jurisdiction``: what the authority is responsible for)."""
+    (``jurisdiction``: what the authority is responsible for; ``answer_limit``: the time
+    the authority is expected to take, which ``answer_due`` was counted in)."""
     return dict(locals())
 
 
@@ -126,10 +223,12 @@ def extension_context(
     reason: str,
     previous_due: date,
     new_due: date,
+    extension: Limit,
     reply_address: str,
     org: OrganisationInfo,
 ) -> Context:
-    """Clause 四(六): an extension, with its reason and the new time limit."""
+    """Clause 四(六): an extension, with its reason and the new time limit (``extension``:
+    the days added, counted from the previous date)."""
     return dict(locals())
 
 
@@ -166,12 +265,16 @@ def assignment_context(
     case_subject: str,
     category: str | None,
     received_on: date,
-    resolve_due: date,
+    resolve_due: date | None,
+    limit: Limit,
     delegate_for: str | None,
     commands_help: list[str],
     org: OrganisationInfo,
 ) -> Context:
-    """A case given to a handler (or to a delegate for an absent one, clause 四(六))."""
+    """A case given to a handler (or to a delegate for an absent one, clause 四(六)).
+
+    ``resolve_due`` None: the case waits for material and the limit has not started.
+    """
     return dict(locals())
 
 
@@ -181,6 +284,7 @@ def handler_reminder_context(
     handler_name: str,
     case_subject: str,
     resolve_due: date,
+    limit: Limit,
     working_days_left: int,
     commands_help: list[str],
     org: OrganisationInfo,
@@ -196,11 +300,15 @@ def supervisor_escalation_context(
     handler_name: str | None,
     case_subject: str,
     resolve_due: date,
+    limit: Limit,
     reason: str,
     days_overdue: int,
     org: OrganisationInfo,
 ) -> Context:
-    """Clauses 四(三)/四(五): overdue, major or difficult matters go to the supervisor."""
+    """Clauses 四(三)/四(五): overdue, major or difficult matters go to the supervisor.
+
+    ``days_overdue`` is in calendar days (the days since the deadline), and says so.
+    """
     return dict(locals())
 
 
@@ -230,6 +338,7 @@ def authority_referral_context(
     answer_due: date | None,
     reply_address: str,
     org: OrganisationInfo,
+    answer_limit: Limit | None = None,
 ) -> Context:
     """Clause 三(五): the report to an authority; personal data only as a rule allows."""
     return dict(locals())
@@ -243,8 +352,11 @@ def authority_follow_up_context(
     answer_due: date | None,
     reply_address: str,
     org: OrganisationInfo,
+    answer_limit: Limit | None = None,
+    overdue: bool = False,
 ) -> Context:
-    """Asking an authority how a reported matter stands."""
+    """Asking an authority how a reported matter stands (``overdue``: its answer date has
+    passed; the delay is the authority's, not a violation of ours)."""
     return dict(locals())
 
 
@@ -281,3 +393,59 @@ def message_refused_context(
     return dict(locals())
 
 
+
+
+
+# -- the whole life of a case (issue 13) -----------------------------------------------
+
+CLOSED_HOW = ("closed", "withdrawn", "out_of_scope", "merged")
+
+
+def case_closed_context(
+    *,
+    reference: str,
+    complainant_name: str | None,
+    how: str,
+    reason: str,
+    merged_into: str | None,
+    reply_address: str,
+    org: OrganisationInfo,
+) -> Context:
+    """The case ended without (or after) an outcome: closed, withdrawn, out of scope (with
+    the reason and where to go instead), or merged into another case (its reference)."""
+    if how not in CLOSED_HOW:
+        raise ValueError(f"how must be one of {CLOSED_HOW}, not {how!r}")
+    return dict(locals())
+
+
+def interim_reply_context(
+    *, reference: str, complainant_name: str | None, text: str, handler_name: str | None,
+    reply_address: str, org: OrganisationInfo,
+) -> Context:  # fmt: skip
+    """The handler's own words to the complainant while the case is open."""
+    return dict(locals())
+
+
+def appointment_context(
+    *, reference: str, complainant_name: str | None, appointment_date: date, details: str,
+    reply_address: str, org: OrganisationInfo,
+) -> Context:  # fmt: skip
+    """Clause 四(六) 预约服务: the appointment made for a major matter, with its date."""
+    return dict(locals())
+
+
+def complainant_wrote_context(
+    *, reference: str, staff_name: str, case_subject: str, text: str, attachments: int,
+    via: str, status: str, commands_help: list[str], org: OrganisationInfo,
+) -> Context:  # fmt: skip
+    """The complainant wrote again: the handler reads it here (``via``: the case written to,
+    when it was merged into this one)."""
+    return dict(locals())
+
+
+def triage_new_case_context(
+    *, reference: str, case_subject: str, channel: str, received_on: date, text: str,
+    resolve_due: date | None, org: OrganisationInfo,
+) -> Context:  # fmt: skip
+    """A new case in the triage queue of an installation without routing rules."""
+    return dict(locals())

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import date
 
 from notifications import contexts as c
-from notifications.contexts import CallbackRow, ComplainantDetails, Context, DigestRow
+from notifications.contexts import CallbackRow, ComplainantDetails, Context, DigestRow, Limit
 
 SAMPLE_ORGANISATION = c.OrganisationInfo(
     name="上海生命绿洲公益服务中心",
@@ -20,13 +20,15 @@ SAMPLE_ORGANISATION = c.OrganisationInfo(
 )
 _REF = "LO-2026-000123"
 _REPLY = "tousu@example.org"
+# The limit of the samples (their dates are illustrative, not counted).
+_LIMIT = Limit(15, "working")
 _COMMANDS = ["#接受 / #accept", "#延期 原因 / #extend reason", "#办结 结果 / #resolve result"]
 
 
 def _acknowledgement() -> Context:
     return c.acknowledgement_context(
         reference=_REF, complainant_name="王小明", received_on=date(2026, 3, 2),
-        resolve_due=date(2026, 3, 20), working_days=15, reply_address=_REPLY,
+        resolve_due=date(2026, 3, 20), limit=_LIMIT, reply_address=_REPLY,
         org=SAMPLE_ORGANISATION)  # fmt: skip
 
 
@@ -34,27 +36,36 @@ def _missing_material() -> Context:
     return c.missing_material_context(
         reference=_REF, complainant_name="王小明",
         items=["收费票据复印件", "就诊日期", "联系电话"], reply_by=date(2026, 3, 16),
-        working_days=15, reply_address=_REPLY, org=SAMPLE_ORGANISATION)  # fmt: skip
+        limit=_LIMIT, reply_address=_REPLY, org=SAMPLE_ORGANISATION)  # fmt: skip
+
+
+def _clock_started() -> Context:
+    return c.clock_started_context(
+        reference=_REF, complainant_name="王小明", complete_on=date(2026, 3, 2),
+        resolve_due=date(2026, 3, 20), limit=_LIMIT, reply_address=_REPLY,
+        org=SAMPLE_ORGANISATION)  # fmt: skip
 
 
 def _routed_internally() -> Context:
     return c.routed_internally_context(
         reference=_REF, complainant_name="王小明", department="患者服务部",
-        resolve_due=date(2026, 3, 20), reply_address=_REPLY, org=SAMPLE_ORGANISATION)  # fmt: skip
+        resolve_due=date(2026, 3, 20), limit=_LIMIT, reply_address=_REPLY,
+        org=SAMPLE_ORGANISATION)  # fmt: skip
 
 
 def _referred_to_authority() -> Context:
     return c.referred_to_authority_context(
         reference=_REF, complainant_name="王小明", authority="上海市民政局",
         referred_on=date(2026, 3, 5), answer_due=date(2026, 4, 3), reply_address=_REPLY,
-        org=SAMPLE_ORGANISATION, jurisdiction="社会救助与慈善组织监管")  # fmt: skip
+        org=SAMPLE_ORGANISATION, jurisdiction="社会救助与慈善组织监管",
+        answer_limit=Limit(20))  # fmt: skip
 
 
 def _extension() -> Context:
     return c.extension_context(
         reference=_REF, complainant_name="王小明", reason="需要向合作医院调取就诊记录。",
-        previous_due=date(2026, 3, 20), new_due=date(2026, 4, 10), reply_address=_REPLY,
-        org=SAMPLE_ORGANISATION)  # fmt: skip
+        previous_due=date(2026, 3, 20), new_due=date(2026, 4, 10), extension=Limit(15),
+        reply_address=_REPLY, org=SAMPLE_ORGANISATION)  # fmt: skip
 
 
 def _outcome() -> Context:
@@ -74,28 +85,32 @@ def _satisfaction_survey() -> Context:
 def _assignment() -> Context:
     return c.assignment_context(
         reference=_REF, handler_name="李娜", case_subject="医院收费问题", category="收费",
-        received_on=date(2026, 3, 2), resolve_due=date(2026, 3, 20), delegate_for=None,
+        received_on=date(2026, 3, 2), resolve_due=date(2026, 3, 20), limit=_LIMIT,
+        delegate_for=None,
         commands_help=_COMMANDS, org=SAMPLE_ORGANISATION)  # fmt: skip
 
 
 def _handler_reminder() -> Context:
     return c.handler_reminder_context(
         reference=_REF, handler_name="李娜", case_subject="医院收费问题",
-        resolve_due=date(2026, 3, 20), working_days_left=2, commands_help=_COMMANDS,
+        resolve_due=date(2026, 3, 20), limit=_LIMIT, working_days_left=2,
+        commands_help=_COMMANDS,
         org=SAMPLE_ORGANISATION)  # fmt: skip
 
 
 def _supervisor_escalation() -> Context:
     return c.supervisor_escalation_context(
         reference=_REF, supervisor_name="陈主任", handler_name="李娜",
-        case_subject="医院收费问题", resolve_due=date(2026, 3, 20), reason="已逾期",
+        case_subject="医院收费问题", resolve_due=date(2026, 3, 20), limit=_LIMIT,
+        reason="已逾期",
         days_overdue=3, org=SAMPLE_ORGANISATION)  # fmt: skip
 
 
 def _supervisor_digest() -> Context:
     rows = [
         DigestRow(_REF, "investigating", "李娜", date(2026, 3, 20), overdue=True),
-        DigestRow("LO-2026-000124", "routed", None, date(2026, 3, 27), overdue=False),
+        DigestRow("LO-2026-000124", "routed", None, date(2026, 4, 1), overdue=False,
+                  kind="calendar"),
     ]
     return c.supervisor_digest_context(
         supervisor_name="陈主任", digest_date=date(2026, 3, 23), rows=rows, new_count=1,
@@ -107,13 +122,15 @@ def _authority_referral() -> Context:
         authority_name="上海市民政局", reference=_REF, received_on=date(2026, 3, 2),
         category="收费", matter="投诉人反映合作医院在义诊活动中收取挂号费。",
         complainant=ComplainantDetails(name="王小明"), health_details=None,
-        answer_due=date(2026, 4, 3), reply_address=_REPLY, org=SAMPLE_ORGANISATION)  # fmt: skip
+        answer_due=date(2026, 4, 3), reply_address=_REPLY, org=SAMPLE_ORGANISATION,
+        answer_limit=Limit(22))  # fmt: skip
 
 
 def _authority_follow_up() -> Context:
     return c.authority_follow_up_context(
         authority_name="上海市民政局", reference=_REF, referred_on=date(2026, 3, 5),
-        answer_due=date(2026, 4, 3), reply_address=_REPLY, org=SAMPLE_ORGANISATION)  # fmt: skip
+        answer_due=date(2026, 4, 3), reply_address=_REPLY, org=SAMPLE_ORGANISATION,
+        answer_limit=Limit(20), overdue=True)  # fmt: skip
 
 
 def _hotline_callback_list() -> Context:
@@ -139,9 +156,44 @@ def _message_refused() -> Context:
         reason="邮件超过 50 MB 的大小上限 / larger than 50 MB", org=SAMPLE_ORGANISATION)
 
 
+def _case_closed() -> Context:
+    return c.case_closed_context(
+        reference=_REF, complainant_name="王小明", how="out_of_scope",
+        reason="医保报销政策问题请向区医保中心反映。", merged_into=None, reply_address=_REPLY,
+        org=SAMPLE_ORGANISATION)  # fmt: skip
+
+
+def _interim_reply() -> Context:
+    return c.interim_reply_context(
+        reference=_REF, complainant_name="王小明", text="我们已调取通话录音，\n正在核实。",
+        handler_name="李娜", reply_address=_REPLY, org=SAMPLE_ORGANISATION)  # fmt: skip
+
+
+def _appointment() -> Context:
+    return c.appointment_context(
+        reference=_REF, complainant_name="王小明", appointment_date=date(2026, 3, 10),
+        details="上午10点，本中心二楼接待室", reply_address=_REPLY,
+        org=SAMPLE_ORGANISATION)  # fmt: skip
+
+
+def _complainant_wrote() -> Context:
+    return c.complainant_wrote_context(
+        reference=_REF, staff_name="李娜", case_subject="挂号费",
+        text="我又想起一件事：\n收据丢了。", attachments=1, via=_REF, status="investigating",
+        commands_help=_COMMANDS, org=SAMPLE_ORGANISATION)  # fmt: skip
+
+
+def _triage_new_case() -> Context:
+    return c.triage_new_case_context(
+        reference=_REF, case_subject="挂号费", channel="email", received_on=date(2026, 3, 2),
+        text="义诊活动收取挂号费。", resolve_due=date(2026, 3, 20),
+        org=SAMPLE_ORGANISATION)  # fmt: skip
+
+
 SAMPLE_CONTEXTS: dict[str, Callable[[], Context]] = {
     "acknowledgement": _acknowledgement,
     "missing_material": _missing_material,
+    "clock_started": _clock_started,
     "routed_internally": _routed_internally,
     "referred_to_authority": _referred_to_authority,
     "extension": _extension,
@@ -157,4 +209,9 @@ SAMPLE_CONTEXTS: dict[str, Callable[[], Context]] = {
     "command_refusal": _command_refusal,
     "command_done": _command_done,
     "message_refused": _message_refused,
+    "case_closed": _case_closed,
+    "interim_reply": _interim_reply,
+    "appointment": _appointment,
+    "complainant_wrote": _complainant_wrote,
+    "triage_new_case": _triage_new_case,
 }

@@ -2,9 +2,15 @@
 
 Each run, for every open case: hand over to the deputy or back (clause 四(六)); remind the
 handler at the configured working days before the deadline; when the deadline has passed,
-escalate to the supervisor and record a commitment violation (clause 七(二)), once per
-deadline; follow up a referral whose authority is late. Once a day each supervisor gets a
-digest of what is at risk. Every step is keyed so that running the sweep again does nothing.
+record a commitment violation (clause 七(二)) and, the configured days later, escalate to the
+supervisor, once per deadline; follow up a referral whose authority is late. Once a day each
+supervisor gets a digest of what is at risk. Every step is keyed so that running the sweep
+again does nothing.
+
+An authority's delay is not ours: a case whose deadline passes while a referral sent in
+time is still unanswered is marked ``overdue_by_authority`` (the authority is followed up)
+and no violation is recorded. A referral sent after the deadline, or an answer received
+and not passed on before it, is our own lateness and is recorded as before.
 """
 
 from __future__ import annotations
@@ -17,18 +23,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.clock import SHANGHAI
-from casework.models import Case, StaffThread
+from casework.models import Case, Referral, StaffThread, Violation
 from casework.status import OPEN_STATUSES, CaseStatus
 from casework.transitions import record
 from routing.assignment import active, hand_over_for_absence
 from routing.conflicts import excluded, supervisor_for
 from routing.context import ACTOR_ROUTER, Desk, today_of
-from routing.investigation import notify_assignment
+from routing.directory import TimeLimit
+from routing.investigation import case_limit, notify_assignment
 from routing.ports import AUTHORITY_LETTERS, NoticeKind
 from routing.triage import TRIAGE
 from routing.violations import record_violation
 
-AT_RISK_WORKING_DAYS = 3
+OVERDUE_BY_AUTHORITY = "overdue_by_authority"
 log = logging.getLogger("complaintd.routing")
 
 
@@ -37,6 +44,7 @@ class SweepReport:
     delegated: list[str] = field(default_factory=list)
     reminded: list[str] = field(default_factory=list)
     escalated: list[str] = field(default_factory=list)
+    by_authority: list[str] = field(default_factory=list)
     followed_up: list[str] = field(default_factory=list)
     digests: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
@@ -70,6 +78,10 @@ def _sweep_case(session: Session, desk: Desk, case: Case, report: SweepReport, t
             notify_assignment(session, desk, case, current.handler, now)
     if _remind(session, desk, case, today, now):
         report.reminded.append(case.reference)
+    if _authority_late(case, today, now):
+        report.by_authority.append(case.reference)
+    else:
+        _record_missed(session, desk, case, today, now)
     if _escalate(session, desk, case, banned, today, now):
         report.escalated.append(case.reference)
     if _follow_up_referral(session, desk, case, today, now):
@@ -89,7 +101,8 @@ def _remind(session: Session, desk: Desk, case: Case, today: date, now: datetime
     if _done(case, "reminder_sent", due=case.resolve_due.isoformat(), point=point):
         return False
     desk.tell_staff(session, case, current.handler, NoticeKind.HANDLER_REMINDER, now,
-                    {"resolve_due": case.resolve_due, "days_left": left},
+                    {"resolve_due": case.resolve_due, "days_left": left,
+                     "limit": case_limit(desk, case)},
                     key=f":{case.resolve_due}:{point}")
     record(case, "reminder_sent", actor=ACTOR_ROUTER, at=now,
            details={"due": case.resolve_due.isoformat(), "point": point, "left": left,
@@ -97,9 +110,66 @@ def _remind(session: Session, desk: Desk, case: Case, today: date, now: datetime
     return True
 
 
+def _waiting_on(case: Case) -> Referral | None:
+    """The unanswered referral that holds the matter, if it was sent by the deadline (a
+    referral sent after it does not excuse our own lateness)."""
+    for referral in reversed(case.referrals):
+        if referral.answered_at is None and referral.sent_at is not None and \
+                case.resolve_due is not None and today_of(referral.sent_at) <= case.resolve_due:
+            return referral
+    return None
+
+
+def _authority_late(case: Case, today: date, now: datetime) -> bool:
+    """Mark, once per deadline, a case past its deadline (or its referral past the answer
+    date) while the authority holds the matter: overdue by the authority, not by us."""
+    referral = _waiting_on(case)
+    if referral is None or case.resolve_due is None:
+        return False
+    answer_late = referral.answer_due is not None and referral.answer_due < today
+    if not (answer_late or case.resolve_due < today):
+        return False
+    due = case.resolve_due.isoformat()
+    if not _done(case, OVERDUE_BY_AUTHORITY, due=due):
+        record(case, OVERDUE_BY_AUTHORITY, actor=ACTOR_ROUTER, at=now, details={
+            "due": due, "authority": referral.authority,
+            "answer_due": referral.answer_due.isoformat() if referral.answer_due else None,
+            "why": "the authority has not answered; not a violation of ours (clause 七(二))"})
+    return True
+
+
+def _record_missed(session: Session, desk: Desk, case: Case, today: date,
+                   now: datetime) -> bool:
+    """Our own missed deadline: one violation of clause 七(二) per deadline, on the first
+    day after it, against the current handler."""
+    if case.resolve_due is None or case.resolve_due >= today:
+        return False
+    due = case.resolve_due.isoformat()
+    if _violation_recorded(session, desk, case, due):
+        return False
+    current = active(case)
+    handler = current.handler if current else None
+    record_violation(session, desk.config, case,
+                     category=desk.config.clock.missed_deadline_violation,
+                     staff=handler if handler in desk.config.staff else None,
+                     source="automatic", now=now,
+                     details={"due": due, "days_late": (today - case.resolve_due).days})
+    return True
+
+
+def _violation_recorded(session: Session, desk: Desk, case: Case, due: str) -> bool:
+    category = desk.config.clock.missed_deadline_violation
+    found = session.scalars(select(Violation).where(Violation.case_id == case.id,
+                                                    Violation.category == category))
+    return any(v.details.get("due") == due for v in found)
+
+
 def _escalate(session: Session, desk: Desk, case: Case, banned: set[str], today: date,
               now: datetime) -> bool:
-    late = case.resolve_due is not None and case.resolve_due < today
+    wait = desk.config.clock.escalate_after_working_days
+    late = case.resolve_due is not None and case.resolve_due < today and \
+        _waiting_on(case) is None and \
+        desk.calendar.working_days_between(case.resolve_due, today) >= wait
     triage_late = case.department == TRIAGE and case.status == CaseStatus.ROUTED and \
         desk.due(today_of(case.received_at), desk.config.clock.triage_route_limit) < today
     if not (late or triage_late):
@@ -116,15 +186,10 @@ def _escalate(session: Session, desk: Desk, case: Case, banned: set[str], today:
     person = desk.config.staff.get(handler or "")
     desk.tell_staff(session, case, boss, NoticeKind.SUPERVISOR_ESCALATION, now,
                     {"reason": reason, "days_overdue": days_late,
-                     "handler": person.name if person else None}, key=f":{due}")
+                     "handler": person.name if person else None,
+                     "limit": case_limit(desk, case)}, key=f":{due}")
     record(case, "escalated", actor=ACTOR_ROUTER, at=now,
            details={"due": due, "to": boss, "handler": handler})
-    if late:
-        record_violation(session, desk.config, case,
-                         category=desk.config.clock.missed_deadline_violation,
-                         staff=handler if handler in desk.config.staff else None,
-                         source="automatic", now=now,
-                         details={"due": due, "days_late": days_late})
     return True
 
 
@@ -145,11 +210,17 @@ def _follow_up_referral(session: Session, desk: Desk, case: Case, today: date,
     letter = sent[0].message_id if sent else None
     desk.tell_authority(session, case, referral.authority, NoticeKind.AUTHORITY_FOLLOW_UP, now,
                         {"answer_due": referral.answer_due, "sent_on": today_of(
-                            referral.sent_at or now), "number": len(follow_ups) + 1},
+                            referral.sent_at or now), "number": len(follow_ups) + 1,
+                         "answer_limit": _answer_limit(desk, referral), "overdue": True},
                         key=f":{len(follow_ups) + 1}", in_reply_to=letter)
     record(case, "referral_followed_up", actor=ACTOR_ROUTER, at=now,
            details={"authority": referral.authority, "number": len(follow_ups) + 1})
     return True
+
+
+def _answer_limit(desk: Desk, referral: Referral) -> TimeLimit | None:
+    auth = desk.config.authorities.get(referral.authority)
+    return TimeLimit(days=auth.expected_response_days) if auth else None
 
 
 def _done(case: Case, kind: str, **match: object) -> bool:
@@ -163,7 +234,8 @@ def at_risk(session: Session, desk: Desk, today: date) -> list[Case]:
                                                Case.resolve_due.is_not(None))
                             .order_by(Case.resolve_due))
     return [c for c in cases if c.resolve_due is not None and
-            desk.calendar.working_days_between(today, c.resolve_due) <= AT_RISK_WORKING_DAYS]
+            desk.calendar.working_days_between(today, c.resolve_due)
+            <= desk.config.clock.due_soon_working_days]
 
 
 def send_digests(session: Session, desk: Desk, today: date, now: datetime) -> list[str]:
@@ -174,7 +246,7 @@ def send_digests(session: Session, desk: Desk, today: date, now: datetime) -> li
     risky = at_risk(session, desk, today)
     sent = []
     for boss in desk.config.supervisors():
-        rows = [_digest_row(c, today) for c in risky if _sees(session, desk, c, boss)]
+        rows = [_digest_row(desk, c, today) for c in risky if _sees(session, desk, c, boss)]
         if rows and desk.tell_staff(session, None, boss, NoticeKind.SUPERVISOR_DIGEST, now,
                                     {"day": today, "cases": rows}, key=f":{today}"):
             sent.append(boss)
@@ -186,8 +258,9 @@ def _sees(session: Session, desk: Desk, case: Case, boss: str) -> bool:
     return boss not in banned and supervisor_for(desk.config, case.department, banned) == boss
 
 
-def _digest_row(case: Case, today: date) -> dict[str, object]:
+def _digest_row(desk: Desk, case: Case, today: date) -> dict[str, object]:
     current = active(case)
     return {"reference": case.reference, "due": case.resolve_due, "status": str(case.status),
+            "kind": case_limit(desk, case).kind,
             "department": case.department, "handler": current.handler if current else None,
             "overdue": bool(case.resolve_due and case.resolve_due < today)}

@@ -7,15 +7,18 @@ bad value; cross-references (a rule's department, a delegate, a supervisor) are 
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 DayKind = Literal["working", "calendar"]
+
+log = logging.getLogger("complaintd.routing")
 
 
 class RoutingConfigError(Exception):
@@ -103,9 +106,25 @@ class Sanction(_Item):
     compensation: Decimal = Decimal("0")
 
 
+class Extensions(_Item):
+    """Clause 四(六) 延期服务: how many extensions a case may have, and the longest one (in
+    working days, counted from the deadline it moves)."""
+
+    count: Annotated[int, Field(ge=0, le=10)] = 1
+    max_days: Annotated[int, Field(ge=1, le=365)] = 60
+
+
 class Clock(_Item):
     # Working days before the resolution deadline when the handler is reminded.
     remind_days_before: list[Annotated[int, Field(ge=0, le=60)]] = [3, 1]
+    # The limits of a category that names none (or leaves one of the three out).
+    default_limits: Limits = Limits()
+    # "Due soon" (the digest, the CLI): due within this many working days.
+    due_soon_working_days: Annotated[int, Field(ge=0, le=60)] = 3
+    # The supervisor is told this many working days after a missed deadline (0: the first
+    # day after it); the violation of clause 七(二) is recorded on that first day anyway.
+    escalate_after_working_days: Annotated[int, Field(ge=0, le=60)] = 0
+    extensions: Extensions = Extensions()
     missed_deadline_violation: str = "missed_deadline"
     repeated_material_violation: str = "repeated_material_request"
     match: Literal["first", "best"] = "best"
@@ -126,6 +145,20 @@ class RoutingConfig(_Item):
     staff: dict[str, Staff] = {}
     authorities: dict[str, Authority] = {}
     sanctions: dict[str, Sanction] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_limits(cls, data: Any) -> Any:
+        """A category's limits it does not name come from ``clock.default_limits``."""
+        if not isinstance(data, dict):
+            return data
+        clock = data.get("clock")
+        defaults = clock.get("default_limits") if isinstance(clock, dict) else None
+        categories = data.get("categories")
+        if not isinstance(defaults, dict) or not isinstance(categories, dict):
+            return data
+        filled = {key: _with_limits(cat, defaults) for key, cat in categories.items()}
+        return {**data, "categories": filled}
 
     @model_validator(mode="after")
     def _references_exist(self) -> RoutingConfig:
@@ -193,6 +226,15 @@ class RoutingConfig(_Item):
                            f"known: {', '.join(sorted(self.sanctions))}") from None
 
 
+def _with_limits(category: Any, defaults: dict[str, Any]) -> Any:
+    if not isinstance(category, dict):
+        return category
+    named = category.get("limits", {})
+    if not isinstance(named, dict):
+        return category  # reported by the validation, naming the key
+    return {**category, "limits": {**defaults, **named}}
+
+
 def load_routing(path: Path) -> RoutingConfig:
     """Read and validate the routing file, or raise RoutingConfigError."""
     try:
@@ -207,3 +249,42 @@ def load_routing(path: Path) -> RoutingConfig:
         lines = [f"{path}: {'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
                  for e in exc.errors()]
         raise RoutingConfigError("\n".join(lines)) from None
+
+
+class RoutingFile:
+    """The routing file, read again when it changes on disk.
+
+    Staff out-of-office periods (``away``) change often and must not need a restart:
+    ``changed()`` is asked at the start of a poll or sweep round. A file that no longer
+    validates is logged at ERROR (naming the key) and the configuration in use is kept.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stamp = _stamp(path)
+        self.config = load_routing(path)
+
+    def changed(self) -> RoutingConfig | None:
+        """The new configuration when the file changed and is valid, else None."""
+        stamp = _stamp(self.path)
+        if stamp == self._stamp:
+            return None
+        # Remembered even when the new file is bad: one error per change, not per round.
+        self._stamp = stamp
+        try:
+            config = load_routing(self.path)
+        except RoutingConfigError as exc:
+            log.error("routing: %s changed but cannot be used; keeping the rules in use: %s",
+                      self.path, exc)
+            return None
+        log.info("routing: %s changed; new rules in use", self.path)
+        self.config = config
+        return config
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size

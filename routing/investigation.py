@@ -17,7 +17,7 @@ from casework.models import Case, MaterialRequest, Referral
 from casework.status import CaseStatus
 from casework.transitions import record, transition
 from routing.context import ACTOR_ROUTER, Desk, today_of
-from routing.directory import Limits
+from routing.directory import TimeLimit
 from routing.material import labels, missing_items
 from routing.ports import NoticeKind
 from routing.violations import record_violation
@@ -30,7 +30,8 @@ def notify_assignment(session: Session, desk: Desk, case: Case, handler: str,
     covers = current.delegate_for if current is not None else None
     person = desk.config.staff.get(covers or "")
     facts: dict[str, Any] = {
-        "resolve_due": case.resolve_due, "covers_for": person.name if person else None,
+        "resolve_due": case.resolve_due, "limit": case_limit(desk, case),
+        "covers_for": person.name if person else None,
         # A second assignment of the same person (hand-back, reassignment) is a new mail.
         "occasion": str(len(case.assignments)) if len(case.assignments) > 1 else ""}
     return desk.tell_staff(session, case, handler, NoticeKind.ASSIGNMENT, now, facts,
@@ -53,10 +54,9 @@ def request_material(session: Session, desk: Desk, case: Case, items: list[str],
                    reason="material missing: " + ", ".join(items))
     # Clause 四(四): the time limit runs once the material is complete.
     case.resolve_due = None
-    limits = _limits(desk, case)
     desk.tell_complainant(session, case, NoticeKind.MISSING_MATERIAL, now,
                           {"items": labels(desk.config, items), "number": len(earlier) + 1,
-                           "working_days": limits.resolve.days if limits else 15},
+                           "limit": case_limit(desk, case)},
                           key=f":{len(earlier) + 1}")
     flush_for_ids(session)
     return request
@@ -108,29 +108,35 @@ def material_arrived(session: Session, desk: Desk, case: Case, now: datetime) ->
     return True
 
 
-def _limits(desk: Desk, case: Case) -> Limits | None:
+def case_limit(desk: Desk, case: Case) -> TimeLimit:
+    """The resolution limit a case's deadline is counted in (days and their kind): its
+    category's, else the configured default (``clock.default_limits``)."""
     category = desk.config.categories.get(case.category or "")
-    return category.limits if category else None
+    return (category.limits if category else desk.config.clock.default_limits).resolve
 
 
 def _start_clock(session: Session, desk: Desk, case: Case, now: datetime) -> None:
-    limits = _limits(desk, case)
+    limit = case_limit(desk, case)
     day = today_of(now)
-    case.resolve_due = desk.due(day, limits.resolve) if limits else \
-        desk.calendar.add_working_days(day, 15)
+    case.resolve_due = desk.due(day, limit)
     accepted = any(e.kind == "accepted" for e in case.events)
     target = CaseStatus.INVESTIGATING if accepted else CaseStatus.ROUTED
     if case.status != target:
         transition(case, target, actor=ACTOR_ROUTER, at=now, reason="material complete",
                    details={"resolve_due": case.resolve_due.isoformat()})
     record(case, "clock_started", actor=ACTOR_ROUTER, at=now,
-           details={"resolve_due": case.resolve_due.isoformat()})
+           details={"resolve_due": case.resolve_due.isoformat(), "days": limit.days,
+                    "kind": limit.kind})
+    # Clause 四(四): the date the first notice could not promise, told now that it runs.
+    desk.tell_complainant(session, case, NoticeKind.CLOCK_STARTED, now,
+                          {"resolve_due": case.resolve_due, "limit": limit, "complete_on": day},
+                          key=f":{day.isoformat()}")
     category = desk.config.categories.get(case.category or "")
     handler = _handler(case)
     if handler:
         # The handler's assignment mail again: the clock now runs, with its deadline.
         desk.tell_staff(session, case, handler, NoticeKind.ASSIGNMENT, now,
-                        {"resolve_due": case.resolve_due,
+                        {"resolve_due": case.resolve_due, "limit": limit,
                          "occasion": f"material-{now:%Y%m%d%H%M}"}, key=f":{now.isoformat()}")
     if category is not None and category.authority and not case.referrals:
         refer(session, desk, case, category.authority, actor=ACTOR_ROUTER, now=now)
@@ -145,21 +151,28 @@ def refer(session: Session, desk: Desk, case: Case, authority: str, *, actor: st
           now: datetime) -> Referral:
     """Report the case to the authority with only the personal data its rule allows."""
     auth = desk.config.authorities[authority]
-    due = desk.calendar.add_working_days(today_of(now), auth.expected_response_days)
+    answer_limit = TimeLimit(days=auth.expected_response_days, kind="working")
+    due = desk.due(today_of(now), answer_limit)
     referral = Referral(authority=authority, authority_email=auth.email, sent_at=now,
                         answer_due=due)
     case.referrals.append(referral)
     flush_for_ids(session)
     desk.tell_authority(session, case, authority, NoticeKind.AUTHORITY_REFERRAL, now,
-                        referral_facts(desk, case, authority, due))
+                        {**referral_facts(desk, case, authority, due),
+                         "answer_limit": answer_limit})
     if case.status != CaseStatus.REFERRED:
         transition(case, CaseStatus.REFERRED, actor=actor, at=now,
                    reason=f"within the powers of {auth.name}: {auth.jurisdiction}",
                    details={"authority": authority, "answer_due": due.isoformat()})
     desk.tell_complainant(session, case, NoticeKind.REFERRED_TO_AUTHORITY, now, {
         "authority_name": auth.name, "jurisdiction": auth.jurisdiction,
-        "answer_due": due}, key=f":{authority}")
+        "answer_due": due, "answer_limit": answer_limit}, key=f":{authority}")
     return referral
+
+
+NO_CONSENT_NOTE = ("\n（投诉人未单独同意提供健康信息，相关内容未随函提供；如需了解，请与本中心联系。"
+                   " / The complainant has not given separate consent to sharing health "
+                   "data, so none is enclosed.）")
 
 
 def referral_facts(desk: Desk, case: Case, authority: str, due: object) -> dict[str, Any]:
@@ -173,6 +186,11 @@ def referral_facts(desk: Desk, case: Case, authority: str, due: object) -> dict[
     # The matter is our own wording (category and subject); the complaint's text is health
     # information and leaves only with the rule's leave and the complainant's consent
     # (PIPL art. 28-29). The notice masks personal values the rule does not let out.
-    return {"matter": f"{label}：{case.subject}", "jurisdiction": jurisdiction,
+    matter = f"{label}：{case.subject}"
+    if "health" in fields and not consent:
+        # The rule would let health details out, but the complainant has not consented:
+        # the letter says so, so the authority asks us rather than assumes there are none.
+        matter += NO_CONSENT_NOTE
+    return {"matter": matter, "jurisdiction": jurisdiction,
             "answer_due": due, "fields": sorted(fields),
             "health_details": case.summary if ("health" in fields and consent) else None}

@@ -22,6 +22,7 @@ class NoticeKind(enum.StrEnum):
     carries it: ``notifications/templates/<kind>/``, ``OutboxMail.kind``."""
 
     MISSING_MATERIAL = "missing_material"
+    CLOCK_STARTED = "clock_started"
     ROUTED_INTERNALLY = "routed_internally"
     REFERRED_TO_AUTHORITY = "referred_to_authority"
     EXTENSION = "extension"
@@ -35,6 +36,11 @@ class NoticeKind(enum.StrEnum):
     AUTHORITY_FOLLOW_UP = "authority_follow_up"
     COMMAND_REFUSAL = "command_refusal"
     COMMAND_DONE = "command_done"
+    # The whole life of a case (issue 13).
+    CASE_CLOSED = "case_closed"
+    INTERIM_REPLY = "interim_reply"
+    APPOINTMENT = "appointment"
+    COMPLAINANT_WROTE = "complainant_wrote"
 
 
 # The letters an authority answers (a reply threads to one of these).

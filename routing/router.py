@@ -19,8 +19,9 @@ from casework.transitions import can_transition, record, transition
 from routing.assignment import assign, choose
 from routing.conflicts import excluded, named_staff, record_exclusions, supervisor_for
 from routing.context import ACTOR_ROUTER, Desk, today_of
+from routing.directory import TimeLimit
 from routing.errors import ActionRefused
-from routing.investigation import notify_assignment, refer, request_material
+from routing.investigation import case_limit, notify_assignment, refer, request_material
 from routing.material import from_complainant, missing_items
 from routing.ports import NoticeKind
 from routing.rules import Facts, RuleHit, match
@@ -61,6 +62,14 @@ def set_deadlines(desk: Desk, case: Case, decision: Decision) -> None:
     case.category = decision.category
     case.acknowledge_due = desk.due(day, limits.acknowledge)
     case.resolve_due = desk.due(day, limits.resolve)
+
+
+def resolve_limit(desk: Desk, decision: Decision) -> TimeLimit | None:
+    """The resolution limit (days and their kind) the acknowledgement states: the
+    category's, if one matched (None: the organisation's own)."""
+    if decision.category is None:
+        return None
+    return desk.config.categories[decision.category].limits.resolve
 
 
 def route(session: Session, desk: Desk, case: Case, decision: Decision, now: datetime) -> None:
@@ -127,4 +136,4 @@ def reroute(session: Session, desk: Desk, case: Case, category: str, *, actor: s
 def _routed_facts(desk: Desk, case: Case) -> dict[str, object]:
     dep = desk.config.departments[case.department or ""]
     return {"department_zh": dep.label_zh, "department_en": dep.label_en,
-            "resolve_due": case.resolve_due}
+            "resolve_due": case.resolve_due, "limit": case_limit(desk, case)}

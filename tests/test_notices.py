@@ -110,7 +110,7 @@ def events(case: Case, kind: str) -> list[TimelineEvent]:
 
 def _missing(db: Session, case: Case, **extra: Any) -> OutboxMail | None:
     return n.queue_missing_material(db, case, items=["收费票据", "就诊日期"],
-                                    reply_by=date(2026, 3, 16), working_days=15,
+                                    reply_by=date(2026, 3, 16), limit=n.Limit(15),
                                     **COMMON, **extra)  # fmt: skip
 
 
@@ -118,13 +118,14 @@ def _complainant_calls(case: Case) -> dict[str, Any]:
     return {
         "missing_material": lambda db, **kw: _missing(db, case, **kw),
         "routed_internally": lambda db, **kw: n.queue_routed_internally(
-            db, case, department="患者服务部", resolve_due=date(2026, 3, 27), **COMMON, **kw),
+            db, case, department="患者服务部", resolve_due=date(2026, 3, 27), limit=n.Limit(15),
+            **COMMON, **kw),
         "referred_to_authority": lambda db, **kw: n.queue_referred_to_authority(
             db, case, authority="上海市民政局", referred_on=date(2026, 3, 9),
             answer_due=None, **COMMON, **kw),
         "extension": lambda db, **kw: n.queue_extension(
             db, case, reason="需调取记录", previous_due=date(2026, 3, 27),
-            new_due=date(2026, 4, 17), **COMMON, **kw),
+            new_due=date(2026, 4, 17), extension=n.Limit(15), **COMMON, **kw),
         "outcome": lambda db, **kw: n.queue_outcome(
             db, case, outcome="已退费", resolved_on=date(2026, 3, 20), authority=None,
             **COMMON, **kw),

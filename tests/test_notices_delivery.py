@@ -47,24 +47,25 @@ def _staff(email: str) -> dict[str, Any]:
 NOTICES: dict[str, tuple[Queue, list[str], list[str]]] = {
     "missing_material": (
         lambda s, c, lang: n.queue_missing_material(
-            s, c, items=["收费票据", "就诊日期"], reply_by=date(2026, 3, 16), working_days=15,
+            s, c, items=["收费票据", "就诊日期"], reply_by=date(2026, 3, 16), limit=n.Limit(15),
             **common(lang)),
         ["1. 收费票据", "2. 就诊日期", "2026年3月16日"],
         ["1. 收费票据", "2. 就诊日期", "16 March 2026"]),
     "routed_internally": (
         lambda s, c, lang: n.queue_routed_internally(
-            s, c, department="患者服务部", resolve_due=date(2026, 3, 27), **common(lang)),
+            s, c, department="患者服务部", resolve_due=date(2026, 3, 27), limit=n.Limit(15),
+            **common(lang)),
         ["患者服务部", "2026年3月27日"], ["患者服务部", "27 March 2026"]),
     "referred_to_authority": (
         lambda s, c, lang: n.queue_referred_to_authority(
             s, c, authority="上海市民政局", referred_on=date(2026, 3, 9),
-            answer_due=date(2026, 4, 7), **common(lang)),
+            answer_due=date(2026, 4, 7), answer_limit=n.Limit(20), **common(lang)),
         ["上海市民政局", "2026年3月9日", "2026年4月7日"],
         ["上海市民政局", "9 March 2026", "7 April 2026"]),
     "extension": (
         lambda s, c, lang: n.queue_extension(
             s, c, reason="需调取记录", previous_due=date(2026, 3, 27), new_due=date(2026, 4, 17),
-            **common(lang)),
+            extension=n.Limit(15), **common(lang)),
         ["需调取记录", "2026年3月27日", "2026年4月17日"],
         ["需调取记录", "27 March 2026", "17 April 2026"]),
     "outcome": (
@@ -89,7 +90,7 @@ NOTICES: dict[str, tuple[Queue, list[str], list[str]]] = {
         lambda s, c, lang: n.queue_supervisor_escalation(
             s, c, supervisor_email="chen@lifeoasis.example", supervisor_name="陈主任",
             handler_name="李娜", reason="已逾期", days_overdue=2, **common(lang)),
-        ["已逾期2个工作日", "李娜"], ["2 working days overdue", "李娜"]),
+        ["已逾期2天（自然日）", "李娜"], ["2 calendar days overdue", "李娜"]),
     "supervisor_digest": (
         lambda s, c, lang: n.queue_supervisor_digest(
             s, supervisor_email="chen@lifeoasis.example", supervisor_name="陈主任",

@@ -30,6 +30,12 @@ FACTS: dict[str, tuple[list[str], list[str]]] = {
         ["1. 收费票据复印件", "2. 就诊日期", "3. 联系电话", "this is everything we need",
          "by 16 March 2026", "within 15 working days"],
     ),
+    "clock_started": (
+        ["受理编号：" + REF, "材料齐全日期：2026年3月2日",
+         "15个工作日，不晚于2026年3月20日办结（按工作日计算"],
+        ["Material complete: 2 March 2026", "Reference:         " + REF,
+         "15 working days; we will finish by 20 March 2026 (counted in working days"],
+    ),
     "routed_internally": (
         ["承办部门：患者服务部", "不晚于2026年3月20日", "内部协调"],
         ["Handled by: 患者服务部", "by 20 March 2026", "inside the organisation"],
@@ -62,24 +68,26 @@ FACTS: dict[str, tuple[list[str], list[str]]] = {
         ["Working days left: 2", "Time limit: 20 March 2026"],
     ),
     "supervisor_escalation": (
-        ["陈主任，您好：", "承办人：李娜", "升级原因：已逾期", "已逾期3个工作日"],
-        ["Dear 陈主任,", "Handler: 李娜", "Reason: 已逾期", "3 working days overdue"],
+        ["陈主任，您好：", "承办人：李娜", "升级原因：已逾期", "已逾期3天（自然日）", "2026年3月20日（15个工作日"],
+        ["Dear 陈主任,", "Handler: 李娜", "Reason: 已逾期", "3 calendar days overdue", "20 March 2026 (15 working days"],
     ),
     "supervisor_digest": (
-        ["新案件 1 件", "已逾期 1 件", REF, "状态：调查中", "2026年3月20日（已逾期）",
+        ["新案件 1 件", "已逾期 1 件", REF, "状态：调查中", "2026年3月20日（按工作日计）（已逾期）", "2026年4月1日（按自然日计）",
          "LO-2026-000124", "承办人：未分派"],
-        ["1 new", "1 overdue", REF, "Status: investigating", "20 March 2026 (overdue)",
+        ["1 new", "1 overdue", REF, "Status: investigating", "20 March 2026 (in working days) (overdue)", "1 April 2026 (in calendar days)",
          "LO-2026-000124", "Handler: not assigned"],
     ),
     "authority_referral": (
         ["上海市民政局：", "本中心受理编号：" + REF, "收到日期：2026年3月2日",
-         "投诉人反映合作医院在义诊活动中收取挂号费。", "姓名：王小明", "2026年4月3日前"],
+         "投诉人反映合作医院在义诊活动中收取挂号费。", "姓名：王小明",
+         "2026年4月3日（报告后22个工作日"],
         ["To 上海市民政局,", "Our reference: " + REF, "Date received: 2 March 2026",
          "投诉人反映合作医院在义诊活动中收取挂号费。", "Name: 王小明", "by 3 April 2026"],
     ),
     "authority_follow_up": (
-        ["2026年3月5日", "受理编号 " + REF, "2026年4月3日前函复"],
-        ["On 5 March 2026", "our reference " + REF, "answer by 3 April 2026"],
+        ["2026年3月5日", "受理编号 " + REF, "2026年4月3日（报告后20个工作日", "函复期限已过"],
+        ["On 5 March 2026", "our reference " + REF, "answer by 3 April 2026 (20 working days",
+         "the date for the answer has passed"],
     ),
     "hotline_callback_list": (
         ["受理编号：" + REF, "电话：13800000000", "原因：邮件无法送达", "回访期限：2026年3月4日"],
@@ -96,6 +104,31 @@ FACTS: dict[str, tuple[list[str], list[str]]] = {
     "message_refused": (
         ["投诉材料（含视频）", "50 MB", "尚未登记为投诉"],
         ["投诉材料（含视频）", "50 MB", "not been registered"],
+    ),
+    # the whole life of a case (issue 13)
+    "case_closed": (
+        ["不属于本中心的受理范围", "医保报销政策问题请向区医保中心反映。"],
+        ["outside what our organisation handles", "医保报销政策问题请向区医保中心反映。"],
+    ),
+    "interim_reply": (
+        ["承办人李娜答复如下", "我们已调取通话录音，\n正在核实。", "仍在办理中"],
+        ["handling it, 李娜, writes", "我们已调取通话录音，\n正在核实。", "still being handled"],
+    ),
+    "appointment": (
+        ["预约日期：2026年3月10日", "上午10点，本中心二楼接待室"],
+        ["Date: 10 March 2026", "上午10点，本中心二楼接待室"],
+    ),
+    "complainant_wrote": (
+        ["李娜，您好：", "状态：调查中", "附件：1 个", "我又想起一件事：\n收据丢了。",
+         "- #接受 / #accept"],
+        ["Dear 李娜,", "Status: investigating", "Attachments: 1", "收据丢了。",
+         "- #接受 / #accept"],
+    ),
+    "triage_new_case": (
+        ["受理编号：" + REF, "收到日期：2026年3月2日", "办结期限：2026年3月20日",
+         "义诊活动收取挂号费。"],
+        ["Reference: " + REF, "Received: 2 March 2026", "Time limit: 20 March 2026",
+         "义诊活动收取挂号费。"],
     ),
 }
 NO_REFERENCE = {"supervisor_digest", "hotline_callback_list", "message_refused"}
@@ -185,7 +218,7 @@ def test_multi_line_text_keeps_its_lines_in_html_and_is_escaped(
 def test_missing_material_refuses_an_empty_list() -> None:
     with pytest.raises(ValueError, match="at least one item"):
         c.missing_material_context(
-            reference=REF, complainant_name=None, items=[], reply_by=None, working_days=15,
+            reference=REF, complainant_name=None, items=[], reply_by=None, limit=c.Limit(15),
             reply_address="a@example.org", org=SAMPLE_ORGANISATION)  # fmt: skip
 
 

@@ -27,10 +27,14 @@ How they all behave
 To the complainant (``case`` first; key in brackets)
 ----------------------------------------------------
 - ``queue_acknowledgement(session, case, *, inbound_message_id, references, identity,
-  renderer, org, now, language_override=None, working_days=None)``  [ack:REF]
-- ``queue_missing_material(session, case, *, items, reply_by, working_days, identity,
+  renderer, org, now, language_override=None, limit=None, awaiting_material=False)``
+  [ack:REF] — ``limit``: a ``Limit(days, "working" | "calendar")``, stated with its unit;
+  awaiting material: no date is promised.
+- ``queue_missing_material(session, case, *, items, reply_by, limit, identity,
   renderer, org, now, language=None, notice_number=1)``  [missing:REF:N] — clause 四(四):
   ALL items in one notice.
+- ``queue_clock_started(session, case, *, complete_on, resolve_due, limit, ...)``
+  [clock-started:REF:COMPLETE_ON] — clause 四(四): the date, once the material is complete.
 - ``queue_routed_internally(session, case, *, department, resolve_due, ...)``
   [routed:REF:DEPARTMENT]
 - ``queue_referred_to_authority(session, case, *, authority, referred_on, answer_due, ...)``
@@ -41,9 +45,18 @@ To the complainant (``case`` first; key in brackets)
   [outcome:REF:RESOLVED_ON] (``authority``: None when we decided it)
 - ``queue_satisfaction_survey(session, case, *, resolved_on, survey_url, ...)``
   [survey:REF:RESOLVED_ON]
+- ``queue_case_closed(session, case, *, how, reason, merged_into, ..., key="")``
+  [closed:REF:HOW[KEY]] — closed, withdrawn, out of scope or merged (never for spam)
+- ``queue_interim_reply(session, case, *, text, handler_name, key, ...)`` [reply:REF:KEY]
+- ``queue_appointment(session, case, *, appointment_date, details, ...)``
+  [appointment:REF:DATE] — clause 四(六) 预约服务
 
 To staff
 --------
+- ``queue_complainant_wrote(session, case, *, staff_email, staff_name, text, attachments,
+  via, status, commands_help, key, ...)``  [wrote:REF:EMAIL:KEY]
+- ``queue_triage_new_case(session, case, *, recipient_email, ...)``  [triage:REF:EMAIL] —
+  without routing rules, every new case to the configured triage address
 - ``queue_assignment(session, case, *, handler_email, handler_name, deadline,
   commands_help, identity, renderer, org, now, delegate_for=None, occasion="",
   language="zh")``  [assign:REF:EMAIL[:OCCASION]]
@@ -85,16 +98,30 @@ referral_letter → queue_authority_referral, referral_follow_up → queue_autho
 command_refused → queue_command_refusal, command_done → queue_command_done.
 """
 
-from notifications.contexts import CallbackRow, ComplainantDetails, DigestRow, OrganisationInfo
+from notifications.contexts import (
+    CallbackRow,
+    ComplainantDetails,
+    DigestRow,
+    Limit,
+    OrganisationInfo,
+)
 from notifications.notices.authority import (
     queue_authority_follow_up,
     queue_authority_referral,
     shared_details,
     shared_health,
 )
+from notifications.notices.case_life import (
+    queue_appointment,
+    queue_case_closed,
+    queue_complainant_wrote,
+    queue_interim_reply,
+    queue_triage_new_case,
+)
 from notifications.notices.common import complainant_language, tell_by_phone
 from notifications.notices.complainant import (
     queue_acknowledgement,
+    queue_clock_started,
     queue_extension,
     queue_missing_material,
     queue_outcome,
@@ -117,17 +144,23 @@ __all__ = [
     "CallbackRow",
     "ComplainantDetails",
     "DigestRow",
+    "Limit",
     "OrganisationInfo",
     "complainant_language",
     "queue_acknowledgement",
+    "queue_appointment",
     "queue_assignment",
     "queue_authority_follow_up",
     "queue_authority_referral",
+    "queue_case_closed",
+    "queue_clock_started",
     "queue_command_done",
     "queue_command_refusal",
+    "queue_complainant_wrote",
     "queue_extension",
     "queue_handler_reminder",
     "queue_hotline_callback_list",
+    "queue_interim_reply",
     "queue_message_refused",
     "queue_missing_material",
     "queue_outcome",
@@ -136,6 +169,7 @@ __all__ = [
     "queue_satisfaction_survey",
     "queue_supervisor_digest",
     "queue_supervisor_escalation",
+    "queue_triage_new_case",
     "shared_details",
     "shared_health",
     "tell_by_phone",

@@ -23,6 +23,7 @@ from notifications import contexts as c
 from notifications.contexts import (
     PERSONAL_FIELDS,
     ComplainantDetails,
+    Limit,
     OrganisationInfo,
     PersonalField,
 )
@@ -97,6 +98,7 @@ def queue_authority_referral(
     org: OrganisationInfo,
     now: datetime,
     language: str = "zh",
+    answer_limit: Limit | None = None,
 ) -> OutboxMail | None:
     """Report ``case`` to an authority; once per case and authority address.
 
@@ -112,7 +114,8 @@ def queue_authority_referral(
         received_on=local_date(case.received_at).date(), category=case.category,
         matter=masked(matter, party, details), complainant=details,
         health_details=masked(health, party, details) if health else None,
-        answer_due=answer_due, reply_address=identity.reply_to, org=org)  # fmt: skip
+        answer_due=answer_due, reply_address=identity.reply_to, org=org,
+        answer_limit=answer_limit)  # fmt: skip
     key = referral_key(case, authority_email)
     # A case not written yet (new in a batch) has only this session's rows to look at.
     first_time = find_queued(session, key, unflushed_only=inspect(case).pending) is None
@@ -143,14 +146,18 @@ def queue_authority_follow_up(
     now: datetime,
     follow_up_number: int = 1,
     language: str = "zh",
+    answer_limit: Limit | None = None,
+    overdue: bool = False,
 ) -> OutboxMail | None:
     """Ask an authority how a reported case stands; threaded under the referral letter.
 
     Once per case, authority and ``follow_up_number``. Carries no personal data at all.
+    ``overdue``: the answer date has passed (the letter says so).
     """
     context = c.authority_follow_up_context(
         authority_name=authority_name, reference=case.reference, referred_on=referred_on,
-        answer_due=answer_due, reply_address=identity.reply_to, org=org)  # fmt: skip
+        answer_due=answer_due, reply_address=identity.reply_to, org=org,
+        answer_limit=answer_limit, overdue=overdue)  # fmt: skip
     address = authority_email.strip().lower()
     key = f"referral-follow-up:{case.reference}:{address}:{follow_up_number}"
     thread = thread_after(session, referral_key(case, authority_email))

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from casework.clock import local_date
 from casework.models import Case
 from notifications import contexts as c
-from notifications.contexts import Context, OrganisationInfo
+from notifications.contexts import Context, Limit, OrganisationInfo
 from notifications.models import OutboxMail
 from notifications.notices.common import (
     Delivery,
@@ -73,24 +73,28 @@ def queue_acknowledgement(
     org: OrganisationInfo,
     now: datetime,
     language_override: str | None = None,
-    working_days: int | None = None,
+    limit: Limit | None = None,
+    awaiting_material: bool = False,
 ) -> OutboxMail | None:
     """Queue the acknowledgement of ``case`` (clause 二(二)); once per case.
 
     An ``auto-replied`` answer to ``inbound_message_id`` (``auto-generated`` for a hotline
     case). Returns None when there is no address (the caller records why: a hotline case
-    is acknowledged on the call). ``working_days`` overrides the organisation's limit.
+    is acknowledged on the call). ``limit``: the category's resolve limit with its unit
+    (default: the organisation's, in working days). ``awaiting_material``: material is
+    missing, so no completion date is promised (clause 四(四): the limit runs from the day
+    the material is complete; ``queue_clock_started`` announces the date then).
     """
-    if case.resolve_due is None:
+    if case.resolve_due is None and not awaiting_material:
         raise ValueError(f"case {case.reference}: resolve_due must be set before acknowledging")
-    resolve_due = case.resolve_due
+    resolve_due = None if awaiting_material else case.resolve_due
 
     def context(name: str | None) -> Context:
         return c.acknowledgement_context(
             reference=case.reference, complainant_name=name,
             received_on=local_date(case.received_at).date(), resolve_due=resolve_due,
-            working_days=working_days if working_days is not None else org.resolve_working_days,
-            reply_address=identity.reply_to, org=org)  # fmt: skip
+            limit=limit or org.resolve_limit, reply_address=identity.reply_to,
+            org=org)  # fmt: skip
 
     thread = Thread(in_reply_to=inbound_message_id, references=tuple(references))
     # The pipeline records the acknowledgement's Message on the case (and why there is
@@ -108,7 +112,7 @@ def queue_missing_material(
     *,
     items: Sequence[str],
     reply_by: date | None,
-    working_days: int,
+    limit: Limit,
     identity: MailIdentity,
     renderer: TemplateRenderer,
     org: OrganisationInfo,
@@ -118,13 +122,14 @@ def queue_missing_material(
 ) -> OutboxMail | None:
     """Clause 四(四): the single notice listing EVERY missing item (key per notice number).
 
-    ``working_days``: the limit that runs once the material is complete. A second notice
-    (``notice_number=2``) is possible but is itself a violation if its items were knowable.
+    ``limit``: the limit (with its unit) that runs once the material is complete. A second
+    notice (``notice_number=2``) is possible but is itself a violation if its items were
+    knowable.
     """
     def context(name: str | None) -> Context:
         return c.missing_material_context(
             reference=case.reference, complainant_name=name, items=list(items),
-            reply_by=reply_by, working_days=working_days, reply_address=identity.reply_to,
+            reply_by=reply_by, limit=limit, reply_address=identity.reply_to,
             org=org)  # fmt: skip
 
     return _to_complainant(
@@ -133,12 +138,44 @@ def queue_missing_material(
         identity=identity, renderer=renderer, now=now, language=language)  # fmt: skip
 
 
+def queue_clock_started(
+    session: Session,
+    case: Case,
+    *,
+    complete_on: date,
+    resolve_due: date,
+    limit: Limit,
+    identity: MailIdentity,
+    renderer: TemplateRenderer,
+    org: OrganisationInfo,
+    now: datetime,
+    language: str | None = None,
+) -> OutboxMail | None:
+    """Clause 四(四): the material is complete; the limit runs from ``complete_on`` and the
+    matter is finished by ``resolve_due`` (the date the acknowledgement could not promise).
+
+    Once per case and completion day (a case asked for material again gets a new date).
+    """
+    def context(name: str | None) -> Context:
+        return c.clock_started_context(
+            reference=case.reference, complainant_name=name, complete_on=complete_on,
+            resolve_due=resolve_due, limit=limit, reply_address=identity.reply_to,
+            org=org)  # fmt: skip
+
+    return _to_complainant(
+        session, case, notice="clock_started",
+        dedup_key=f"clock-started:{case.reference}:{complete_on.isoformat()}",
+        context_for=context, identity=identity, renderer=renderer, now=now,
+        language=language)  # fmt: skip
+
+
 def queue_routed_internally(
     session: Session,
     case: Case,
     *,
     department: str,
     resolve_due: date,
+    limit: Limit,
     identity: MailIdentity,
     renderer: TemplateRenderer,
     org: OrganisationInfo,
@@ -149,7 +186,8 @@ def queue_routed_internally(
     def context(name: str | None) -> Context:
         return c.routed_internally_context(
             reference=case.reference, complainant_name=name, department=department,
-            resolve_due=resolve_due, reply_address=identity.reply_to, org=org)  # fmt: skip
+            resolve_due=resolve_due, limit=limit, reply_address=identity.reply_to,
+            org=org)  # fmt: skip
 
     return _to_complainant(
         session, case, notice="routed_internally",
@@ -170,6 +208,7 @@ def queue_referred_to_authority(
     now: datetime,
     language: str | None = None,
     jurisdiction: str | None = None,
+    answer_limit: Limit | None = None,
 ) -> OutboxMail | None:
     """Clause 三(五): the matter was reported to ``authority`` (its display name), because
     it lies within ``jurisdiction`` (what that authority is responsible for)."""
@@ -177,7 +216,7 @@ def queue_referred_to_authority(
         return c.referred_to_authority_context(
             reference=case.reference, complainant_name=name, authority=authority,
             referred_on=referred_on, answer_due=answer_due, reply_address=identity.reply_to,
-            org=org, jurisdiction=jurisdiction)  # fmt: skip
+            org=org, jurisdiction=jurisdiction, answer_limit=answer_limit)  # fmt: skip
 
     return _to_complainant(
         session, case, notice="referred_to_authority",
@@ -192,6 +231,7 @@ def queue_extension(
     reason: str,
     previous_due: date,
     new_due: date,
+    extension: Limit,
     identity: MailIdentity,
     renderer: TemplateRenderer,
     org: OrganisationInfo,
@@ -202,8 +242,8 @@ def queue_extension(
     def context(name: str | None) -> Context:
         return c.extension_context(
             reference=case.reference, complainant_name=name, reason=reason,
-            previous_due=previous_due, new_due=new_due, reply_address=identity.reply_to,
-            org=org)  # fmt: skip
+            previous_due=previous_due, new_due=new_due, extension=extension,
+            reply_address=identity.reply_to, org=org)  # fmt: skip
 
     return _to_complainant(
         session, case, notice="extension",

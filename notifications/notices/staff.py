@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from casework.clock import local_date
 from casework.models import Case
 from notifications import contexts as c
-from notifications.contexts import CallbackRow, Context, DigestRow, OrganisationInfo
+from notifications.contexts import CallbackRow, Context, DigestRow, Limit, OrganisationInfo
 from notifications.models import OutboxMail
 from notifications.notices.common import (
     NO_THREAD,
@@ -69,7 +69,7 @@ def queue_assignment(
     *,
     handler_email: str,
     handler_name: str,
-    deadline: date,
+    deadline: date | None,
     commands_help: Sequence[str],
     identity: MailIdentity,
     renderer: TemplateRenderer,
@@ -78,17 +78,19 @@ def queue_assignment(
     delegate_for: str | None = None,
     occasion: str = "",
     language: str = "zh",
+    limit: Limit | None = None,
 ) -> OutboxMail | None:
     """Tell a handler a case is theirs (``delegate_for``: the absent handler they stand in for).
 
     Once per case and handler; pass ``occasion`` (e.g. the assignment id) when the same
-    handler can be given the same case again after a reassignment.
+    handler can be given the same case again after a reassignment. ``deadline`` None: the
+    case waits for material and its ``limit`` (default: the organisation's) has not started.
     """
     context = c.assignment_context(
         reference=case.reference, handler_name=handler_name, case_subject=case.subject,
         category=case.category, received_on=local_date(case.received_at).date(),
-        resolve_due=deadline, delegate_for=delegate_for, commands_help=list(commands_help),
-        org=org)  # fmt: skip
+        resolve_due=deadline, limit=limit or org.resolve_limit, delegate_for=delegate_for,
+        commands_help=list(commands_help), org=org)  # fmt: skip
     return _to_staff(
         session, notice="assignment", dedup_key=assignment_key(case, handler_email, occasion),
         context=context, case=case, recipient=Recipient(handler_email, handler_name),
@@ -108,15 +110,17 @@ def queue_handler_reminder(
     org: OrganisationInfo,
     now: datetime,
     language: str = "zh",
+    limit: Limit | None = None,
 ) -> OutboxMail | None:
     """Clause 四(三): a reminder before the time limit; once per deadline and days left.
 
     Threaded under the assignment mail when there is one (same handler, no occasion).
+    ``limit``: the case's limit, stated beside its date (default: the organisation's).
     """
     due = _resolve_due(case)
     context = c.handler_reminder_context(
         reference=case.reference, handler_name=handler_name, case_subject=case.subject,
-        resolve_due=due, working_days_left=working_days_left,
+        resolve_due=due, limit=limit or org.resolve_limit, working_days_left=working_days_left,
         commands_help=list(commands_help), org=org)  # fmt: skip
     key = f"reminder:{case.reference}:{handler_email.strip().lower()}:{due}:{working_days_left}"
     return _to_staff(
@@ -140,15 +144,18 @@ def queue_supervisor_escalation(
     org: OrganisationInfo,
     now: datetime,
     language: str = "zh",
+    limit: Limit | None = None,
 ) -> OutboxMail | None:
     """Clauses 四(三)/四(五): an overdue, major or difficult case for the supervisor.
 
     Once per case, supervisor, deadline and ``reason`` (a short text, e.g. "已逾期").
+    ``days_overdue`` is in calendar days; ``limit``: the case's (default: the organisation's).
     """
     due = _resolve_due(case)
     context = c.supervisor_escalation_context(
         reference=case.reference, supervisor_name=supervisor_name, handler_name=handler_name,
-        case_subject=case.subject, resolve_due=due, reason=reason, days_overdue=days_overdue,
+        case_subject=case.subject, resolve_due=due, limit=limit or org.resolve_limit,
+        reason=reason, days_overdue=days_overdue,
         org=org)  # fmt: skip
     digest = hashlib.sha256(reason.encode("utf-8")).hexdigest()[:16]
     key = f"escalation:{case.reference}:{supervisor_email.strip().lower()}:{due}:{digest}"
