@@ -445,7 +445,11 @@ def complainant_wrote_context(
 
 def triage_new_case_context(
     *, reference: str, case_subject: str, channel: str, received_on: date, text: str,
-    resolve_due: date | None, org: OrganisationInfo,
+    resolve_due: date | None, org: OrganisationInfo, limit: Limit | None = None,
 ) -> Context:  # fmt: skip
-    """A new case in the triage queue of an installation without routing rules."""
-    return dict(locals())
+    """A new case in the triage queue of an installation without routing rules.
+
+    ``limit``: what ``resolve_due`` was counted in; default the organisation's own (the
+    settings' ``[deadlines]``, working days), which is what such a case is given.
+    """
+    return {**locals(), "limit": limit or org.resolve_limit}

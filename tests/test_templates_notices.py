@@ -68,8 +68,10 @@ FACTS: dict[str, tuple[list[str], list[str]]] = {
         ["Working days left: 2", "Time limit: 20 March 2026"],
     ),
     "supervisor_escalation": (
-        ["陈主任，您好：", "承办人：李娜", "升级原因：已逾期", "已逾期3天（自然日）", "2026年3月20日（15个工作日"],
-        ["Dear 陈主任,", "Handler: 李娜", "Reason: 已逾期", "3 calendar days overdue", "20 March 2026 (15 working days"],
+        ["陈主任，您好：", "承办人：李娜", "升级原因：已逾期", "已逾期3天（自然日）",
+         "2026年3月20日（15个工作日"],
+        ["Dear 陈主任,", "Handler: 李娜", "Reason: 已逾期", "3 calendar days overdue",
+         "20 March 2026 (15 working days"],
     ),
     "supervisor_digest": (
         ["新案件 1 件", "已逾期 1 件", REF, "状态：调查中", "2026年3月20日（按工作日计）（已逾期）", "2026年4月1日（按自然日计）",
