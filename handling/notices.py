@@ -202,7 +202,8 @@ class RoutingMailer:
                        now: datetime) -> OutboxMail | None:
         return n.queue_interim_reply(s, _case(case), text=x.facts["text"],
                                      handler_name=x.facts.get("handler_name"),
-                                     key=now.isoformat(), **self._mine(now))
+                                     key=str(x.facts.get("key") or now.isoformat()),
+                                     **self._mine(now))
 
     def _appointment(self, s: Session, x: Notice, case: Case | None,
                      now: datetime) -> OutboxMail | None:
