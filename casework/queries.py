@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TypedDict, TypeVarTuple, Unpack
 
-from sqlalchemy import ColumnElement, Select, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from casework.models import (
@@ -28,6 +28,7 @@ from casework.models import (
     Case,
     CaseExclusion,
     MaterialRequest,
+    Message,
     QuarantineItem,
     Referral,
     Violation,
@@ -47,6 +48,8 @@ __all__ = [
     "due_tasks",
     "is_overdue",
     "list_cases",
+    "overdue_by_authority",
+    "overdue_by_authority_filter",
     "overdue_cases",
     "overdue_filter",
     "quarantine_item",
@@ -62,6 +65,7 @@ class CaseFilters(TypedDict, total=False):
     """Which cases a listing or a count covers; a filter left out (or None) matches all.
 
     ``overdue_on``: only open cases whose resolution deadline is before that day.
+    ``authority_overdue_on``: only cases with a referral unanswered past its answer date.
     ``handler``: the handler of the case's current (not ended) assignment.
     ``search``: part of the reference or the subject, any case, taken literally.
     ``received_from`` / ``received_before``: aware times, half-open (a year for a report).
@@ -71,6 +75,7 @@ class CaseFilters(TypedDict, total=False):
 
     status: CaseStatus | None
     overdue_on: date | None
+    authority_overdue_on: date | None
     channel: str | None
     category: str | None
     department: str | None
@@ -202,15 +207,53 @@ def referral_answers_due(session: Session, *, due_by: date, hidden_from: str | N
 # -- registers beside the cases -----------------------------------------------------------
 
 
+def overdue_by_authority_filter(today: date) -> ColumnElement[bool]:
+    """Cases an authority holds past its answer date: a referral unanswered after
+    ``answer_due``. The delay is the authority's, followed up, and no violation of ours."""
+    return exists().where(Referral.case_id == Case.id, Referral.answered_at.is_(None),
+                          Referral.answer_due < today)
+
+
+def overdue_by_authority(session: Session, *, today: date, case_ids: Sequence[int] | None = None,
+                         ) -> set[int]:  # fmt: skip
+    """The ids of cases (of ``case_ids``, if given) overdue by an authority on ``today``."""
+    query = select(Case.id).where(overdue_by_authority_filter(today))
+    if case_ids is not None:
+        query = query.where(Case.id.in_(list(case_ids)))
+    return set(session.scalars(query))
+
+
 def violation_register(session: Session, *, staff: str | None = None, limit: int | None = None,
-                       offset: int = 0) -> list[ViolationEntry]:  # fmt: skip
-    """The register of commitment violations in the order recorded; only ``staff``'s if given."""
+                       offset: int = 0, open_only: bool = False,
+                       ) -> list[ViolationEntry]:  # fmt: skip
+    """The register of commitment violations in the order recorded; only ``staff``'s if given.
+
+    ``open_only``: those not yet carried out (clause 七): the sanction not applied, or
+    compensation owed and not paid.
+    """
     query = (select(Violation, Case.reference).join(Case, Case.id == Violation.case_id)
              .order_by(Violation.id))  # fmt: skip
     if staff:
         query = query.where(Violation.staff == staff)
+    if open_only:
+        query = query.where(open_violation())
     return [ViolationEntry(v, reference)
             for v, reference in session.execute(_page(query, limit, offset))]
+
+
+def open_violation() -> ColumnElement[bool]:
+    """A violation not yet carried out: its sanction not applied, or compensation unpaid."""
+    return or_(Violation.sanction_applied_at.is_(None),
+               and_(Violation.compensation > 0, Violation.compensation_paid_at.is_(None)))
+
+
+def case_messages(session: Session, case: Case) -> list[Message]:
+    """The case's messages and those of every case merged into it, in the order received:
+    a merged case's mail is read on the case that goes on (both timelines are kept)."""
+    merged = select(Case.id).where(Case.merged_into_id == case.id)
+    return list(session.scalars(
+        select(Message).where(or_(Message.case_id == case.id, Message.case_id.in_(merged)))
+        .order_by(Message.received_at, Message.id)))
 
 
 def quarantine_items(session: Session, *, include_resolved: bool = False, limit: int | None = None,
@@ -236,6 +279,8 @@ def _case_conditions(filters: CaseFilters) -> list[ColumnElement[bool]]:
         conditions.append(Case.status == status)
     if (overdue_on := filters.get("overdue_on")) is not None:
         conditions.append(overdue_filter(overdue_on))
+    if (late_on := filters.get("authority_overdue_on")) is not None:
+        conditions.append(overdue_by_authority_filter(late_on))
     if (channel := filters.get("channel")) is not None:
         conditions.append(Case.channel == channel)
     if (category := filters.get("category")) is not None:

@@ -10,17 +10,29 @@ from casework.status import CaseStatus as S
 
 TRANSITIONS: dict[S, frozenset[S]] = {
     S.RECEIVED: frozenset({S.ACKNOWLEDGED, S.AWAITING_MATERIAL, S.REJECTED, S.WITHDRAWN}),
-    S.ACKNOWLEDGED: frozenset({S.AWAITING_MATERIAL, S.ROUTED, S.REJECTED, S.WITHDRAWN}),
-    S.AWAITING_MATERIAL: frozenset({S.ROUTED, S.INVESTIGATING, S.REJECTED, S.WITHDRAWN}),
-    S.ROUTED: frozenset({S.INVESTIGATING, S.REFERRED, S.AWAITING_MATERIAL, S.WITHDRAWN}),
-    S.INVESTIGATING: frozenset(
-        {S.EXTENDED, S.REFERRED, S.AWAITING_MATERIAL, S.RESOLVED, S.WITHDRAWN}
+    # An open case may be closed only by merging it into another (a duplicate): the
+    # staff action "close" itself closes a resolved case. Out of scope or spam may be found
+    # after routing (a triaged case) or during the investigation: rejected then.
+    S.ACKNOWLEDGED: frozenset(
+        {S.AWAITING_MATERIAL, S.ROUTED, S.REJECTED, S.WITHDRAWN, S.CLOSED}
     ),
-    S.REFERRED: frozenset({S.INVESTIGATING, S.EXTENDED, S.RESOLVED, S.WITHDRAWN}),
-    S.EXTENDED: frozenset({S.REFERRED, S.AWAITING_MATERIAL, S.RESOLVED, S.WITHDRAWN}),
+    S.AWAITING_MATERIAL: frozenset(
+        {S.ROUTED, S.INVESTIGATING, S.REJECTED, S.WITHDRAWN, S.CLOSED}
+    ),
+    S.ROUTED: frozenset(
+        {S.INVESTIGATING, S.REFERRED, S.AWAITING_MATERIAL, S.WITHDRAWN, S.REJECTED, S.CLOSED}
+    ),
+    S.INVESTIGATING: frozenset(
+        {S.EXTENDED, S.REFERRED, S.AWAITING_MATERIAL, S.RESOLVED, S.WITHDRAWN, S.REJECTED,
+         S.CLOSED}
+    ),
+    S.REFERRED: frozenset({S.INVESTIGATING, S.EXTENDED, S.RESOLVED, S.WITHDRAWN, S.CLOSED}),
+    S.EXTENDED: frozenset(
+        {S.REFERRED, S.AWAITING_MATERIAL, S.RESOLVED, S.WITHDRAWN, S.CLOSED}
+    ),
     S.RESOLVED: frozenset({S.CLOSED, S.REOPENED}),
     S.CLOSED: frozenset({S.REOPENED}),
-    S.REOPENED: frozenset({S.ROUTED, S.INVESTIGATING, S.WITHDRAWN}),
+    S.REOPENED: frozenset({S.ROUTED, S.INVESTIGATING, S.WITHDRAWN, S.REJECTED, S.CLOSED}),
     # A wrong rejection or a withdrawal by mistake can be undone; nothing else leaves them.
     S.WITHDRAWN: frozenset({S.REOPENED}),
     S.REJECTED: frozenset({S.REOPENED}),

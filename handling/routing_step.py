@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from casework.inbound import Inbound, Receipt
 from casework.models import Case
 from casework.services import find_thread
+from casework.status import OPEN_STATUSES
+from routing.case_life import complainant_wrote
 from routing.context import Desk
 from routing.feedback import record_survey, survey_pending
 from routing.investigation import material_arrived, waiting_for_material
@@ -61,10 +63,21 @@ class CaseRouter:
 
     def follow_up(self, session: Session, case: Case, inbound: Inbound, now: datetime) -> bool:
         """The complainant wrote again; True when routing dealt with it (material, survey)."""
-        if waiting_for_material(session, case):
-            material_arrived(session, self.desk, case, now)
-            return True
+        # A case that ended (withdrawn, rejected, merged) waits for no material any more.
+        if case.status in OPEN_STATUSES and waiting_for_material(session, case):
+            if not material_arrived(session, self.desk, case, now):
+                self._tell_handler(session, case, inbound, now)  # still incomplete
+            return True  # complete: the handler's assignment mail comes again
         if survey_pending(session, case):
-            record_survey(session, self.desk, case, inbound.text, now)
+            if record_survey(session, self.desk, case, inbound.text, now) is None:
+                self._tell_handler(session, case, inbound, now)  # not a rating: news
             return True
+        self._tell_handler(session, case, inbound, now)
         return False
+
+    def _tell_handler(self, session: Session, case: Case, inbound: Inbound,
+                      now: datetime) -> None:
+        """Whatever else the complainant writes reaches the handler, never sits silently."""
+        complainant_wrote(session, self.desk, case, inbound.text, len(inbound.attachments),
+                          inbound.message_id or inbound.raw_sha256 or inbound.origin
+                          or now.isoformat(), now)

@@ -14,15 +14,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from casework.quotes import strip_quoted
-from routing import actions
+from routing import actions, case_life
 from routing.actions import Acting
 
 HANDLERS = frozenset({"handler", "delegate", "supervisor"})
 SUPERVISORS = frozenset({"supervisor"})
+# An action that creates a case has no case to hold a role on: any member of staff.
+STAFF = frozenset({"staff"})
 
 
 class CommandError(ValueError):
@@ -60,6 +63,58 @@ def parse_days(args: str) -> tuple[int, str]:
     return int(found.group(1)), found.group(2).strip()
 
 
+def read_date(text: str) -> tuple[date, str]:
+    found = re.match(r"\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*(.*)",
+                     text, re.DOTALL)
+    try:
+        if found is None:
+            raise ValueError
+        day = date(int(found.group(1)), int(found.group(2)), int(found.group(3)))
+    except ValueError:
+        shown = text.split()[0] if text.split() else text
+        raise CommandError(f"日期无效 / not a date (YYYY-MM-DD): {shown!r}") from None
+    return day, found.group(4).strip()
+
+
+YES = {"是", "同意", "有", "yes", "y", "true", "1"}
+NO = {"否", "不同意", "无", "no", "n", "false", "0"}
+
+
+def read_yes_no(text: str) -> tuple[bool, str]:
+    word, rest = read_word(text)
+    if word.lower() in YES:
+        return True, rest
+    if word.lower() in NO:
+        return False, rest
+    raise CommandError(f"请写 是/否 / yes or no, not {word!r}")
+
+
+def read_source(text: str) -> tuple[str, str]:
+    """电话/来信/来访 or call/letter/visit."""
+    word, rest = read_word(text)
+    words = {zh: en for en, zh in case_life.CONSENT_SOURCES.items()}
+    return words.get(word, word.lower()), rest
+
+
+def read_channel(text: str) -> tuple[str, str]:
+    word, rest = read_word(text)
+    words = {zh: en for en, zh in case_life.HAND_CHANNELS.items()}
+    return words.get(word, word.lower()), rest
+
+
+def read_number(text: str) -> tuple[int | None, str]:
+    """An optional number first (a violation's id): absent, the whole text is the rest."""
+    found = re.match(r"\s*(\d{1,9})(?:\s+|$)(.*)", text, re.DOTALL)
+    if found is None:
+        return None, text.strip()
+    return int(found.group(1)), found.group(2).strip()
+
+
+def read_lines(text: str) -> tuple[list[str], str]:
+    """One value a line (a CLI option given several times)."""
+    return [line.strip() for line in text.splitlines() if line.strip()], ""
+
+
 def read_money(text: str) -> tuple[Decimal, str]:
     word, rest = read_word(text)
     try:
@@ -85,6 +140,7 @@ class Param:
     option: bool = False
     from_body: bool = False
     by_mail: bool = True
+    multiple: bool = False  # the CLI option may be given several times (one value a line)
 
 
 @dataclass(frozen=True)
@@ -98,6 +154,10 @@ class StaffAction:
     roles: frozenset[str] = HANDLERS
     cli_group: str = "handle"  # "cases" for what reads as a change to the case itself
     aliases: tuple[str, ...] = field(default=())
+    # The action makes a new case (``run(opening, **values)`` with a
+    # ``routing.case_life.Opening``, no reference): not a mail command, since a staff
+    # member's mail to the intake address is itself a case; the CLI and console only.
+    creates_case: bool = False
 
     @property
     def uses_body(self) -> bool:
@@ -194,6 +254,104 @@ ACTIONS: tuple[StaffAction, ...] = (
         "recategorise", "分类", run=actions.recategorise, roles=SUPERVISORS, cli_group="cases",
         help_zh="重新分类并重新分派（路由重新运行）", help_en="recategorise: routing runs again",
         params=(Param("category", "类别", "category", read_word),)),
+    # -- the whole life of a case (routing.case_life) ------------------------------------
+    StaffAction(
+        "open", "立案", run=case_life.open_case, roles=STAFF, cli_group="cases",
+        creates_case=True,
+        help_zh="登记来信、来访、媒体报道或电话投诉（确认与分派同邮件投诉）",
+        help_en="open a case from a letter, visit, media report or call (acknowledged and "
+                "routed like any other)",
+        params=(
+            Param("channel", "渠道：来信|来访|媒体报道|电话", "channel: letter|visit|media|phone",
+                  read_channel, option=True),
+            Param("name", "投诉人姓名", "complainant's name", required=False, option=True),
+            Param("phone", "电话", "phone", read_word, required=False, option=True),
+            Param("email", "邮箱", "email", read_word, required=False, option=True),
+            Param("anonymous", "匿名（是/否）", "anonymous (yes/no)", read_yes_no,
+                  required=False, option=True),
+            Param("consent", "同意提供健康信息（是/否）",
+                  "consents to sharing health data (yes/no)", read_yes_no, required=False,
+                  option=True),
+            Param("subject", "主题", "subject", required=False, option=True),
+            Param("attachments", "附件文件", "attachment file", read_lines, required=False,
+                  option=True, multiple=True),
+            Param("text", "投诉内容", "the complaint's text", option=True, from_body=True))),
+    StaffAction(
+        "close", "关闭", run=case_life.close, cli_group="cases",
+        help_zh="关闭已办结的案件并告知投诉人", help_en="close a resolved case; the complainant "
+                                                "is told",
+        params=(Param("reason", "原因", "reason"),)),
+    StaffAction(
+        "withdraw", "撤回", run=case_life.withdraw, cli_group="cases",
+        help_zh="投诉人撤回投诉：结案并告知", help_en="the complainant withdrew: end the case and "
+                                             "tell them",
+        params=(Param("reason", "原因", "reason"),)),
+    StaffAction(
+        "reject", "不予受理", run=case_life.reject, cli_group="cases",
+        help_zh="不属受理范围：写明原因（可告知应向何处反映），告知投诉人",
+        help_en="out of scope: the reason (and where to go instead) is sent to the complainant",
+        params=(Param("reason", "原因", "reason"),)),
+    StaffAction(
+        "spam", "垃圾信息", run=case_life.spam, cli_group="cases",
+        help_zh="垃圾或骚扰信息：不予受理，不回复", help_en="spam or abuse: rejected, nobody is "
+                                               "written to",
+        params=(Param("reason", "原因", "reason"),)),
+    StaffAction(
+        "merge", "合并", run=case_life.merge, cli_group="cases",
+        help_zh="将本案并入另一案件（重复投诉），两条时间线均保留",
+        help_en="merge this case into another (a duplicate); both timelines are kept",
+        params=(Param("target", "保留的案件编号", "reference of the case that goes on",
+                      read_word),)),
+    StaffAction(
+        "reply", "答复", run=case_life.interim_reply,
+        help_zh="给投诉人发阶段性答复：正文为答复内容",
+        help_en="send the complainant an interim reply; the text below is the reply",
+        params=(Param("text", "答复内容", "the reply", option=True, from_body=True),)),
+    StaffAction(
+        "major", "重大", run=case_life.flag_major,
+        help_zh="标记为重大疑难事项并报告主管（可预约服务或延期服务）",
+        help_en="flag a major or difficult matter and report it to the supervisor",
+        params=(Param("reason", "原因", "reason"),)),
+    StaffAction(
+        "appoint", "预约", run=case_life.appoint,
+        help_zh="重大事项预约服务：日期和方式，告知投诉人",
+        help_en="major matter: an appointment (date, how/where); the complainant is told",
+        params=(Param("day", "日期(YYYY-MM-DD)", "date (YYYY-MM-DD)", read_date),
+                Param("details", "时间地点或方式", "time and place, or how", required=False))),
+    StaffAction(
+        "defer", "延期服务", run=case_life.defer, roles=SUPERVISORS,
+        help_zh="重大事项延期服务：新的办结日期和原因，告知投诉人",
+        help_en="major matter: defer to a new date with a reason; the complainant is told",
+        params=(Param("day", "新期限(YYYY-MM-DD)", "new date (YYYY-MM-DD)", read_date),
+                Param("reason", "原因", "reason"))),
+    StaffAction(
+        "clear-flags", "清除标记", run=case_life.clear_flags,
+        help_zh="已处理退信或回电：清除待处理标记并备注",
+        help_en="a failed mail or call dealt with: clear the attention flags, with a note",
+        params=(Param("note", "备注", "note"),)),
+    StaffAction(
+        "consent", "同意", run=case_life.record_consent,
+        help_zh="记录投诉人是否单独同意提供健康信息（来自电话或来信）",
+        help_en="record the complainant's separate consent to sharing health data (call or "
+                "letter)",
+        params=(Param("given", "是|否", "yes|no", read_yes_no),
+                Param("source", "电话|来信|来访", "call|letter|visit", read_source),
+                Param("note", "备注", "note", required=False))),
+    StaffAction(
+        "sanction-applied", "处分落实", run=case_life.sanction_applied, roles=SUPERVISORS,
+        cli_group="violations",
+        help_zh="违诺处理已落实（批评教育、赔礼道歉、效能告诫）",
+        help_en="a violation's sanction was applied (criticism, apology, efficiency warning)",
+        params=(Param("violation", "违诺编号", "violation number", read_number,
+                      required=False, option=True),
+                Param("note", "说明", "note"))),
+    StaffAction(
+        "compensation-paid", "赔偿到位", run=case_life.compensation_paid, roles=SUPERVISORS,
+        cli_group="violations",
+        help_zh="违诺赔偿已支付", help_en="a violation's compensation was paid",
+        params=(Param("violation", "违诺编号", "violation number", read_number,
+                      required=False, option=True),
+                Param("note", "说明", "note"))),
 )
 
 
@@ -201,6 +359,8 @@ def by_word() -> dict[str, StaffAction]:
     """Each command word (Chinese, English, aliases; lower case) → its action."""
     words: dict[str, StaffAction] = {}
     for action in ACTIONS:
+        if action.creates_case:
+            continue  # no mail command: a staff member's mail to intake is itself a case
         for word in (action.word_zh, action.name, *action.aliases):
             words[word.lower()] = action
     return words
@@ -212,7 +372,7 @@ def action_named(name: str) -> StaffAction:
 
 def help_lines() -> list[str]:
     """The commands a reply to a staff mail may carry (assignment, reminder mails)."""
-    return [action.help_line() for action in ACTIONS]
+    return [action.help_line() for action in ACTIONS if not action.creates_case]
 
 
 def run(action: StaffAction, acting: Acting, values: Mapping[str, Any]) -> object:

@@ -170,9 +170,9 @@ def refer(session: Session, desk: Desk, case: Case, authority: str, *, actor: st
     return referral
 
 
-NO_CONSENT_NOTE = ("\n（投诉人未单独同意提供健康信息，相关内容未随函提供；如需了解，请与本中心联系。"
-                   " / The complainant has not given separate consent to sharing health "
-                   "data, so none is enclosed.）")
+NO_CONSENT_NOTE = ("\n（投诉人未单独同意提供健康信息，相关内容未随函提供；"
+                   "如需了解，请与本中心联系。 / The complainant has not given separate "
+                   "consent to sharing health data, so none is enclosed.）")
 
 
 def referral_facts(desk: Desk, case: Case, authority: str, due: object) -> dict[str, Any]:

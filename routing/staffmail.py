@@ -104,14 +104,16 @@ def _refusal(session: Session, desk: Desk, case: Case, staff: tuple[str, object]
 
 
 def role_of(session: Session, desk: Desk, case: Case, staff: str) -> str:
+    # The supervisor keeps the supervisor's commands when the case is theirs to handle too
+    # (a low satisfaction mark sends it back to them for review).
+    if staff == supervisor_for(desk.config, case.department, excluded(session, case.id)):
+        return "supervisor"
     current = next((a for a in reversed(case.assignments) if a.ended_at is None), None)
     handler = current.handler if current else None
     if staff == handler or (current is not None and staff == current.delegate_for):
         return "handler"
     if handler in desk.config.staff and desk.config.staff[handler].delegate == staff:
         return "delegate"
-    if staff == supervisor_for(desk.config, case.department, excluded(session, case.id)):
-        return "supervisor"
     return ""
 
 

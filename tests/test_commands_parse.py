@@ -28,8 +28,8 @@ def test_commands_only_count_at_the_top() -> None:
 
 
 def test_unknown_command_is_an_error_naming_it() -> None:
-    with pytest.raises(CommandError, match="#关闭"):
-        parse_reply("#关闭")
+    with pytest.raises(CommandError, match="#归档"):  # (#关闭 is a command now: close)
+        parse_reply("#归档")
 
 
 @pytest.mark.parametrize(("args", "days", "reason"), [
