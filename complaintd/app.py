@@ -25,7 +25,7 @@ from complaintd.settings import ImapMailbox, MaildirMailbox, Settings
 from handling.acknowledgement import Acknowledger
 from handling.bounces import record_bounce
 from handling.calls import queue_callback_lists
-from handling.notices import RefusalNotifier, RefusedMail, RoutingMailer
+from handling.notices import RefusalNotifier, RefusedMail, RoutingMailer, TriageNotifier
 from handling.pipeline import Pipeline
 from handling.routing_step import CaseRouter
 from intake.hotline import ColumnMap, HotlineFolders, HotlineImporter, ImportReport
@@ -91,7 +91,8 @@ class App:
         router = CaseRouter(self.desk, self.policy.reference_prefix) if self.desk else None
         self.commitments: commitments.SweepReport | None = None
         self.pipeline = Pipeline(calendar=self.calendar, policy=self.policy,
-                                 acknowledge=self._acknowledger(), clock=clock, router=router)
+                                 acknowledge=self._acknowledger(), clock=clock, router=router,
+                                 tell_triage=self._triage_notifier())
         self.ledger = Ledger(self.session_factory, self.raw_store, clock, self.pipeline,
                              refusal=self._refusal(), prepare_batch=self.pipeline.prepare_batch,
                              bounce=record_bounce)
@@ -144,6 +145,14 @@ class App:
                 key=hashlib.sha256(headers).hexdigest()[:32]), reason, now)
 
         return tell
+
+    def _triage_notifier(self) -> TriageNotifier | None:
+        """Without routing rules, who is told of each new case (``[routing] triage_to``)."""
+        if self.settings.routing.rules_file is not None or not self.settings.routing.triage_to:
+            return None
+        return TriageNotifier(tuple(self.settings.routing.triage_to), self.identity,
+                              self.renderer, self.organisation,
+                              language=self.settings.notices.staff_language)
 
     def _desk(self) -> Desk | None:
         """The routing desk, or None when no rules file is configured."""

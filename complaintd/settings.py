@@ -181,6 +181,9 @@ class Routing(_Section):
     config/routing.toml). Empty: every case goes to the triage queue."""
 
     rules_file: OptionalPath = None
+    # Without a rules file: the addresses told of every new case in the triage queue
+    # (otherwise nobody would know of it). With rules, the triage supervisor is told.
+    triage_to: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = []
 
 
 class Notices(_Section):

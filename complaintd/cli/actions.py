@@ -22,6 +22,7 @@ from complaintd.cli.context import Context, console, fail
 from complaintd.cli.i18n import MESSAGES, Translator
 from routing import commands
 from routing.actions import Acting, Actor
+from routing.case_life import Opening
 from routing.commands import CommandError, StaffAction, run
 from routing.conflicts import excluded
 from routing.errors import ActionRefused
@@ -36,6 +37,8 @@ MESSAGES.update({
     "action_refused": ("未执行：{why}", "Not done: {why}"),
     "action_done": ("已完成：{ref} 现为 {status}，办结期限 {due}。",
                     "Done: {ref} is now {status}, due {due}."),
+    "case_opened": ("已立案：{ref}（{status}），办结期限 {due}。",
+                    "Case opened: {ref} ({status}), due {due}."),
 })
 
 
@@ -52,6 +55,34 @@ class ActionGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         action = self._declared().get(cmd_name)
         return twin(action) if action is not None else super().get_command(ctx, cmd_name)
+
+
+def open_case(obj: Context, as_name: str, action: StaffAction,
+              given: dict[str, str | None]) -> None:
+    """Run an action that creates a case (``creates_case``): any member of staff, through
+    the same pipeline as mail and call logs, in one transaction."""
+    app, t = obj.app()
+    staff = as_name
+    if app.desk is not None:
+        found = app.desk.config.staff_by_name(as_name)
+        if found is None:
+            fail(t("unknown_staff", name=as_name))
+            return
+        staff = found
+    with app.session_factory() as session:
+        opening = Opening(session, app.desk, Actor(staff, "staff", via="cli"), app.clock.now(),
+                          app.pipeline, app.raw_store)
+        try:
+            values = action.values_from_text(given)
+            with session.begin_nested():
+                case = action.run(opening, **values)
+            assert isinstance(case, Case)
+        except (ActionRefused, CommandError, ValueError) as exc:
+            fail(t("action_refused", why=exc))
+            return
+        session.commit()
+        console.print(t("case_opened", ref=case.reference, status=t.status(str(case.status)),
+                        due=case.resolve_due or "-"))
 
 
 def perform(obj: Context, reference: str, as_name: str, action: StaffAction,
@@ -95,13 +126,14 @@ def _case(factory: Callable[[], Session], reference: str,
 
 
 def twin(action: StaffAction) -> click.Command:
-    """The CLI command of one staff action: REFERENCE, its values, ``--as NAME``."""
-    params: list[click.Parameter] = [click.Argument(["reference"])]
+    """The CLI command of one staff action: REFERENCE (none for an action that creates a
+    case), its values, ``--as NAME``."""
+    params: list[click.Parameter] = [] if action.creates_case else [click.Argument(["reference"])]
     for param in action.params:
         label = f"{param.label_zh} / {param.label_en}"
         if param.option:
             params.append(click.Option([f"--{param.name}"], required=param.required,
-                                       default=None, help=label))
+                                       default=None, help=label, multiple=param.multiple))
         else:
             params.append(click.Argument([param.name], required=param.required,
                                          metavar=param.label_en.upper().replace(" ", "-")))
@@ -109,8 +141,13 @@ def twin(action: StaffAction) -> click.Command:
                                help="你的姓名或工号 / your name or staff id"))
 
     @click.pass_obj
-    def callback(obj: Context, /, reference: str, as_name: str, **given: Any) -> None:
-        perform(obj, reference, as_name, action, given)
+    def callback(obj: Context, /, as_name: str, reference: str = "", **given: Any) -> None:
+        # An option given several times reaches the action as one value a line.
+        texts = {k: "\n".join(v) if isinstance(v, tuple) else v for k, v in given.items()}
+        if action.creates_case:
+            open_case(obj, as_name, action, texts)
+        else:
+            perform(obj, reference, as_name, action, texts)
 
     roles = "（主管 / supervisors only）" if action.roles == frozenset({"supervisor"}) else ""
     return click.Command(action.name, callback=callback, params=params,

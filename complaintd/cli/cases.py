@@ -10,7 +10,7 @@ from rich.table import Table
 
 from casework import queries
 from casework.clock import SHANGHAI
-from casework.models import Case
+from casework.models import Case, Message
 from casework.status import CaseStatus
 from complaintd.cli.actions import ActionGroup
 from complaintd.cli.context import Context, console, fail
@@ -92,22 +92,25 @@ def show_case(obj: Context, reference: str) -> None:
             return
         console.print(_case_table([case], None, t))
         console.print(case.summary[:2000])
-        console.print(_messages(case))
+        console.print(_messages(case, queries.case_messages(session, case)))
         console.print(_timeline(case, t))
 
 
-def _messages(case: Case) -> Table:
-    """Each mail with the sender's DKIM/SPF/DMARC results (a failure is shown, not acted on)."""
+def _messages(case: Case, messages: list[Message]) -> Table:
+    """Each mail with the sender's DKIM/SPF/DMARC results (a failure is shown, not acted on);
+    the mail of a case merged into this one is shown too, marked with its reference."""
     table = Table(title="邮件 / messages")
     table.add_column("#")
+    table.add_column("案件 / case", no_wrap=True)
     table.add_column("认证 / DKIM·SPF·DMARC", no_wrap=True)
     for name in ("方向 / dir", "发件人 / from", "分类 / class"):
         table.add_column(name, overflow="fold")
-    for message in case.messages:
+    for message in messages:
         auth = message.authentication or "-"
         if "fail" in auth:
             auth = f"[red]{auth}[/red]"
-        table.add_row(str(message.id), auth, message.direction, message.sender or "-",
+        via = "" if message.case_id == case.id else message.case.reference
+        table.add_row(str(message.id), via, auth, message.direction, message.sender or "-",
                       message.classification or "-")
     return table
 

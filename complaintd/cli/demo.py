@@ -48,6 +48,10 @@ path = "mail"
 drop_dir = "hotline"
 min_age_seconds = 0
 
+[routing]
+# No rules file: every new case goes to the triage queue and this address is told.
+triage_to = ["triage@example.org"]
+
 [smtp]
 transport = "file"
 outbox_dir = "sent-mail"
