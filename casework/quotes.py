@@ -7,24 +7,29 @@ Outlook (``-----Original Message-----``, a ``发件人:``/``From:`` block) and `
 
 from __future__ import annotations
 
-import re
+import re2  # type: ignore[import-untyped]
 
-_MARKERS = re.compile(
-    r"^\s*("
-    r"-{2,}\s*(原始邮件|原始郵件|original message|forwarded message|转发邮件|回复的原邮件)\s*-{2,}"
-    r"|-{2,}\s*原始邮件\s*-{0,}"
-    r"|在\s*.{0,80}写道\s*[:：]\s*$"
-    r"|on\s.{0,200}wrote:\s*$"
-    r"|(发件人|from)\s*[:：].*$"
-    r"|_{10,}\s*$"
-    r")",
-    re.I | re.M)
+# The text is a stranger's: RE2 (google-re2) matches in time linear in it, whatever it is
+# (with a backtracking engine ``^\s*`` re-read every blank line below each line start, and
+# 20,000 newlines took 21 s). ``_S`` is Python's \s: RE2's is ASCII only, and Chinese
+# clients indent with the ideographic space.
+_S = r"[\s\pZ]"
+_MARKERS = re2.compile(
+    r"(?im)^" + _S + "*("
+    r"-{2,}" + _S + "*(原始邮件|原始郵件|original message|forwarded message|转发邮件|回复的原邮件)"
+    + _S + "*-{2,}"
+    r"|-{2,}" + _S + "*原始邮件" + _S + "*-{0,}"
+    r"|在" + _S + "*.{0,80}写道" + _S + "*[:：]" + _S + "*$"
+    r"|on" + _S + ".{0,200}wrote:" + _S + "*$"
+    r"|(发件人|from)" + _S + "*[:：].*$"
+    r"|_{10,}" + _S + "*$"
+    r")")
 
 
 def strip_quoted(text: str) -> str:
     """``text`` up to the first quote marker, with ``>`` lines dropped; never empty."""
     match = _MARKERS.search(text)
-    head = text[:match.start()] if match else text
+    head = text[:int(match.start())] if match else text
     kept = [line for line in head.splitlines() if not line.lstrip().startswith(">")]
     new = "\n".join(kept).strip()
     return new or text.strip()

@@ -24,17 +24,39 @@ def is_gb_family(label: str) -> bool:
     return label.strip().strip('"').lower() in GB_FAMILY
 
 
+# Codecs Python calls text encodings that are no charset a mail may name: they transform
+# text (punycode, idna), escape it, or fail on every byte. A sender must not pick them.
+_NOT_CHARSETS = frozenset({"punycode", "idna", "undefined", "unicode-escape",
+                           "raw-unicode-escape", "charmap"})
+_LABEL_LIMIT = 40  # the longest IANA charset name has 45 characters with its prefix
+
+
 def normalise_charset(label: str | None) -> str | None:
-    """A Python codec name for a MIME charset label, or None when unknown."""
+    """A Python codec name for a MIME charset label, or None when unknown or not a charset.
+
+    Only text encodings are accepted: ``hex``, ``zlib``, ``base64`` or ``rot13`` are codecs
+    too, but bytes-to-bytes (or text-to-text) ones, and a hostile label must not run them.
+    """
     if not label:
         return None
     label = label.strip().strip('"').lower()
     if is_gb_family(label):
         return "gb18030"
+    if len(label) > _LABEL_LIMIT or not label.isascii() or not label.isprintable():
+        return None  # a NUL or a control character in a label: codecs.lookup would raise
     try:
-        return codecs.lookup(label).name
-    except LookupError:
+        info = codecs.lookup(label)
+    except (LookupError, ValueError):
         return None
+    if not _is_text_encoding(info) or info.name in _NOT_CHARSETS:
+        return None
+    return info.name
+
+
+def _is_text_encoding(info: codecs.CodecInfo) -> bool:
+    # CodecInfo marks bytes-to-bytes and str-to-str codecs with _is_text_encoding = False
+    # (what str.encode and bytes.decode check themselves); the attribute has no public name.
+    return bool(getattr(info, "_is_text_encoding", True))
 
 
 # Single-byte labels decode any bytes without error, so a wrong one would give mojibake.

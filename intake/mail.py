@@ -1,8 +1,17 @@
-"""Raw mail bytes → ``ParsedMail``: pure, no disk, no database."""
+"""Raw mail bytes → ``ParsedMail``: pure, no disk, no database.
+
+The bytes are a stranger's, so the work is bounded before the standard library sees them:
+at most ``MAX_CONTAINERS`` multipart/message parts and ``MAX_DELIMITERS`` boundary lines
+are given to the parser (its recursion follows the nesting: 2,000 nested parts raise
+RecursionError), at most ``MAX_PARTS`` parts are read, none deeper than ``MAX_DEPTH``, and
+header values are cut to ``MAX_HEADER_CHARS``. What is left out stays in the raw store, and
+``ParsedMail.problems`` says so for staff.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
@@ -13,11 +22,23 @@ from email.utils import parseaddr, parsedate_to_datetime
 from intake.authresults import authentication_summary
 from intake.bounces import original_message_ids
 from intake.charsets import clean_text, decode_bytes, decode_header_value
-from intake.htmltext import html_to_text, sanitise_html
+from intake.htmltext import html_to_text, rough_text, sanitise_html, too_complex
 from intake.machine import machine_reason, no_auto_reply
 
+# Single character classes between fixed characters: linear on any text.
 _MSGID = re.compile(r"<[^<>\s]+>")
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f/\\:*?\"<>|]+")
+
+MAX_PARTS = 200  # parts read (text, HTML, attachments); the rest stay in the raw mail
+MAX_DEPTH = 8  # nesting of multipart and forwarded-message parts that is read
+MAX_CONTAINERS = 64  # multipart/message parts handed to the standard parser at all
+MAX_DELIMITERS = 2 * MAX_PARTS + MAX_CONTAINERS  # lines starting with "--"
+MAX_HEADER_CHARS = 16_384  # of one header value (an address, a subject, References)
+# Lines that open a part for the standard parser: a boundary line, or a Content-Type of a
+# container (folded once at most: a deeper fold only escapes the count, never the caps,
+# since the parse is degraded on RecursionError). One pass over the bytes.
+_STRUCTURE = re.compile(
+    rb"^(?:--|content-type:[ \t]*(?:\r?\n[ \t]+)?(multipart|message)/)", re.I | re.M)
 
 
 @dataclass(frozen=True)
@@ -46,13 +67,16 @@ class ParsedMail:
     # For a bounce: the Message-IDs of the mail it reports on.
     bounce_of: tuple[str, ...] = ()
     raw_message_id: str | None = None  # the header as it came, for the ledger index
+    # What was not read and why (parts over the caps, HTML too complex): staff are told.
+    problems: tuple[str, ...] = ()
 
 
 def parse_mail(raw: bytes) -> ParsedMail:
     """Parse ``raw``; compat32 is used because it keeps raw header bytes we decode ourselves."""
-    msg = BytesParser(policy=policy.compat32).parsebytes(raw)
+    problems: list[str] = []
+    msg = BytesParser(policy=policy.compat32).parsebytes(_bounded(raw, problems))
     name, address = _sender(msg)
-    text, html, attachments = _walk(msg)
+    text, html, attachments = _walk(msg, problems)
     machine = machine_reason(msg)
     return ParsedMail(
         subject=header(msg, "Subject"),
@@ -61,15 +85,67 @@ def parse_mail(raw: bytes) -> ParsedMail:
         date=_date(msg),
         message_id=_first_msgid(msg.get("Message-ID")),
         in_reply_to=_first_msgid(msg.get("In-Reply-To")),
-        references=tuple(_MSGID.findall(str(msg.get("References", "")))),
+        references=tuple(_MSGID.findall(_limited(msg.get("References", "")))),
         text=text,
-        html=sanitise_html(html) if html else None,
+        html=_sanitised(html, problems),
         attachments=tuple(attachments),
         machine_reason=machine,
         no_auto_reply=no_auto_reply(msg),
         authentication=authentication_summary(msg),
         bounce_of=original_message_ids(msg) if machine else (),
-        raw_message_id=clean_text(str(msg.get("Message-ID", "")).strip()) or None,
+        raw_message_id=clean_text(_limited(msg.get("Message-ID", "")).strip()) or None,
+        problems=tuple(problems),
+    )
+
+
+def _bounded(raw: bytes, problems: list[str]) -> bytes:
+    """``raw`` cut before the part that would pass MAX_CONTAINERS or MAX_DELIMITERS."""
+    containers = delimiters = 0
+    for match in _STRUCTURE.finditer(raw):
+        if match.group(1):
+            containers += 1
+        else:
+            delimiters += 1
+        if containers > MAX_CONTAINERS or delimiters > MAX_DELIMITERS:
+            problems.append(
+                f"more than {MAX_CONTAINERS} nested parts or {MAX_PARTS} parts: the mail is "
+                f"read up to byte {match.start()}, the rest is in the raw mail only")
+            return raw[:match.start()]
+    return raw
+
+
+def _limited(value: object) -> str:
+    return str(value)[:MAX_HEADER_CHARS]
+
+
+def _sanitised(html: str | None, problems: list[str]) -> str | None:
+    if not html:
+        return None
+    why = too_complex(html)
+    if why:
+        problems.append(f"HTML body not kept for display ({why}); its text is kept")
+        return None
+    return sanitise_html(html)
+
+
+def parse_headers(raw_headers: bytes) -> ParsedMail:
+    """A ``ParsedMail`` from the headers alone (no text): for a mail whose body failed."""
+    msg = BytesParser(policy=policy.compat32).parsebytes(raw_headers, headersonly=True)
+    name, address = _sender(msg)
+    return ParsedMail(
+        subject=header(msg, "Subject"),
+        from_name=name,
+        from_email=address,
+        date=_date(msg),
+        message_id=_first_msgid(msg.get("Message-ID")),
+        in_reply_to=_first_msgid(msg.get("In-Reply-To")),
+        references=tuple(_MSGID.findall(_limited(msg.get("References", "")))),
+        text="",
+        html=None,
+        machine_reason=machine_reason(msg),
+        no_auto_reply=no_auto_reply(msg),
+        authentication=authentication_summary(msg),
+        raw_message_id=clean_text(_limited(msg.get("Message-ID", "")).strip()) or None,
     )
 
 
@@ -84,7 +160,7 @@ def header(msg: Message, name: str) -> str:
     wanted = name.lower()
     for key, value in msg.raw_items():
         if key.lower() == wanted:
-            return decode_header_value(str(value))
+            return decode_header_value(_limited(value))
     return ""
 
 
@@ -95,7 +171,7 @@ def _sender(msg: Message) -> tuple[str, str]:
 
 def _date(msg: Message) -> datetime | None:
     try:
-        value = parsedate_to_datetime(str(msg.get("Date", "")))
+        value = parsedate_to_datetime(_limited(msg.get("Date", ""))[:200])
     except (TypeError, ValueError, IndexError):
         return None
     return value if value.tzinfo else None
@@ -104,15 +180,15 @@ def _date(msg: Message) -> datetime | None:
 def _first_msgid(value: object) -> str | None:
     if value is None:
         return None
-    found = _MSGID.search(str(value))
+    found = _MSGID.search(_limited(value))
     return found.group(0) if found else None
 
 
-def _walk(msg: Message) -> tuple[str, str | None, list[MailPart]]:
+def _walk(msg: Message, problems: list[str]) -> tuple[str, str | None, list[MailPart]]:
     texts: list[str] = []
     htmls: list[str] = []
     attachments: list[MailPart] = []
-    for part in msg.walk():
+    for part in _parts(msg, problems):
         if part.get_content_type() == "message/rfc822" and part is not msg:
             texts.append(_forwarded_banner(part))
         if part.is_multipart():
@@ -123,14 +199,43 @@ def _walk(msg: Message) -> tuple[str, str | None, list[MailPart]]:
         if _is_attachment(part):
             attachments.append(MailPart(_filename(part, len(attachments)), kind, data))
         elif kind == "text/plain":
-            texts.append(decode_bytes(data, part.get_content_charset()))
+            texts.append(decode_bytes(data, _charset(part)))
         elif kind == "text/html":
-            htmls.append(decode_bytes(data, part.get_content_charset()))
+            htmls.append(decode_bytes(data, _charset(part)))
         elif data:
             attachments.append(MailPart(_filename(part, len(attachments)), kind, data))
     html = "\n".join(htmls) or None
-    text = "\n".join(t.strip() for t in texts) if texts else html_to_text(html or "")
+    text = "\n".join(t.strip() for t in texts) if texts else _html_text(html, problems)
     return clean_text(text), html, attachments
+
+
+def _parts(msg: Message, problems: list[str]) -> Iterator[Message]:
+    """``msg.walk()`` (depth first, in order) without recursion, within the caps."""
+    stack: list[tuple[Message, int]] = [(msg, 0)]
+    read = 0
+    while stack:
+        part, depth = stack.pop()
+        if read == MAX_PARTS:
+            problems.append(f"more than {MAX_PARTS} parts: the rest are in the raw mail only")
+            return
+        read += 1
+        yield part
+        children = part.get_payload() if part.is_multipart() else []
+        if not isinstance(children, list) or not children:
+            continue
+        if depth == MAX_DEPTH:
+            problems.append(f"parts nested deeper than {MAX_DEPTH} are in the raw mail only")
+            continue
+        stack.extend((child, depth + 1) for child in reversed(children)
+                     if isinstance(child, Message))
+
+
+def _html_text(html: str | None, problems: list[str]) -> str:
+    if not html:
+        return ""
+    if too_complex(html):
+        return rough_text(html)  # _sanitised notes the problem
+    return html_to_text(html)
 
 
 def _forwarded_banner(part: Message) -> str:
@@ -148,15 +253,49 @@ def _forwarded_banner(part: Message) -> str:
 
 def _is_attachment(part: Message) -> bool:
     disposition = str(part.get("Content-Disposition", "")).lower()
+    named = _param(part, "filename", "content-disposition") or _param(part, "name", "content-type")
     return disposition.startswith("attachment") or (
-        part.get_filename() is not None and part.get_content_maintype() != "text"
+        bool(named) and part.get_content_maintype() != "text"
     )
 
 
 def _filename(part: Message, index: int) -> str:
-    raw = part.get_filename()
-    name = decode_header_value(str(raw)) if raw else ""
+    raw = _param(part, "filename", "content-disposition") or _param(part, "name", "content-type")
+    name = decode_header_value(raw[:MAX_HEADER_CHARS]) if raw else ""
     return safe_filename(name) or f"attachment-{index + 1}"
+
+
+def _charset(part: Message) -> str | None:
+    return _param(part, "charset", "content-type") or None
+
+
+def _param(part: Message, name: str, header_name: str) -> str:
+    """A parameter of a part's header as text, its raw 8-bit bytes decoded like a header's.
+
+    The standard library turns raw 8-bit bytes in a parameter into U+FFFD (病历.pdf sent
+    raw by a Chinese client became ������.pdf) and runs an RFC 2231 value through whatever
+    codec it names (``zlib``, ``idna``…). Here the raw header is decoded first, and an RFC
+    2231 value goes through ``decode_bytes``, which accepts only real text charsets.
+    """
+    holder = Message()
+    for key, raw in part.raw_items():
+        if key.lower() == header_name:
+            holder[key] = _eight_bit_text(_limited(raw))
+            break
+    value = holder.get_param(name, header=header_name)
+    if isinstance(value, tuple):  # RFC 2231: (charset, language, %-decoded as Latin-1)
+        charset, _language, text = value
+        if all(ord(ch) < 256 for ch in text):
+            return decode_bytes(text.encode("latin-1"), str(charset or "") or None)
+        return str(text)
+    return str(value) if isinstance(value, str) else ""
+
+
+def _eight_bit_text(raw: str) -> str:
+    """A raw header value with its 8-bit bytes (kept as surrogates) decoded to text."""
+    if any("\udc80" <= ch <= "\udcff" for ch in raw):
+        return decode_bytes(raw.encode("ascii", errors="surrogateescape"))
+    return raw
 
 
 def safe_filename(name: str) -> str:

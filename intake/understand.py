@@ -2,11 +2,17 @@
 
 Every outcome carries its classification with the reason: a machine mail is ignored with
 the rule that hit; a human mail records why it is one and whether it may be answered.
+
+A complaint with a broken part is still a complaint: when understanding a mail raises,
+whatever the error, the mail is read *degraded* (its headers if they parse, its raw text
+decoded with replacement characters) and becomes a case flagged for staff
+(``extra["parse_problems"]``) instead of going to quarantine.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from casework.inbound import Inbound, InboundAttachment, guess_language
@@ -14,9 +20,13 @@ from casework.quotes import strip_quoted
 from casework.rawstore import sha256_hex
 from intake.biglinks import large_file_links
 from intake.bounces import quotes_our_loop_header
+from intake.charsets import clean_text
 from intake.ledger import SourceItem, Understood
-from intake.mail import MailPart, ParsedMail, parse_mail
+from intake.mail import MailPart, ParsedMail, parse_headers, parse_mail
 from intake.threading_hints import reference_hint
+
+log = logging.getLogger("complaintd.intake")
+MAX_DEGRADED_TEXT = 1 << 20  # bytes of a broken mail's body shown as its text
 
 _REPLY_PREFIX = ("re:", "re：", "回复", "答复", "aw:", "sv:")
 
@@ -28,7 +38,17 @@ class MailUnderstanding:
     max_attachment_bytes: int = 30 * 1024 * 1024
 
     def __call__(self, item: SourceItem, digest: str, now: datetime) -> Understood:
-        parsed = parse_mail(item.raw)
+        try:
+            return self._understood(item, parse_mail(item.raw), digest, now)
+        except Exception as exc:  # any error in reading a stranger's bytes: read it degraded
+            log.warning("intake %s: mail read degraded (%s)", item.location,
+                        type(exc).__name__)
+            # The message may quote the mail's text: the traceback only at DEBUG.
+            log.debug("intake %s: degraded parse", item.location, exc_info=exc)
+            return self._understood(item, degraded_parse(item.raw, exc), digest, now)
+
+    def _understood(self, item: SourceItem, parsed: ParsedMail, digest: str,
+                    now: datetime) -> Understood:
         if parsed.machine_reason:
             reason = parsed.machine_reason
             if not parsed.bounce_of and quotes_our_loop_header(item.raw):
@@ -82,8 +102,31 @@ def _is_reply(parsed: ParsedMail) -> bool:
     return bool(parsed.in_reply_to or parsed.references) or subject.startswith(_REPLY_PREFIX)
 
 
+def degraded_parse(raw: bytes, exc: BaseException) -> ParsedMail:
+    """What can be read of a mail whose parse failed: headers when they parse, the text raw.
+
+    Only the exception's type is recorded: its message may quote the mail.
+    """
+    problem = (f"the mail could not be read in full ({type(exc).__name__}); its text is "
+               "shown as received, the raw mail is in the raw store")
+    head, _sep, body = raw.partition(b"\r\n\r\n") if b"\r\n\r\n" in raw else \
+        raw.partition(b"\n\n")
+    try:
+        headers = parse_headers(head + b"\n\n")
+    except Exception:  # not even the headers: a case without a sender is set aside
+        headers = ParsedMail(subject="", from_name="", from_email="", date=None,
+                             message_id=None, in_reply_to=None, references=(), text="",
+                             html=None)
+    text = clean_text(body[:MAX_DEGRADED_TEXT].decode("utf-8", errors="replace"))
+    return replace(headers, text=text, html=None, attachments=(), bounce_of=(),
+                   problems=(*headers.problems, problem))
+
+
 def _extra(parsed: ParsedMail, reply: bool) -> dict[str, str]:
     extra = {"classification": _classification(parsed, reply)}
+    if parsed.problems:
+        # Read by the pipeline to flag the case for staff, with the reasons on its timeline.
+        extra["parse_problems"] = "\n".join(parsed.problems)
     if parsed.html:
         extra["html"] = parsed.html
     if parsed.authentication:
@@ -105,4 +148,6 @@ def _classification(parsed: ParsedMail, reply: bool) -> str:
         why += "; a reply (quoted history stripped for the case text)"
     if parsed.no_auto_reply:
         why += f"; {parsed.no_auto_reply}"
+    if parsed.problems:
+        why += "; read in part: " + "; ".join(parsed.problems)
     return why

@@ -1,0 +1,225 @@
+"""Issue 12, "nothing stalls or poisons intake": a stranger's mail cannot make intake's work
+grow faster than its size, cannot pick a codec, and a mail that fails to parse is still a
+complaint. No test here times anything: each checks the bound itself (the pattern engine is
+linear by construction, the input is cut, the parts are counted)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import re2  # type: ignore[import-untyped]
+from sqlalchemy import select
+
+import casework.quotes
+import intake.biglinks
+import intake.machine
+import intake.mail
+import intake.threading_hints
+import intake.understand
+from casework.models import Case
+from casework.quotes import strip_quoted
+from intake.biglinks import large_file_links
+from intake.charsets import decode_bytes, normalise_charset
+from intake.htmltext import MAX_NESTING, html_to_text, too_complex
+from intake.ledger import SourceItem
+from intake.mail import MAX_CONTAINERS, MAX_PARTS, parse_mail
+from intake.threading_hints import reference_hint
+from intake.understand import MailUnderstanding
+from tests.test_intake_support import make_app
+
+MB = 1 << 20
+
+
+def understand(raw: bytes) -> Any:
+    item = SourceItem("maildir", "INBOX", 0, "1", raw)
+    return MailUnderstanding()(item, "0" * 64, datetime(2026, 12, 2, tzinfo=UTC))
+
+
+def mail(body: bytes, *headers: str, content_type: str = "text/plain; charset=utf-8") -> bytes:
+    head = ["From: 张先生 <zhang@example.cn>", "Subject: 投诉", "Message-ID: <h1@example.cn>",
+            "MIME-Version: 1.0", f"Content-Type: {content_type}", *headers]
+    return "\r\n".join(head).encode() + b"\r\n\r\n" + body
+
+
+# -- 1. no super-linear pattern on mail text ------------------------------------------------
+
+
+def test_patterns_on_mail_text_run_on_a_linear_engine() -> None:
+    # RE2 matches in time linear in the text by construction: no input can make it backtrack.
+    patterns = [intake.biglinks.LINK, casework.quotes._MARKERS, intake.threading_hints._LOOSE,
+                intake.machine._DAEMONS, intake.machine._AUTO_SUBJECT,
+                intake.machine._DAEMON_NAMES]
+    compiled_type = type(re2.compile("x"))
+    assert all(isinstance(p, compiled_type) for p in patterns)
+
+
+def test_pathological_bodies_are_read_correctly() -> None:
+    # Each of these took from seconds to hours with the backtracking patterns.
+    assert large_file_links("http://" * (MB // 7), None) == ()
+    link = "https://mail.qq.com/cgi-bin/ftnExs_download?k=1"
+    assert large_file_links("http://" * 10_000 + " " + link, None) == (link,)
+    assert strip_quoted("新内容" + "\n" * MB + "在 2026年12月1日 张三 写道：\n旧") == "新内容"
+    assert strip_quoted(" \n" * (MB // 2) + "x") == "x"
+    assert reference_hint("LO" + " " * MB) is None
+    assert reference_hint("回复：【LO－2026－000123】" + " " * MB) == "LO-2026-000123"
+
+
+def test_large_file_links_are_bounded() -> None:
+    links = " ".join(f"https://ftn.qq.com/f{n}" for n in range(100))
+    assert len(large_file_links(links, None)) == intake.biglinks.MAX_LINKS
+    (long_link,) = large_file_links("https://ftn.qq.com/" + "a" * MB, None)
+    assert len(long_link) == intake.biglinks.MAX_LINK
+
+
+def test_html_that_would_be_quadratic_is_not_given_to_the_html_parser() -> None:
+    nested = "<div>" * (MAX_NESTING + 1) + "投诉内容"
+    assert too_complex(nested) is not None
+    assert too_complex("&" * MB) is not None
+    assert too_complex("<div></x>" * (MAX_NESTING + 1)) is not None  # stray closers count not
+    assert too_complex("<div>x</div>" * 100_000) is None  # long but flat: fine
+    parsed = parse_mail(mail(nested.encode(), content_type="text/html; charset=utf-8"))
+    assert parsed.text == "投诉内容" and parsed.html is None
+    assert any("HTML body not kept" in p for p in parsed.problems)
+
+
+def test_html_text_unchanged_for_ordinary_mail() -> None:
+    html = ("<html><head><title>T</title><style>p{}</style></head><body><p>a<br>b</p>"
+            "<script>x()</script><div>c &amp; d &lt;e&nbsp;f</div><h1>标题</h1>尾</body></html>")
+    assert html_to_text(html) == "a\nb\n\nc & d <e f\n\n标题\n尾"
+
+
+# -- 2. bounded parse work -------------------------------------------------------------------
+
+
+def nested_mail(depth: int) -> bytes:
+    opening = b"".join(b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i)
+                       for i in range(depth))
+    closing = b"".join(b"--b%d--\r\n" % i for i in reversed(range(depth)))
+    return (b"From: zhang@example.cn\r\nSubject: nested\r\nMIME-Version: 1.0\r\n" + opening
+            + b"Content-Type: text/plain\r\n\r\nhello\r\n" + closing)
+
+
+def many_parts_mail(parts: int) -> bytes:
+    one = (b"--b\r\nContent-Type: application/octet-stream\r\n"
+           b"Content-Disposition: attachment; filename=a.bin\r\n\r\nx\r\n")
+    return (b"From: zhang@example.cn\r\nSubject: parts\r\nMIME-Version: 1.0\r\n"
+            b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n' + one * parts + b"--b--\r\n")
+
+
+def test_deep_nesting_is_cut_before_the_parser_recurses() -> None:
+    # 2,000 nested parts made the standard parser raise RecursionError (quarantine).
+    understood = understand(nested_mail(5000))
+    assert understood.inbound is not None
+    assert str(MAX_CONTAINERS) in understood.inbound.extra["parse_problems"]
+    assert "read in part" in understood.inbound.extra["classification"]
+
+
+def test_nesting_within_the_parser_bound_is_read_to_max_depth_only() -> None:
+    parsed = parse_mail(nested_mail(MAX_CONTAINERS - 4))
+    assert parsed.text == "" and any("nested deeper" in p for p in parsed.problems)
+    assert parse_mail(nested_mail(3)).text == "hello" and parse_mail(nested_mail(3)).problems == ()
+
+
+def test_100000_tiny_parts_do_not_become_100000_files() -> None:
+    understood = understand(many_parts_mail(100_000))
+    assert understood.inbound is not None
+    assert len(understood.blobs) < MAX_PARTS
+    assert len(understood.inbound.attachments) < MAX_PARTS
+    assert "the rest is in the raw mail only" in understood.inbound.extra["parse_problems"]
+
+
+def test_part_count_cap_without_the_delimiter_cut() -> None:
+    # Within the delimiter bound, the walk itself stops at MAX_PARTS.
+    parsed = parse_mail(many_parts_mail(MAX_PARTS + 20))
+    assert len(parsed.attachments) == MAX_PARTS - 1  # the root is one of the parts read
+    assert any(f"more than {MAX_PARTS} parts" in p for p in parsed.problems)
+
+
+@pytest.mark.parametrize("label", ["punycode", "idna", "hex", "zlib", "rot13", "base64",
+                                   "bz2", "undefined", "unicode_escape", "utf-8\x00",
+                                   "x" * 200])
+def test_only_text_charsets_are_codecs(label: str) -> None:
+    assert normalise_charset(label) is None
+    body = "投诉：药费报销".encode()
+    assert decode_bytes(body, label) == "投诉：药费报销"
+    header = f'text/plain; charset="{label}"'
+    assert parse_mail(mail(body, content_type=header)).text == "投诉：药费报销"
+    rfc2231 = f"text/plain; charset*={label}''utf-8"
+    assert parse_mail(mail(body, content_type=rfc2231)).text == "投诉：药费报销"
+
+
+@pytest.mark.parametrize("label", ["punycode", "idna", "zlib", "hex"])
+def test_rfc2231_file_name_charset_is_not_run_as_a_codec(label: str) -> None:
+    raw = mail(b"--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\n"
+               b"Content-Type: application/pdf\r\n"
+               b"Content-Disposition: attachment; filename*=" + label.encode()
+               + b"''%E7%97%85%E5%8E%86.pdf\r\n\r\nPDF\r\n--b--\r\n",
+               content_type='multipart/mixed; boundary="b"')
+    (attachment,) = parse_mail(raw).attachments
+    assert attachment.filename == "病历.pdf"  # decoded as UTF-8 or GB18030, never by the label
+
+
+def test_real_charset_labels_still_work() -> None:
+    assert normalise_charset("GB2312") == "gb18030"
+    assert normalise_charset("Big5") == "big5"
+    assert normalise_charset("ISO-8859-1") == "iso8859-1"
+    assert decode_bytes("投訴".encode("big5"), "big5") == "投訴"
+
+
+def test_any_error_in_understanding_gives_a_degraded_case(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    def broken(_raw: bytes) -> None:
+        raise LookupError("a secret complainant detail")
+
+    monkeypatch.setattr(intake.understand, "parse_mail", broken)
+    understood = understand(mail("我的药费报销被拒绝".encode() + b"\xff"))
+    inbound = understood.inbound
+    assert inbound is not None and understood.ignore is None
+    assert inbound.sender_email == "zhang@example.cn" and inbound.subject == "投诉"
+    assert inbound.text == "我的药费报销被拒绝\ufffd"
+    assert "LookupError" in inbound.extra["parse_problems"]
+    assert "secret" not in inbound.extra["parse_problems"]
+
+
+def test_degraded_mail_without_headers_is_ignored_with_a_reason(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(_raw: bytes) -> None:
+        raise ValueError("x")
+
+    monkeypatch.setattr(intake.understand, "parse_mail", broken)
+    understood = understand(b"\x00\xff garbage")
+    assert understood.inbound is None and understood.ignore
+
+
+def test_degraded_mail_becomes_a_case_in_a_real_round(tmp_path: Path, sqlite_url: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(_raw: bytes) -> None:
+        raise RecursionError("deep")
+
+    monkeypatch.setattr(intake.understand, "parse_mail", broken)
+    box = tmp_path / "Maildir"
+    (box / "new").mkdir(parents=True)
+    (box / "new" / "1.M1.host").write_bytes(mail("救助款未发放".encode()))
+    app = make_app(tmp_path, sqlite_url, [{"kind": "maildir", "name": "local", "path": str(box)}])
+    outcomes, errors = app.poll_mail()
+    assert errors == [] and [o.kind for o in outcomes] == ["case"]
+    with app.session_factory() as session:
+        case = session.scalars(select(Case)).one()
+        assert case.summary == "救助款未发放"
+        assert "RecursionError" in (case.messages[0].classification or "")
+
+
+# -- 3. raw 8-bit attachment names -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("codec", ["gbk", "utf-8"])
+def test_raw_8bit_attachment_names_are_decoded_like_headers(codec: str) -> None:
+    raw = mail(("--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\n"
+                "Content-Type: application/pdf; name=\"病历.pdf\"\r\n"
+                "Content-Disposition: attachment; filename=\"病历.pdf\"\r\n\r\nPDF\r\n--b--\r\n"
+                ).encode(codec), content_type='multipart/mixed; boundary="b"')
+    (attachment,) = parse_mail(raw).attachments
+    assert attachment.filename == "病历.pdf"
