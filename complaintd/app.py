@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
@@ -50,7 +50,7 @@ from notifications.sender import (
 )
 from routing import commitments
 from routing.context import Desk
-from routing.directory import load_routing
+from routing.directory import RoutingFile
 
 log = logging.getLogger("complaintd")
 
@@ -81,6 +81,7 @@ class App:
         self.calendar = WorkCalendar.build(
             extra=years_from_config(settings.calendar.years), fallback=settings.calendar.fallback)
         self.renderer = TemplateRenderer(settings.templates.override_dir)
+        self.routing_file: RoutingFile | None = None  # set by _desk when rules are configured
         self.policy = CasePolicy(
             reference_prefix=settings.organisation.reference_prefix,
             acknowledge_working_days=settings.deadlines.acknowledge_working_days,
@@ -164,7 +165,22 @@ class App:
                                complainant_language=self.complainant_language,
                                staff_language=notices.staff_language,
                                authority_language=notices.authority_language)
-        return Desk(load_routing(path), self.calendar, mailer)
+        self.routing_file = RoutingFile(path)
+        return Desk(self.routing_file.config, self.calendar, mailer)
+
+    def reload_routing(self) -> bool:
+        """Take up a changed routing file (staff away periods, without a restart); an
+        invalid one is logged naming the key and the rules in use are kept. Asked at the
+        start of each poll and sweep round; a round in hand keeps the desk it started with."""
+        if self.desk is None or self.routing_file is None:
+            return False
+        config = self.routing_file.changed()
+        if config is None:
+            return False
+        self.desk = replace(self.desk, config=config)
+        if self.pipeline.router is not None:
+            self.pipeline.router = CaseRouter(self.desk, self.policy.reference_prefix)
+        return True
 
     def start_up_checks(self) -> None:
         """Stop on a template that does not render; warn about missing holiday data."""
@@ -180,6 +196,7 @@ class App:
 
         ``skip_watched``: leave out the IMAP mailboxes a ``MailboxWatcher`` thread serves.
         """
+        self.reload_routing()
         outcomes: list[Outcome] = []
         errors: list[str] = []
         for box in self.settings.mailbox:
@@ -284,6 +301,7 @@ class App:
         return report.sent, report.retried, report.failed
 
     def sweep_deadlines(self) -> list[str]:
+        self.reload_routing()  # out-of-office periods edited since the last round
         now = self.clock.now()
         with self.session_factory.begin() as session:
             overdue = sweep_overdue(session, today=now.astimezone(SHANGHAI).date(), now=now)

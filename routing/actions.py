@@ -87,15 +87,17 @@ def ask_material(act: Acting, items: list[str]) -> None:
 def extend(act: Acting, days: int, reason: str) -> Extension:
     """Ask for the one extension (延期) a case may have; a supervisor's own request is approved."""
     session, desk, case, actor, now = act.session, act.desk, act.case, act.actor, act.now
-    if session.scalar(select(Extension).where(Extension.case_id == case.id)) is not None:
-        raise ActionRefused(f"每件案件只能延期一次 / case {case.reference} has had its one "
-                            "extension (clause 四(六))")
+    allowed = desk.config.clock.extensions  # clause 八: the board's numbers, in routing.toml
+    had = len(session.scalars(select(Extension.id).where(Extension.case_id == case.id)).all())
+    if had >= allowed.count:
+        raise ActionRefused(f"每件案件最多延期{allowed.count}次 / case {case.reference} has had "
+                            f"its {allowed.count} extension(s) (clause 四(六))")
     if case.resolve_due is None:
         raise ActionRefused("等待补充材料期间期限尚未起算，无需延期 / the clock does not run while "
                             "the case waits for material: nothing to extend")
-    if days < 1 or days > 60 or not reason.strip():
-        raise ActionRefused("延期需写明 1–60 个工作日和原因 / "
-                            "an extension needs 1–60 days and a reason")
+    if days < 1 or days > allowed.max_days or not reason.strip():
+        raise ActionRefused(f"延期需写明 1–{allowed.max_days} 个工作日和原因 / "
+                            f"an extension needs 1–{allowed.max_days} working days and a reason")
     ext = Extension(case_id=case.id, days=days, reason=reason.strip(),
                     requested_by=actor.label, requested_at=now, old_due=case.resolve_due)
     session.add(ext)

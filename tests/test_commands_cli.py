@@ -81,7 +81,7 @@ def test_handler_commands_from_the_cli(tmp_path: Path, db_url: str) -> None:
     cli(config, "handle", "approve-extension", ref, "--as", "王芳")
     assert case_of(config).status is CaseStatus.EXTENDED
     again = cli(config, "handle", "extend", ref, "3", "再等等", "--as", "王芳", code=2)
-    assert "one extension" in again.output
+    assert "has had its 1 extension(s)" in again.output  # [clock] extensions.count
     cli(config, "handle", "resolve", ref, "属实", "--outcome", "已责令道歉。",
         "--violation", "rudeness", "--staff", "李娜", "--compensation", "50", "--as", "张伟")
     assert case_of(config).status is CaseStatus.RESOLVED

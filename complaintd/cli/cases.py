@@ -27,6 +27,8 @@ def cases() -> None:
               help="只看此状态 / only this status")
 @click.option("--overdue", is_flag=True,
               help="只看已逾期未办结 / only open cases past their deadline")
+@click.option("--authority-overdue", is_flag=True,
+              help="只看行政机关逾期未答复 / only cases an authority has not answered in time")
 @click.option("--channel", default=None, help="只看此渠道 / only this channel (email, hotline)")
 @click.option("--category", default=None, help="只看此类别 / only this category")
 @click.option("--department", default=None, help="只看此部门 / only this department")
@@ -35,7 +37,8 @@ def cases() -> None:
 @click.option("--limit", type=int, default=200, show_default=True)
 @click.option("--offset", type=int, default=0, help="跳过前几件 / skip this many (next page)")
 @click.pass_obj
-def list_cases(obj: Context, status: str | None, overdue: bool, channel: str | None,
+def list_cases(obj: Context, status: str | None, overdue: bool, authority_overdue: bool,
+               channel: str | None,
                category: str | None, department: str | None, handler: str | None,
                search: str | None, limit: int, offset: int) -> None:  # fmt: skip
     """列出案件 / list cases, newest first."""
@@ -45,15 +48,19 @@ def list_cases(obj: Context, status: str | None, overdue: bool, channel: str | N
         rows = queries.list_cases(
             session, status=CaseStatus(status) if status else None,
             overdue_on=today if overdue else None, channel=channel, category=category,
-            department=department, handler=handler, search=search, limit=limit, offset=offset)
+            department=department, handler=handler, search=search, limit=limit, offset=offset,
+            authority_overdue_on=today if authority_overdue else None)
+        late = queries.overdue_by_authority(session, today=today, case_ids=[r.id for r in rows])
     if not rows:
         console.print(t("no_cases"))
         return
-    console.print(_case_table(rows, today, t))
+    console.print(_case_table(rows, today, t, late))
 
 
-def _case_table(rows: list[Case], today: date | None, t: Translator) -> Table:
-    """The cases, their deadline marked red when overdue on ``today`` (None: no marks)."""
+def _case_table(rows: list[Case], today: date | None, t: Translator,
+                authority_late: set[int] | None = None) -> Table:
+    """The cases, their deadline marked red when overdue on ``today`` (None: no marks),
+    or as the authority's delay for the ids in ``authority_late``."""
     table = Table(title=t("cases_title", n=len(rows)))
     table.add_column(t("col_reference"), no_wrap=True)
     for key in ("col_status", "col_channel", "col_received", "col_due", "col_department",
@@ -61,7 +68,10 @@ def _case_table(rows: list[Case], today: date | None, t: Translator) -> Table:
         table.add_column(t(key), overflow="fold")
     for case in rows:
         due = case.resolve_due.isoformat() if case.resolve_due else "-"
-        if today is not None and queries.is_overdue(case, today):
+        if case.id in (authority_late or set()):
+            # The authority's delay, followed up by the sweep; not our lateness.
+            due = f"[magenta]{due} {t('authority_overdue_mark')}[/magenta]"
+        elif today is not None and queries.is_overdue(case, today):
             due = f"[red]{due} {t('overdue_mark')}[/red]"
         table.add_row(case.reference + _flags(case, t), t.status(case.status.value), case.channel,
                       case.received_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),

@@ -51,6 +51,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "col_event": ("事件", "Event"),
     "col_details": ("详情", "Details"),
     "overdue_mark": ("已逾期", "overdue"),
+    "authority_overdue_mark": ("机关逾期未复", "overdue by the authority"),
     "flag_attention": ("需处理", "needs attention"),
     "flag_phone": ("需电话联系", "call the complainant"),
     "cases_title": ("案件列表（{n} 件）", "Cases ({n})"),
