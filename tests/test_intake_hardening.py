@@ -5,12 +5,19 @@ linear by construction, the input is cut, the parts are counted)."""
 
 from __future__ import annotations
 
+import io
+import json
+import logging
+import os
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import openpyxl.xml
 import pytest
 import re2  # type: ignore[import-untyped]
+from openpyxl import Workbook
 from sqlalchemy import select
 
 import casework.quotes
@@ -21,14 +28,20 @@ import intake.threading_hints
 import intake.understand
 from casework.models import Case
 from casework.quotes import strip_quoted
+from casework.rawstore import sha256_hex
 from intake.biglinks import large_file_links
 from intake.charsets import decode_bytes, normalise_charset
+from intake.hotline import RowError, formats, parse_call_log
+from intake.hotline.report import write_error_report
 from intake.htmltext import MAX_NESTING, html_to_text, too_complex
 from intake.ledger import SourceItem
 from intake.mail import MAX_CONTAINERS, MAX_PARTS, parse_mail
 from intake.threading_hints import reference_hint
 from intake.understand import MailUnderstanding
+from tests.test_hotline import ZH_HEADER, Desk, call, desk, read_report, write_log
 from tests.test_intake_support import make_app
+
+__all__ = ["desk"]  # the fixture, shared with tests/test_hotline.py
 
 MB = 1 << 20
 
@@ -223,3 +236,125 @@ def test_raw_8bit_attachment_names_are_decoded_like_headers(codec: str) -> None:
                 ).encode(codec), content_type='multipart/mixed; boundary="b"')
     (attachment,) = parse_mail(raw).attachments
     assert attachment.filename == "病历.pdf"
+
+
+# -- 4. the hotline drop folder --------------------------------------------------------------
+
+
+def test_a_symlink_in_the_drop_folder_is_refused_never_followed(
+        desk: Desk, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    secret = write_log(tmp_path / "secret.csv", [call(诉求内容="别人的病历")])
+    link = desk.folders.drop / "calls.csv"
+    link.symlink_to(secret)
+    importer = desk.importer()
+
+    with caplog.at_level(logging.INFO, logger="complaintd.hotline"):
+        assert importer.scan() == [] and importer.scan() == []
+
+    assert caplog.text.count("calls.csv is a symbolic link; refused, never followed") == 1
+    assert link.is_symlink() and desk.count(Case) == 0
+    assert sha256_hex(secret.read_bytes()) not in desk.raw_store
+    assert list(desk.folders.rejected.iterdir()) == []  # no report quoting its text
+
+
+def test_a_link_swapped_in_after_the_scan_is_not_opened(desk: Desk, tmp_path: Path) -> None:
+    secret = write_log(tmp_path / "secret.csv", [call(诉求内容="别人的病历")])
+    (desk.folders.processing / "calls.csv").symlink_to(secret)
+    # What the importer does with a file it found in processing/, bypassing the scan.
+    assert desk.importer().import_file(desk.folders.processing / "calls.csv") is None
+    assert desk.count(Case) == 0 and sha256_hex(secret.read_bytes()) not in desk.raw_store
+
+
+def test_a_fifo_in_the_drop_folder_is_refused_without_waiting(
+        desk: Desk, caplog: pytest.LogCaptureFixture) -> None:
+    os.mkfifo(desk.folders.drop / "calls.csv")
+    with caplog.at_level(logging.INFO, logger="complaintd.hotline"):
+        assert desk.importer().scan() == []
+    assert "calls.csv is not a regular file" in caplog.text
+
+
+def test_damaged_json_rows_are_row_problems_and_good_rows_are_kept(desk: Desk) -> None:
+    good = {h: v for h, v in zip(ZH_HEADER, call(), strict=True)}
+    lines = [json.dumps({**good, "诉求内容": "第一通"}, ensure_ascii=False),
+             "[" * 100_000,  # RecursionError in json
+             json.dumps({**good, "诉求内容": "\ud800"}),  # a lone surrogate
+             '{"通话编号": ' + "9" * 5000 + "}",  # too many digits: ValueError
+             json.dumps({**good, "诉求内容": "第二通", "来电号码": "13800001299"},
+                        ensure_ascii=False)]
+    (desk.folders.drop / "calls.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    [report] = desk.importer().scan()
+
+    assert [s for _r, s in desk.cases()] == ["第一通", "第二通"]
+    assert sorted(e.row for e in report.errors) == [2, 3, 4]
+    assert any("lone surrogate" in e.problem_en for e in report.errors)
+    assert list(desk.folders.processing.iterdir()) == []  # done on the first scan
+
+
+def broken_workbook(rows: int, damage: str) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(ZH_HEADER)
+    for n in range(rows):
+        sheet.append(call(诉求内容=f"第{n}通", 来电号码=f"138000{n:05d}"))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                if damage == "xml":  # cut inside the rows: ParseError after the first ones
+                    data = data[: data.index(b"<row r=\"150\"")] + b"<row r=\"150\"><c <<"
+                target.writestr(member.filename, data)
+            else:
+                target.writestr(member, data)
+    raw = bytearray(out.getvalue())
+    if damage == "zlib":  # flip bytes inside the sheet's compressed data
+        start = raw.index(b"xl/worksheets/sheet1.xml") + 200
+        raw[start:start + 40] = bytes(40)
+    return bytes(raw)
+
+
+@pytest.mark.parametrize("damage", ["xml", "zlib"])
+def test_a_damaged_workbook_is_reported_once_not_a_crash_loop(desk: Desk, damage: str) -> None:
+    (desk.folders.drop / "calls.xlsx").write_bytes(broken_workbook(200, damage))
+
+    [report] = desk.importer().scan()
+
+    assert any("damaged" in e.problem_en for e in report.errors)
+    assert list(desk.folders.processing.iterdir()) == []  # not left for three more scans
+    if damage == "xml":  # the rows read before the damage are kept (the XML comes in chunks)
+        kept = [s for _r, s in desk.cases()]
+        assert 100 <= len(kept) <= 148 and kept[:2] == ["第0通", "第1通"]
+
+
+def test_a_workbook_bomb_is_refused_before_openpyxl_reads_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb:
+        bomb.writestr("[Content_Types].xml", "<Types/>")
+        bomb.writestr("xl/sharedStrings.xml", b" " * (formats.MAX_SHARED_STRINGS_BYTES + 1))
+    assert len(out.getvalue()) < 200_000
+
+    def must_not_run(*_args: object, **_kw: object) -> None:
+        raise AssertionError("openpyxl was given the bomb")
+
+    monkeypatch.setattr(formats, "load_workbook", must_not_run)
+    log = parse_call_log(out.getvalue(), "calls.xlsx")
+    assert log.unreadable and "too large once unzipped" in log.errors[0].problem_en
+
+
+def test_openpyxl_parses_workbook_xml_with_defusedxml() -> None:
+    assert openpyxl.xml.DEFUSEDXML
+
+
+def test_every_cell_of_the_error_report_is_neutralised(tmp_path: Path) -> None:
+    error = RowError("=HYPERLINK(\"http://x\").csv", 2, "+来电号码", "@SUM(A1)", "-问题",
+                     "\tproblem")
+    [_headings, line] = read_report(write_error_report(tmp_path / "a.errors.csv", [error],
+                                                       ("zh", "en")))
+    assert line == ["'=HYPERLINK(\"http://x\").csv", "2", "'+来电号码", "'@SUM(A1)", "'-问题",
+                    "'\tproblem"]

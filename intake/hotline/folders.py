@@ -4,6 +4,12 @@ A file goes ``drop/`` → ``processing/`` (claimed by an atomic rename) → ``ar
 or ``rejected/``. While a worker imports a file it holds an exclusive ``flock`` on it, so
 a file left in ``processing/`` by a crash (the lock died with the process) is taken up
 again at the next scan, while one another worker is still importing is left alone.
+
+Only regular files are taken. A symbolic link (to any file the service can read) or a
+FIFO, socket or device is refused with one WARNING line and left where it is: it is never
+followed, copied into the raw store or quoted in an error report. The file is opened with
+``O_NOFOLLOW`` and checked again on the open descriptor, so a swap after the scan is
+refused too.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import fnmatch
 import logging
 import os
 import shutil
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -52,8 +59,29 @@ class HotlineFolders:
             folder.mkdir(parents=True, exist_ok=True)
 
 
+def not_regular(path: Path) -> str | None:
+    """Why ``path`` is no file to take (a link, a FIFO…), or None for a regular file.
+
+    ``lstat``: the link itself is judged, never what it points at.
+    """
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(mode):
+        return "is a symbolic link"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file"
+    return None
+
+
 def claim(path: Path, processing: Path) -> Path | None:
-    """Move ``path`` into ``processing``; None when another worker took it first."""
+    """Move ``path`` into ``processing``; None when another worker took it first, or when it
+    is not a regular file (logged)."""
+    why = not_regular(path)
+    if why:
+        log.warning("hotline: %s %s; refused, never followed", path.name, why)
+        return None
     target = free_path(processing, path.name)
     try:
         os.rename(path, target)
@@ -99,10 +127,24 @@ def companion(path: Path, suffix: str) -> Path:
 def locked(path: Path) -> Iterator[BinaryIO | None]:
     """The file opened under an exclusive lock, or None if it is gone or locked by another."""
     try:
-        fh = open(path, "rb")  # noqa: SIM115 - closed below, after the lock is released
+        # O_NOFOLLOW: a link put in place of the file is refused, not followed; O_NONBLOCK:
+        # opening a FIFO does not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         yield None
         return
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        log.warning("hotline: %s is a symbolic link; refused, never followed", path.name)
+        yield None
+        return
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        log.warning("hotline: %s is not a regular file; refused", path.name)
+        yield None
+        return
+    fh = os.fdopen(fd, "rb")
     try:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -163,9 +205,15 @@ class DropFolderScan:
     def files(self, folder: Path) -> list[Path]:
         files = []
         for path in sorted(folder.iterdir()):
-            if not path.is_file():
-                continue
-            if is_ignored(path.name):
+            if path.is_dir() and not path.is_symlink():
+                continue  # the work folders themselves
+            irregular = not_regular(path)
+            if irregular:
+                self._note_once(path, f"{irregular}; refused, never followed",
+                                level=logging.WARNING)
+            elif not path.is_file():
+                continue  # gone since the listing
+            elif is_ignored(path.name):
                 self._note_once(path, "has a temporary or hidden name (a copy in progress?)")
             elif not is_call_log_name(path.name):
                 self._note_once(path, "is not a call log (not .csv .tsv .txt .xlsx .jsonl)")
@@ -188,11 +236,11 @@ class DropFolderScan:
         self._settle.forget_all_but(set(files))
         return ready
 
-    def _note_once(self, path: Path, why: str) -> None:
+    def _note_once(self, path: Path, why: str, level: int = logging.INFO) -> None:
         # Once per file, not at every scan: an open workbook's ~$ lock file stays for hours.
         if path not in self._noted:
             self._noted.add(path)
-            log.info("hotline: %s %s; left in the folder", path.name, why)
+            log.log(level, "hotline: %s %s; left in the folder", path.name, why)
 
 
 def _file_time(timestamp: float) -> datetime:

@@ -10,6 +10,13 @@
 
 The kind is told from the bytes (a workbook is a zip file), the name only tells JSON lines
 from CSV. Old ``.xls`` workbooks are refused with a clear message.
+
+A file dropped here may be damaged or built to hurt: a workbook's members are checked
+against ``MAX_UNZIPPED_BYTES`` and ``MAX_SHARED_STRINGS_BYTES`` (by the sizes the zip
+directory declares: ``zipfile`` never inflates a member past its declared size) before
+openpyxl reads anything, openpyxl parses the XML with defusedxml (a dependency: no entity
+expansion), and any error while reading a workbook is the workbook's problem
+(``BAD_WORKBOOK``), never a crash of the import.
 """
 
 from __future__ import annotations
@@ -26,7 +33,6 @@ from itertools import chain
 from typing import BinaryIO
 
 from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
@@ -47,6 +53,16 @@ OLD_EXCEL = FieldProblem(
 BAD_WORKBOOK = FieldProblem(
     "Excel 工作簿已损坏或不完整，无法读取；请重新保存后再放入",
     "the Excel workbook is damaged or incomplete; save it again",
+)
+# A workbook of 100,000 calls unzips to about 100 MiB; openpyxl keeps the shared strings
+# (every distinct text) in memory whole. A 320 KB workbook that unzipped to gigabytes took
+# 55 s and 819 MB before these bounds.
+MAX_UNZIPPED_BYTES = 512 << 20
+MAX_SHARED_STRINGS_BYTES = 64 << 20
+MAX_MEMBERS = 1000
+TOO_BIG_WORKBOOK = FieldProblem(
+    "Excel 工作簿解压后过大（可能是恶意文件），未读取；请分成几个文件或另存为 CSV UTF-8",
+    "the workbook is too large once unzipped (or built to be); split it or save it as CSV",
 )
 
 
@@ -105,26 +121,72 @@ def _release(text: io.TextIOWrapper) -> None:
         text.detach()
 
 
+LONE_SURROGATE = FieldProblem(
+    "这一行含有无效的字符（单独的代理码位 \\ud800–\\udfff）",
+    "this line holds an invalid character (a lone surrogate \\ud800–\\udfff)",
+)
+
+
 def _json_object(line: str) -> dict[str, str] | FieldProblem:
     try:
         value = json.loads(line)
     except json.JSONDecodeError as exc:
         return FieldProblem(f"这一行不是有效的 JSON：{exc.msg}", f"not valid JSON: {exc.msg}")
+    except (RecursionError, ValueError) as exc:
+        # Nested too deep, or a number of more digits than Python converts.
+        kind = type(exc).__name__
+        return FieldProblem(f"这一行的 JSON 无法读取（{kind}）",
+                            f"this JSON cannot be read ({kind})")
     if not isinstance(value, dict):
         return FieldProblem("这一行应是一个 JSON 对象 {…}", "this line should be a JSON object {…}")
-    return {str(key): cell_text(cell) for key, cell in value.items()}
+    try:
+        cells = {str(key): cell_text(cell) for key, cell in value.items()}
+    except (RecursionError, ValueError):
+        return FieldProblem("这一行的 JSON 无法读取", "this JSON cannot be read")
+    # JSON may escape half a character (\ud800); no database stores one.
+    if any(_lone_surrogate(text) for pair in cells.items() for text in pair):
+        return LONE_SURROGATE
+    return cells
+
+
+def _lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 # --- workbooks --------------------------------------------------------------------------
 
 
+def check_unzipped_size(fh: BinaryIO) -> None:
+    """TOO_BIG_WORKBOOK when the workbook would unzip past the bounds; BAD_WORKBOOK when it
+    is no readable zip."""
+    fh.seek(0)
+    try:
+        with zipfile.ZipFile(fh) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        raise BAD_WORKBOOK from None
+    finally:
+        fh.seek(0)
+    shared = sum(m.file_size for m in members if m.filename.lower().endswith("sharedstrings.xml"))
+    if (len(members) > MAX_MEMBERS or sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES
+            or shared > MAX_SHARED_STRINGS_BYTES):
+        raise TOO_BIG_WORKBOOK
+
+
 @contextmanager
 def open_workbook(fh: BinaryIO) -> Iterator[Workbook]:
-    fh.seek(0)
+    check_unzipped_size(fh)
     try:
         # read_only streams each sheet's XML; data_only gives a formula's last value.
         workbook = load_workbook(fh, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+    except Exception:
+        # A damaged workbook, whatever the part: zlib.error, ParseError, KeyError of a
+        # missing part, RecursionError, defusedxml's refusals… Every one of them, since the
+        # list of what a library raises on broken input is not ours to keep.
         raise BAD_WORKBOOK from None
     try:
         yield workbook
@@ -156,7 +218,7 @@ def sheet_rows(sheet: ReadOnlyWorksheet) -> Iterator[Row]:
     try:
         for number, values in enumerate(sheet.values, start=1):
             yield number, [cell_text(v) for v in values]
-    except (zipfile.BadZipFile, KeyError, ValueError, EOFError) as exc:
+    except Exception as exc:  # as in open_workbook; the rows read so far stand
         raise BAD_WORKBOOK from exc
 
 

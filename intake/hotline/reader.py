@@ -117,6 +117,13 @@ class CallLogScan:
         except FieldProblem as problem:
             self.refused = True
             yield RowError.of(problem, self.name, WHOLE_FILE, "", "")
+        except Exception as exc:
+            # A damaged file is the file's problem, reported once, not an import that fails
+            # at every scan: the calls read before it stand. Its type only (no data).
+            self.refused = True
+            log.info("hotline: %s could not be read to the end (%s)", self.name,
+                     type(exc).__name__)
+            yield RowError.of(_damaged(exc), self.name, WHOLE_FILE, "", "")
 
     # -- tables (CSV and sheets) ----------------------------------------------------------
 
@@ -222,6 +229,12 @@ class CallLogScan:
             layout = layouts.get(keys) or layouts.setdefault(keys, self.columns.layout(keys))
             self.checked_rows += 1
             yield from self._row(self.name, layout, number, list(line.values()))
+
+
+def _damaged(exc: Exception) -> FieldProblem:
+    kind = type(exc).__name__
+    return FieldProblem(f"文件已损坏，此处以后的内容未读取（{kind}）；请重新保存后再放入",
+                        f"the file is damaged; nothing after this point was read ({kind})")
 
 
 def _malformed(exc: csv.Error, *, stopped: bool = False) -> FieldProblem:
