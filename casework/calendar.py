@@ -98,6 +98,9 @@ class CalendarWarning:
     code: str
     zh: str
     en: str
+    year: int = 0  # the year whose data is missing
+    # Where the operator adds it, written literally (no markup: Rich would eat the brackets).
+    key: str = ""
 
 
 class WorkCalendar:
@@ -123,8 +126,25 @@ class WorkCalendar:
     def build(
         cls, extra: Mapping[int, YearData] | None = None, fallback: str = "weekends"
     ) -> WorkCalendar:
-        """``chinese_calendar``'s years, replaced or extended year by year by ``extra``."""
-        return cls({**chinese_calendar_years(), **(extra or {})}, fallback)
+        """``chinese_calendar``'s years, replaced or extended year by year by ``extra``.
+
+        The installed ``chinese_calendar`` is asked first, so a newer release that knows
+        next year is used without any config; a year given in the config too is taken
+        from the config (an operator's correction), and a difference is logged.
+        """
+        known = chinese_calendar_years()
+        for year, data in (extra or {}).items():
+            package = known.get(year)
+            if package is not None and (package.holidays, package.workdays) != \
+                    (data.holidays, data.workdays):
+                log.warning("calendar: the config's %d differs from chinese_calendar's; "
+                            "the config's is used", year)
+        return cls({**known, **(extra or {})}, fallback)
+
+    def source_of(self, year: int) -> str:
+        """Where ``year``'s days come from: "chinese-calendar", "config" or "fallback"."""
+        known = self._data.get(year)
+        return known.source if known is not None else "fallback"
 
     @property
     def fallback(self) -> str:
@@ -368,6 +388,7 @@ def _import_holidays_package() -> Any:
 
 def _year_uncovered(year: int, fallback: str) -> CalendarWarning:
     return CalendarWarning(
+        year=year, key=f'[calendar.years."{year}"]',
         code="calendar-year-uncovered",
         zh=(f"日历数据中没有{year}年的节假日安排，本年期限正按“{_FALLBACK_ZH[fallback]}”估算，"
             f"可能不准确。请按国务院办公厅通知在配置的 [calendar.years.\"{year}\"] 中补充。"),
@@ -379,6 +400,7 @@ def _year_uncovered(year: int, fallback: str) -> CalendarWarning:
 
 def _notice_due(year: int, fallback: str) -> CalendarWarning:
     return CalendarWarning(
+        year=year, key=f'[calendar.years."{year}"]',
         code="calendar-next-year-missing",
         zh=(f"国务院办公厅通常此时已发布{year}年部分节假日安排的通知，但日历数据中还没有{year}年；"
             f"跨入{year}年的期限正按“{_FALLBACK_ZH[fallback]}”估算。"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -37,7 +38,7 @@ from intake.mailstate import MailboxStates
 from intake.parallel import ParsePool
 from intake.reconcile import ReconcileReport, reconcile
 from intake.understand import MailUnderstanding
-from notifications.notices import OrganisationInfo
+from notifications.notices import MissingYear, OrganisationInfo, queue_calendar_missing
 from notifications.outbox import MailIdentity
 from notifications.renderer import TemplateRenderer
 from notifications.sender import (
@@ -222,7 +223,9 @@ class App:
 
     def mailbox_failed(self, box: ImapMailbox | MaildirMailbox, exc: BaseException) -> str:
         """The operator alert: an ERROR line and the stored status (``mailboxes status``)."""
-        error = f"{type(exc).__name__}: {exc}"
+        # Not str(exc): a decoding or database error may quote a mail; the traceback is
+        # at DEBUG. The type, and an OS error's or an IMAP server's own words, are kept.
+        error = safe_error(exc)
         failures = self.mail_states.failed(f"{box.kind}:{box.name}", _folder(box), error)
         log.error("mailbox %s: poll failed (%d in a row): %s", box.name, failures, error)
         log.debug("mailbox %s traceback", box.name, exc_info=exc)
@@ -300,6 +303,27 @@ class App:
         report = sender.drain(budget_seconds=self.settings.schedule.send_seconds)
         return report.sent, report.retried, report.failed
 
+    def alert_calendar(self) -> int:
+        """Holiday data missing for this year, or from 1 November for next year: a WARNING
+        line and a mail to ``[operator] alert_to`` (once a day each, by the outbox key)."""
+        now = self.clock.now()
+        today = now.astimezone(SHANGHAI).date()
+        warnings = self.calendar.check(today)
+        for warning in warnings:
+            log.warning("calendar: %s", warning.en)
+        if not warnings:
+            return 0
+        years = [MissingYear(w.year, w.key, w.zh, w.en) for w in warnings]
+        queued = 0
+        with self.session_factory.begin() as session:
+            for address in self.settings.operator.alert_to:
+                row = queue_calendar_missing(
+                    session, recipient_email=address, today=today, years=years,
+                    identity=self.identity, renderer=self.renderer, org=self.organisation,
+                    now=now, language=self.settings.notices.staff_language)
+                queued += row is not None
+        return queued
+
     def sweep_deadlines(self) -> list[str]:
         self.reload_routing()  # out-of-office periods edited since the last round
         now = self.clock.now()
@@ -322,6 +346,18 @@ class App:
     def close(self) -> None:
         self.parse_pool.close()
         self.engine.dispose()
+
+
+def safe_error(exc: BaseException) -> str:
+    """What an operator may read of ``exc`` without complainant data: its type, and for an
+    OS error its errno text, for an IMAP error the server's answer (ASCII, no addresses)."""
+    kind = type(exc).__name__
+    if isinstance(exc, OSError) and exc.errno:
+        return f"{kind}: {os.strerror(exc.errno)}"
+    if type(exc).__module__.split(".")[0] in {"imaplib", "imapclient"}:
+        words = [w for w in str(exc).split() if w.isascii() and w.isprintable() and "@" not in w]
+        return f"{kind}: {' '.join(words)[:120]}"
+    return kind
 
 
 def _folder(box: ImapMailbox | MaildirMailbox) -> str:

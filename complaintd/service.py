@@ -17,6 +17,7 @@ from complaintd.mailwatch import start_watchers
 from intake.hotline.watch import DropWatcher
 
 log = logging.getLogger("complaintd.service")
+CALENDAR_CHECK_SECONDS = 3600
 
 
 def build_scheduler(app: App) -> BackgroundScheduler:
@@ -41,6 +42,8 @@ def build_scheduler(app: App) -> BackgroundScheduler:
         ("send", app.send_outbox, every.send_seconds),
         ("sweep", app.sweep_deadlines, every.sweep_seconds),
         ("reconcile", app.reconcile_mailboxes, every.reconcile_seconds),
+        # Next year's holidays, from 1 November: hourly, mailed at most once a day.
+        ("calendar", app.alert_calendar, CALENDAR_CHECK_SECONDS),
     ]
     for job_id, func, seconds in jobs:
         scheduler.add_job(_guarded(job_id, func), "interval", seconds=seconds, id=job_id,

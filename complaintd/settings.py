@@ -197,6 +197,12 @@ class Notices(_Section):
     lease_minutes: Annotated[float, Field(gt=0, le=1440)] = 30
 
 
+class Operator(_Section):
+    """Who runs the installation: alerts no staff member can act on (next year's holidays)."""
+
+    alert_to: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = []
+
+
 class Logging(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -215,6 +221,7 @@ class Settings(_Section):
     notices: Notices = Notices()
     logging: Logging = Logging()
     routing: Routing = Routing()
+    operator: Operator = Operator()
 
     @model_validator(mode="after")
     def _unique_mailbox_names(self) -> Settings:

@@ -453,3 +453,23 @@ def triage_new_case_context(
     settings' ``[deadlines]``, working days), which is what such a case is given.
     """
     return {**locals(), "limit": limit or org.resolve_limit}
+
+
+@dataclass(frozen=True)
+class MissingYear:
+    """A year the working-day calendar lacks, as the operator is told of it."""
+
+    year: int
+    key: str  # where to add it, literally: [calendar.years."2027"]
+    zh: str
+    en: str
+
+
+def calendar_missing_context(
+    *, today: date, years: list[MissingYear], alert_to: str, org: OrganisationInfo
+) -> Context:
+    """The operator's alert: holiday data is missing for ``years`` (from 1 November for
+    next year), so deadlines in them are estimated; sent once a day until it is added."""
+    if not years:
+        raise ValueError("a calendar alert needs at least one missing year")
+    return dict(locals())

@@ -190,7 +190,18 @@ def _triage_new_case() -> Context:
         org=SAMPLE_ORGANISATION)  # fmt: skip
 
 
+def _calendar_missing() -> Context:
+    year = c.MissingYear(
+        2027, '[calendar.years."2027"]',
+        "国务院办公厅通常此时已发布2027年部分节假日安排的通知，但日历数据中还没有2027年。",
+        "The State Council has usually published the 2027 holiday notice by now.")
+    return c.calendar_missing_context(
+        today=date(2026, 11, 2), years=[year], alert_to="it@example.org",
+        org=SAMPLE_ORGANISATION)
+
+
 SAMPLE_CONTEXTS: dict[str, Callable[[], Context]] = {
+    "calendar_missing": _calendar_missing,
     "acknowledgement": _acknowledgement,
     "missing_material": _missing_material,
     "clock_started": _clock_started,

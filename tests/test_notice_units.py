@@ -42,7 +42,7 @@ DATED: dict[str, tuple[str, str]] = {
 }
 # Dates that are facts, not counted from a limit (the day something happened).
 FACT_DATES = {"received_on", "referred_on", "resolved_on", "digest_date", "list_date",
-              "complete_on", "reply_by", "previous_due", "appointment_date"}
+              "complete_on", "reply_by", "previous_due", "appointment_date", "today"}
 
 
 def due(limit: Limit, start: date = START) -> date:

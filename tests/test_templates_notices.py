@@ -30,6 +30,12 @@ FACTS: dict[str, tuple[list[str], list[str]]] = {
         ["1. 收费票据复印件", "2. 就诊日期", "3. 联系电话", "this is everything we need",
          "by 16 March 2026", "within 15 working days"],
     ),
+    "calendar_missing": (
+        ["2027年部分节假日安排", '[calendar.years."2027"]', "www.gov.cn",
+         "complaintd calendar check", "pip install -U chinesecalendar", "每天发送一次"],
+        ["www.gov.cn", '[calendar.years."2027"]', "complaintd calendar check",
+         "pip install -U chinesecalendar", "once a day"],
+    ),
     "clock_started": (
         ["受理编号：" + REF, "材料齐全日期：2026年3月2日",
          "15个工作日，不晚于2026年3月20日办结（按工作日计算"],
@@ -74,9 +80,10 @@ FACTS: dict[str, tuple[list[str], list[str]]] = {
          "20 March 2026 (15 working days"],
     ),
     "supervisor_digest": (
-        ["新案件 1 件", "已逾期 1 件", REF, "状态：调查中", "2026年3月20日（按工作日计）（已逾期）", "2026年4月1日（按自然日计）",
-         "LO-2026-000124", "承办人：未分派"],
-        ["1 new", "1 overdue", REF, "Status: investigating", "20 March 2026 (in working days) (overdue)", "1 April 2026 (in calendar days)",
+        ["新案件 1 件", "已逾期 1 件", REF, "状态：调查中", "2026年3月20日（按工作日计）（已逾期）",
+         "2026年4月1日（按自然日计）", "LO-2026-000124", "承办人：未分派"],
+        ["1 new", "1 overdue", REF, "Status: investigating",
+         "20 March 2026 (in working days) (overdue)", "1 April 2026 (in calendar days)",
          "LO-2026-000124", "Handler: not assigned"],
     ),
     "authority_referral": (
@@ -133,9 +140,11 @@ FACTS: dict[str, tuple[list[str], list[str]]] = {
          "义诊活动收取挂号费。"],
     ),
 }
-NO_REFERENCE = {"supervisor_digest", "hotline_callback_list", "message_refused"}
+NO_REFERENCE = {"supervisor_digest", "hotline_callback_list", "message_refused",
+                "calendar_missing"}
 SUBJECT_DATES = {"supervisor_digest": ("2026年3月23日", "23 March 2026"),
-                 "hotline_callback_list": ("2026年3月3日", "3 March 2026")}  # fmt: skip
+                 "hotline_callback_list": ("2026年3月3日", "3 March 2026"),
+                 "calendar_missing": ("2026年11月2日", "2 November 2026")}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

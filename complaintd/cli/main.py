@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from casework.clock import SHANGHAI, SystemClock
 from complaintd.cli import (
@@ -94,7 +95,10 @@ def calendar_cmd(obj: Context, action: str) -> None:
     console.print(t("calendar_ok", years=f"{years[0]}–{years[-1]}" if years else "-"))
     warnings = cal.check(SystemClock().now().astimezone(SHANGHAI).date())
     for warning in warnings:
-        console.print(f"[yellow]{warning.en if t.language == 'en' else warning.zh}[/yellow]")
+        # Escaped: the text names the key literally, [calendar.years."2027"], which Rich
+        # would otherwise take for markup and print as nothing.
+        text = warning.en if t.language == "en" else warning.zh
+        console.print(f"[yellow]{escape(text)}[/yellow]")
     sys.exit(1 if warnings else 0)
 
 

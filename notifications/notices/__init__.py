@@ -79,6 +79,11 @@ To the sender of a mail intake refused (no case)
   original_message_id, reason, source_key, ..., language="bilingual")``
   [refused:SOURCE_KEY] — auto-replied; for handling.notices.RefusalNotifier.
 
+To the operator (``[operator] alert_to``)
+-----------------------------------------
+- ``queue_calendar_missing(session, *, recipient_email, today, years: Sequence[MissingYear],
+  ...)``  [calendar-missing:EMAIL:DATE] — next year's holidays missing (from 1 November).
+
 To an administrative authority
 ------------------------------
 - ``queue_authority_referral(session, case, *, authority_name, authority_email, matter,
@@ -103,6 +108,7 @@ from notifications.contexts import (
     ComplainantDetails,
     DigestRow,
     Limit,
+    MissingYear,
     OrganisationInfo,
 )
 from notifications.notices.authority import (
@@ -129,6 +135,7 @@ from notifications.notices.complainant import (
     queue_routed_internally,
     queue_satisfaction_survey,
 )
+from notifications.notices.operator import queue_calendar_missing
 from notifications.notices.staff import (
     queue_assignment,
     queue_command_done,
@@ -145,6 +152,7 @@ __all__ = [
     "ComplainantDetails",
     "DigestRow",
     "Limit",
+    "MissingYear",
     "OrganisationInfo",
     "complainant_language",
     "queue_acknowledgement",
@@ -152,6 +160,7 @@ __all__ = [
     "queue_assignment",
     "queue_authority_follow_up",
     "queue_authority_referral",
+    "queue_calendar_missing",
     "queue_case_closed",
     "queue_clock_started",
     "queue_command_done",
