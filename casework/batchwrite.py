@@ -54,7 +54,7 @@ def _rows_by_table(states: list[InstanceState[Any]]) -> dict[Table, list[dict[st
     rows: dict[Table, list[dict[str, Any]]] = defaultdict(list)
     for state, shape in zip(states, shapes, strict=True):
         row = _row(state, shape)
-        if row is None:
+        if row is None or any(row[column] is not None for column in shape.own_keys):
             return None
         rows[shape.table].append(row)  # type: ignore[index]
     return rows
@@ -69,6 +69,9 @@ class _Shape:
 
     table: Table | None  # None: rows of this class are for the ORM to write
     columns: tuple[tuple[str, str, bool], ...]  # attribute, column, has a default
+    # Columns pointing at the row's own table (a case merged into another): a new row
+    # that sets one goes to the ORM, which orders such rows (executemany cannot).
+    own_keys: tuple[str, ...]
     parents: tuple[tuple[str, Pairs], ...]  # many-to-one relationships
     children: tuple[tuple[str, Pairs], ...]  # one-to-many relationships
 
@@ -76,12 +79,12 @@ class _Shape:
 @functools.cache
 def _shape(mapper: Mapper[Any]) -> _Shape:
     table = mapper.local_table
-    # One table, no inheritance, no many-to-many, no row pointing at its own table
-    # (executemany cannot order such rows): rows map one to one to objects.
+    # One table, no inheritance, no many-to-many: rows map one to one to objects.
     plain = (isinstance(table, Table) and mapper.inherits is None
              and not mapper.polymorphic_map
-             and all(r.secondary is None for r in mapper.relationships)
-             and all(fk.column.table is not table for fk in table.foreign_keys))
+             and all(r.secondary is None for r in mapper.relationships))
+    own_keys = tuple(fk.parent.key for fk in getattr(table, "foreign_keys", ())
+                     if fk.column.table is table)
     columns = tuple((prop.key, prop.columns[0].key, prop.columns[0].server_default is not None
                      or prop.columns[0].default is not None) for prop in mapper.column_attrs)
     parents, children = [], []
@@ -98,7 +101,7 @@ def _shape(mapper: Mapper[Any]) -> _Shape:
         else:
             plain = False
     return _Shape(table if plain and isinstance(table, Table) else None, columns,
-                  tuple(parents), tuple(children))
+                  own_keys, tuple(parents), tuple(children))
 
 
 def _link(state: InstanceState[Any], shape: _Shape) -> bool:

@@ -8,12 +8,16 @@ PostgreSQL."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event, select
+from sqlalchemy.orm import Session, sessionmaker
 
+from casework.batchwrite import write_batch
+from casework.clock import SHANGHAI
 from casework.models import Case, IngestedItem, UTCDateTime
 from complaintd.schema import metadata
 from intake import ledger as ledger_module
@@ -166,3 +170,31 @@ def test_a_failing_row_in_a_batch_leaves_the_others_in(
     assert count(app.session_factory, IngestedItem) == 3
     assert count(app.session_factory, OutboxMail) == 3  # each case's assignment mail
     app.close()
+
+
+def _case(reference: str, **fields: Any) -> Case:
+    at = datetime(2026, 11, 24, 9, 0, tzinfo=SHANGHAI)
+    return Case(reference=reference, status="received", channel="hotline", subject="s",
+                summary="t", language="zh", received_at=at, created_at=at, updated_at=at,
+                **fields)
+
+
+def test_a_row_pointing_at_its_own_table_is_left_to_the_orm(
+        session_factory: sessionmaker[Session]) -> None:
+    """A new case merged into another: executemany cannot order rows that point at their
+    own table, so such a batch goes through the ORM's flush; cases that point nowhere are
+    written directly."""
+    with session_factory() as session, session.begin():
+        session.add_all([_case("LO-2026-000001"), _case("LO-2026-000002")])
+        direct = write_batch(session)
+    with session_factory() as session, session.begin():
+        kept = _case("LO-2026-000003")
+        session.add(kept)
+        session.flush()
+        session.add_all([_case("LO-2026-000004", merged_into_id=kept.id),
+                         _case("LO-2026-000005")])
+        through_orm = not write_batch(session)
+    with session_factory() as session:
+        merged = session.scalar(select(Case).where(Case.reference == "LO-2026-000004"))
+        assert merged is not None and merged.merged_into_id is not None
+    assert session_factory.kw["bind"].dialect.name != "sqlite" or (direct and through_orm)
