@@ -18,6 +18,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     timeout, and takes its write lock at BEGIN so two writers queue instead of failing
     halfway through a transaction.
     """
+    kwargs.setdefault("hide_parameters", True)  # error messages and logs: no complainant data
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _tune_sqlite(engine)

@@ -66,12 +66,16 @@ class RawStore:
             return
         target = self.path_for(digest)
         tmp = self._tmp_for(digest)
-        with _create(tmp) as fh:
-            fill(fh)
-            fh.flush()
-            # The database will point at this file once it commits: it must be on disk first.
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
+        try:
+            with _create(tmp) as fh:
+                fill(fh)
+                fh.flush()
+                # The database will point at this file once it commits: it must be on disk.
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # a full disk leaves no half file behind
+            raise
 
     def _tmp_for(self, digest: str) -> Path:
         # Per process and thread: two writers of the same new bytes never share a file.
@@ -91,12 +95,24 @@ class RawStore:
         return None
 
 
+# Raw mails and call logs are complainants' health data: the service user's alone, whatever
+# the umask of the process that writes them (the daemon sets 077 too).
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
+
+
 def _create(path: Path) -> BinaryIO:
     try:
-        return open(path, "wb")
+        return _open_private(path)
     except FileNotFoundError:  # the folder's first file (no mkdir call for every file)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return open(path, "wb")
+        path.parent.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+        path.parent.mkdir(mode=FOLDER_MODE, exist_ok=True)
+        return _open_private(path)
+
+
+def _open_private(path: Path) -> BinaryIO:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, FILE_MODE)
+    return os.fdopen(fd, "wb")
 
 
 # Below this many files an fsync each is cheaper than syncing the whole file system.

@@ -9,6 +9,8 @@ import io
 import json
 import logging
 import os
+import subprocess
+import sys
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +20,8 @@ import openpyxl.xml
 import pytest
 import re2  # type: ignore[import-untyped]
 from openpyxl import Workbook
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 
 import casework.quotes
 import intake.biglinks
@@ -26,12 +29,13 @@ import intake.machine
 import intake.mail
 import intake.threading_hints
 import intake.understand
+from casework.db import make_engine
 from casework.models import Case
 from casework.quotes import strip_quoted
-from casework.rawstore import sha256_hex
+from casework.rawstore import RawStore, sha256_hex
 from intake.biglinks import large_file_links
 from intake.charsets import decode_bytes, normalise_charset
-from intake.hotline import RowError, formats, parse_call_log
+from intake.hotline import HotlineFolders, RowError, formats, parse_call_log
 from intake.hotline.report import write_error_report
 from intake.htmltext import MAX_NESTING, html_to_text, too_complex
 from intake.ledger import SourceItem
@@ -358,3 +362,89 @@ def test_every_cell_of_the_error_report_is_neutralised(tmp_path: Path) -> None:
                                                        ("zh", "en")))
     assert line == ["'=HYPERLINK(\"http://x\").csv", "2", "'+来电号码", "'@SUM(A1)", "'-问题",
                     "'\tproblem"]
+
+
+# -- 5. data at rest and in logs -------------------------------------------------------------
+
+
+def test_a_real_round_leaves_only_private_files(tmp_path: Path) -> None:
+    # `complaintd demo` is a whole round: Maildir, hotline drop folder, SQLite, .eml outbox.
+    # A subprocess, so that the umask the CLI sets is its own and not the test run's.
+    folder = tmp_path / "demo"
+    old = os.umask(0o022)  # what a service manager usually gives
+    try:
+        done = subprocess.run([sys.executable, "-c", "from complaintd.cli import main; main()",
+                               "demo", "--dir", str(folder)],
+                              capture_output=True, text=True, timeout=300, check=False)
+    finally:
+        os.umask(old)
+    assert done.returncode == 0, done.stderr[-2000:]
+    written = [folder / "var", folder / "hotline" / "processing",
+               folder / "hotline" / "archive", folder / "hotline" / "rejected"]
+    paths = [p for top in written for p in (top, *top.rglob("*"))]
+    assert any(p.name.endswith(".eml") for p in paths)
+    assert any(p.suffix in {".sqlite3", ".db"} for p in paths)
+    assert len([p for p in paths if p.parent.parent.name == "raw"]) > 3
+    loose = {str(p.relative_to(folder)): oct(p.stat().st_mode & 0o777) for p in paths
+             if p.stat().st_mode & 0o077}
+    assert loose == {}
+
+
+def test_raw_store_files_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        store = RawStore(tmp_path / "raw")
+        digest = store.put(b"raw mail")
+        store.put_all([b"%d" % n for n in range(20)])
+    finally:
+        os.umask(old)
+    path = store.path_for(digest)
+    assert (path.stat().st_mode & 0o777, path.parent.stat().st_mode & 0o777) == (0o600, 0o700)
+    assert all(p.stat().st_mode & 0o077 == 0 for p in (tmp_path / "raw").rglob("*"))
+
+
+def test_a_failed_raw_write_leaves_no_partial_file(tmp_path: Path) -> None:
+    store = RawStore(tmp_path / "raw")
+
+    def fill(fh: Any) -> None:
+        fh.write(b"half")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError):
+        store.write("ab" * 32, fill)
+    assert [p.name for p in (tmp_path / "raw").rglob("*") if p.is_file()] == []
+
+
+def test_hotline_work_folders_are_private(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        folders = HotlineFolders.inside(tmp_path / "drop")
+        folders.ensure()
+    finally:
+        os.umask(old)
+    modes = {p.name: p.stat().st_mode & 0o777
+             for p in (folders.processing, folders.archive, folders.rejected)}
+    assert modes == {"processing": 0o700, "archive": 0o700, "rejected": 0o700}
+
+
+def test_database_errors_do_not_carry_the_values(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    with pytest.raises(DBAPIError) as caught, engine.connect() as connection:
+        connection.execute(text("SELECT * FROM no_table WHERE x = :v"), {"v": "张三 13800001201"})
+    assert "13800001201" not in str(caught.value)
+
+
+def test_a_mailbox_failure_stores_no_mail_data(tmp_path: Path, sqlite_url: str,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    box = tmp_path / "Maildir"
+    app = make_app(tmp_path, sqlite_url, [{"kind": "maildir", "name": "local", "path": str(box)}])
+    (mailbox,) = app.settings.mailbox
+    secret = "'gb18030' codec can't decode: 王丽华 13800001201 乳腺癌"
+    with caplog.at_level(logging.DEBUG, logger="complaintd"):
+        shown = app.mailbox_failed(mailbox, ValueError(secret))
+        app.mailbox_failed(mailbox, OSError(28, "No space left on device: /var/王丽华"))
+    (state,) = app.mail_states.all()
+    assert "13800001201" not in shown and "13800001201" not in (state.last_error or "")
+    assert state.last_error == "OSError: No space left on device"
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors and not any("王丽华" in e or "13800001201" in e for e in errors)

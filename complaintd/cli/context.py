@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +19,19 @@ from notifications.renderer import TemplateCheckError
 
 console = Console()
 
+# Files and folders the service creates (database, raw store, outbox, hotline folders) are
+# its user's alone: they hold complainants' health data.
+PRIVATE_UMASK = 0o077
+
 
 @dataclass
 class Context:
     config_path: Path
     lang_option: str | None
+
+    def __post_init__(self) -> None:
+        # Every command (run, demo, import…) starts here, before anything is written.
+        os.umask(PRIVATE_UMASK)
 
     def settings(self) -> Settings:
         if not self.config_path.exists():

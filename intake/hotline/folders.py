@@ -14,6 +14,7 @@ refused too.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import fnmatch
@@ -33,6 +34,7 @@ from intake.hotline.formats import is_call_log_name
 
 log = logging.getLogger("complaintd.hotline")
 
+WORK_FOLDER_MODE = 0o700
 # Office lock files, hidden files, downloads and copies still in progress.
 IGNORED_NAMES = ("~$*", ".*", "*.tmp", "*.part", "*.crdownload", "thumbs.db", "desktop.ini")
 
@@ -55,8 +57,11 @@ class HotlineFolders:
         return cls(drop, drop / "processing", drop / "archive", drop / "rejected")
 
     def ensure(self) -> None:
-        for folder in (self.drop, self.processing, self.archive, self.rejected):
-            folder.mkdir(parents=True, exist_ok=True)
+        # The drop folder is the operator's (hotline staff write into it); the work folders
+        # hold the calls, health data: the service user's alone.
+        self.drop.mkdir(parents=True, exist_ok=True)
+        for folder in (self.processing, self.archive, self.rejected):
+            folder.mkdir(mode=WORK_FOLDER_MODE, exist_ok=True)
 
 
 def not_regular(path: Path) -> str | None:
@@ -91,6 +96,8 @@ def claim(path: Path, processing: Path) -> Path | None:
         if exc.errno != errno.EXDEV:
             raise
         _move_across(path, target)  # a file staff import by hand from another disk
+    with contextlib.suppress(PermissionError):  # a file another user owns keeps its mode:
+        os.chmod(target, 0o600)  # the work folders are 0700 all the same
     return target
 
 
