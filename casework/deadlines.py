@@ -1,7 +1,9 @@
 """The deadline sweep: open cases past their resolution date get a timeline event once.
 
-(Reminders, escalation and the violation register come with the routing work; this
-sweep already makes every missed deadline visible and auditable.)
+(Reminders, escalation and the violation register are routing's, ``routing.commitments``;
+this sweep makes every missed deadline visible and auditable.) A deadline that passes
+while an administrative authority holds the matter (a referral sent by the deadline, not
+answered) is marked ``held_by_authority``: the delay is the authority's, not ours.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casework.clock import local_date
 from casework.models import Case, TimelineEvent
 from casework.services import overdue_filter
 from casework.transitions import record
@@ -27,10 +30,20 @@ def sweep_overdue(session: Session, *, today: date, now: datetime) -> list[str]:
         assert case.resolve_due is not None  # guaranteed by overdue_filter
         record(case, "deadline_missed", actor=ACTOR_CLOCK, at=now,
                details={"due": case.resolve_due.isoformat(),
-                        "days_late": (today - case.resolve_due).days})
+                        "days_late": (today - case.resolve_due).days,
+                        "held_by_authority": held_by_authority(case)})
         marked.append(case.reference)
     session.flush()
     return marked
+
+
+def held_by_authority(case: Case) -> bool:
+    """Whether an authority holds the matter past our deadline through no lateness of ours:
+    a referral sent on or before the deadline and not answered."""
+    due = case.resolve_due
+    return due is not None and any(
+        r.answered_at is None and r.sent_at is not None
+        and local_date(r.sent_at).date() <= due for r in case.referrals)
 
 
 def _already_marked(session: Session, case: Case) -> bool:

@@ -129,6 +129,10 @@ def test_an_authority_delay_is_followed_up_and_is_no_violation_of_ours(
     assert not [m for m in mails if str(m["Subject"]).startswith("案件升级")
                 and referred.reference in str(m["Subject"])]
     assert not any(e.kind == "escalated" for e in world.case(referred.reference).events)
+    (missed,) = [e for e in world.case(referred.reference).events if e.kind == "deadline_missed"]
+    assert missed.details["held_by_authority"] is True
+    (ours,) = [e for e in world.case(internal.reference).events if e.kind == "deadline_missed"]
+    assert ours.details["held_by_authority"] is False
     assert any(e.kind == "escalated" for e in world.case(internal.reference).events)
     with world.app.session_factory() as session:
         late = queries.overdue_by_authority(session, today=date(2026, 1, 9))
