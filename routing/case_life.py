@@ -240,9 +240,11 @@ def flag_major(act: Acting, reason: str) -> None:
     if boss == act.actor.staff:
         return  # the supervisor flagged it: already informed
     handler = act.desk.config.staff.get(act.actor.staff)
+    waiting = "（等待补充材料，办结期限尚未起算 / waiting for material: no time limit runs " \
+        "yet）" if case.resolve_due is None else ""
     act.desk.tell_staff(act.session, case, boss, NoticeKind.SUPERVISOR_ESCALATION, act.now, {
-        "reason": f"重大疑难事项：{reason}。可回复 #预约 或 #延期服务 / major or difficult "
-                  "matter; reply #appoint or #defer",
+        "reason": f"重大疑难事项：{reason}{waiting}。可回复 #预约 或 #延期服务 / major or "
+                  "difficult matter; reply #appoint or #defer",
         "handler": handler.name if handler else None}, key=":major")
 
 

@@ -296,6 +296,19 @@ def test_major_matter_escalates_then_deferral_and_appointment(life: Life) -> Non
     life.cli("handle", "defer", case.reference, "2026-02-28", "再延", "--as", "张伟", code=2)
 
 
+def test_a_major_matter_waiting_for_material_is_still_reported(life: Life) -> None:
+    case, mails = life.new_case("我申请的援助一直没有人审核，拖延太久了。")
+    assert case.status is CaseStatus.AWAITING_MATERIAL and case.resolve_due is None
+    life.cli("handle", "major", case.reference, "涉及多个合作医院", "--as", "陈静")
+    mails = life.round(days=0.1)
+    (escalation,) = to(mails, "zhao.lei@oasis.example.org", contains="重大疑难事项")
+    assert "尚未起算" in body_of(escalation) and "涉及多个合作医院" in body_of(escalation)
+    assert life.get(case.reference).major
+    waiting = life.cli("handle", "defer", case.reference, "2026-02-28", "等", "--as", "赵磊",
+                       code=2)
+    assert "waits for material" in waiting.output
+
+
 # -- 6. attention flags -----------------------------------------------------------------------
 
 

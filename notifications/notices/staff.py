@@ -151,7 +151,9 @@ def queue_supervisor_escalation(
     Once per case, supervisor, deadline and ``reason`` (a short text, e.g. "已逾期").
     ``days_overdue`` is in calendar days; ``limit``: the case's (default: the organisation's).
     """
-    due = _resolve_due(case)
+    # A major matter may be reported while the case waits for material (no resolution
+    # date yet): the acknowledgement's date stands in, and the reason says why.
+    due = case.resolve_due or case.acknowledge_due or _resolve_due(case)
     context = c.supervisor_escalation_context(
         reference=case.reference, supervisor_name=supervisor_name, handler_name=handler_name,
         case_subject=case.subject, resolve_due=due, limit=limit or org.resolve_limit,
