@@ -165,7 +165,10 @@ def header(msg: Message, name: str) -> str:
 
 
 def _sender(msg: Message) -> tuple[str, str]:
-    name, address = parseaddr(header(msg, "From"))
+    try:
+        name, address = parseaddr(header(msg, "From"))
+    except (RecursionError, ValueError, IndexError):  # "((((…": the parser recurses per "("
+        return "", ""
     return name.strip(), address.strip().lower()
 
 

@@ -229,6 +229,13 @@ def test_degraded_mail_becomes_a_case_in_a_real_round(tmp_path: Path, sqlite_url
         assert "RecursionError" in (case.messages[0].classification or "")
 
 
+def test_a_from_header_that_makes_the_address_parser_recurse_is_no_sender() -> None:
+    raw = b"From: " + b"(" * 5000 + b"\r\nSubject: x\r\n\r\nbody"
+    parsed = parse_mail(raw)
+    assert (parsed.from_email, parsed.text) == ("", "body")
+    assert understand(raw).ignore == "no sender address to answer"
+
+
 # -- 3. raw 8-bit attachment names -----------------------------------------------------------
 
 
