@@ -25,6 +25,7 @@ from complaintd.settings import ConfigError, load_settings
 from notifications.renderer import zh_date
 from tests.test_investigation_e2e import (
     HEALTH,
+    WANG,
     ZHANG,
     World,
     _with_attachment,
@@ -222,3 +223,26 @@ def test_a_category_without_limits_takes_the_configured_default(tmp_path: Path) 
     # A category that names its own limit keeps it.
     assert config.categories["staff_conduct"].limits.resolve.days == 15
     assert config.categories["staff_conduct"].limits.resolve.kind == "working"
+
+
+def test_the_supervisor_is_told_the_configured_working_days_after_a_missed_deadline(
+        world: World, tmp_path: Path) -> None:
+    rules = tmp_path / "routing.toml"
+    rules.write_text(rules.read_text(encoding="utf-8").replace(
+        "escalate_after_working_days = 0", "escalate_after_working_days = 2"), encoding="utf-8")
+    world.send(complaint("12月1日接线员态度很差，还骂人。", sender=PATIENT))
+    world.round()
+    case = world.case()
+    assert case.resolve_due == date(2025, 12, 23)
+    # Wednesday 24 December: late by one working day. The violation is recorded that day;
+    # the supervisor is not yet asked to act.
+    mails = world.round(days=22)
+    (violation,) = world.rows(Violation)
+    assert violation.category == "missed_deadline"
+    assert not [m for m in to(mails, WANG) if str(m["Subject"]).startswith("案件升级")]
+    # Thursday 25 December: two working days late: escalated, once, with the limit's unit.
+    mails = world.round(days=1)
+    (escalation,) = [m for m in to(mails, WANG) if str(m["Subject"]).startswith("案件升级")]
+    assert "已逾期2天（自然日）" in body_of(escalation)
+    assert f"办结期限：{zh_date(date(2025, 12, 23))}（15个工作日" in body_of(escalation)
+    assert len(world.rows(Violation)) == 1
