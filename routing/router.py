@@ -99,7 +99,6 @@ def _assign_and_start(session: Session, desk: Desk, case: Case, decision: Decisi
                                   today_of(now))
     assign(session, case, handler, department=category.department, now=now, why=why,
            covers=covers, actor=actor)
-    notify_assignment(session, desk, case, handler, now)
     # A case not written yet (a batch's new case) cannot have been asked for anything.
     asked = None if inspect(case).pending else session.scalar(
         select(MaterialRequest.id).where(MaterialRequest.case_id == case.id))
@@ -110,6 +109,9 @@ def _assign_and_start(session: Session, desk: Desk, case: Case, decision: Decisi
     elif not category.authority:
         desk.tell_complainant(session, case, NoticeKind.ROUTED_INTERNALLY, now,
                               _routed_facts(desk, case))
+    # After the material request: while material is missing the handler is shown no date
+    # (clause 四(四)), only the limit; the date comes with the clock.
+    notify_assignment(session, desk, case, handler, now)
 
 
 def reroute(session: Session, desk: Desk, case: Case, category: str, *, actor: str,

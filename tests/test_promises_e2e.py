@@ -85,6 +85,9 @@ def test_a_case_missing_material_is_promised_its_date_when_the_clock_starts(
     assert "20个工作日，自材料齐全之日起计算" in text and "不晚于" not in text
     (notice,) = to(mails, PATIENT, contains="事件发生的日期")
     assert "20个工作日内办结（自材料齐全之日起计算" in body_of(notice)
+    # The handler is not shown a deadline that does not run yet either.
+    (assignment,) = to(mails, "chen.jing@oasis.example.org")
+    assert "办结期限：待材料齐全后起算（20个工作日" in body_of(assignment)
 
     world.send(_with_attachment(reply(notice, PATIENT,
                                       "我是11月20日提交的药品援助项目申请，收据见附件。")))
