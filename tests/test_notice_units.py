@@ -157,3 +157,16 @@ def test_every_counted_date_of_every_notice_has_its_unit() -> None:
         if missing:
             unchecked[notice] = missing
     assert unchecked == {}
+
+
+@pytest.mark.parametrize("awaiting", [False, True])
+def test_the_limit_line_keeps_the_blank_line_after_it(renderer: TemplateRenderer,
+                                                      awaiting: bool) -> None:
+    context = {**SAMPLE_CONTEXTS["acknowledgement"](), "awaiting_material": awaiting}
+    if awaiting:
+        context["resolve_due"] = None
+    assert "\n\n办理程序\n" in renderer.render("acknowledgement", "zh", context).text
+    assert "\n\nHow we handle it\n" in renderer.render("acknowledgement", "en", context).text
+    for resolve_due in (date(2026, 3, 20), None):
+        staff = {**SAMPLE_CONTEXTS["assignment"](), "resolve_due": resolve_due}
+        assert "）\n\n请按期办结" in renderer.render("assignment", "zh", staff).text
