@@ -30,6 +30,8 @@ def strip_quoted(text: str) -> str:
     """``text`` up to the first quote marker, with ``>`` lines dropped; never empty."""
     match = _MARKERS.search(text)
     head = text[:int(match.start())] if match else text
-    kept = [line for line in head.splitlines() if not line.lstrip().startswith(">")]
-    new = "\n".join(kept).strip()
+    lines = head.splitlines()
+    if ">" in head:  # a line at a time only when there may be a ">" line to drop
+        lines = [line for line in lines if not line.lstrip().startswith(">")]
+    new = "\n".join(lines).strip()
     return new or text.strip()

@@ -229,6 +229,13 @@ def test_degraded_mail_becomes_a_case_in_a_real_round(tmp_path: Path, sqlite_url
         assert "RecursionError" in (case.messages[0].classification or "")
 
 
+def test_a_million_blank_lines_are_collapsed_before_the_line_by_line_parser() -> None:
+    body = "新内容".encode() + b"\r\n" * (intake.mail.MAX_LINES + 1) + "旧".encode()
+    assert parse_mail(mail(body)).text == "新内容\n\n旧"
+    # Below the bound the text is left as sent.
+    assert parse_mail(mail(b"a\n\n\n\nb")).text == "a\n\n\n\nb"
+
+
 def test_a_from_header_that_makes_the_address_parser_recurse_is_no_sender() -> None:
     raw = b"From: " + b"(" * 5000 + b"\r\nSubject: x\r\n\r\nbody"
     parsed = parse_mail(raw)
