@@ -43,6 +43,12 @@ class Desk:
             return self.calendar.add_calendar_days(start, limit.days)
         return self.calendar.add_working_days(start, limit.days)
 
+    def limit_of(self, case: Case) -> TimeLimit:
+        """The resolution limit a case's deadline is counted in (days and their kind): its
+        category's, else the configured default (``clock.default_limits``)."""
+        category = self.config.categories.get(case.category or "")
+        return (category.limits if category else self.config.clock.default_limits).resolve
+
     def tell_complainant(self, session: Session, case: Case, kind: NoticeKind, now: datetime,
                          facts: dict[str, Any], *, key: str = "") -> str | None:
         """Mail the complainant (the mailer keeps it in the case's thread, and records why
@@ -52,7 +58,8 @@ class Desk:
         name = None if party is None or party.anonymous else party.name
         notice = Notice(kind, "complainant", case.id, case.reference, email, name,
                         case.language, f"{kind}:{case.reference}{key}",
-                        {"reference": case.reference, **facts})
+                        # A date a notice states goes with its unit (issue 13).
+                        {"reference": case.reference, "limit": self.limit_of(case), **facts})
         return self.mailer(session, notice, now)
 
     def tell_staff(self, session: Session, case: Case | None, staff_id: str, kind: NoticeKind,
@@ -62,7 +69,9 @@ class Desk:
         reference = case.reference if case is not None else ""
         notice = Notice(kind, "staff", case.id if case else None, reference, person.email,
                         person.name, "zh", f"{kind}:{reference}:{staff_id}{key}",
-                        {"reference": reference, "staff_name": person.name, **facts},
+                        {"reference": reference, "staff_name": person.name,
+                         **({"limit": self.limit_of(case)} if case is not None else {}),
+                         **facts},
                         in_reply_to, (in_reply_to,) if in_reply_to else ())
         message_id = self.mailer(session, notice, now)
         if message_id is not None and case is not None:

@@ -111,8 +111,7 @@ def material_arrived(session: Session, desk: Desk, case: Case, now: datetime) ->
 def case_limit(desk: Desk, case: Case) -> TimeLimit:
     """The resolution limit a case's deadline is counted in (days and their kind): its
     category's, else the configured default (``clock.default_limits``)."""
-    category = desk.config.categories.get(case.category or "")
-    return (category.limits if category else desk.config.clock.default_limits).resolve
+    return desk.limit_of(case)
 
 
 def _start_clock(session: Session, desk: Desk, case: Case, now: datetime) -> None:

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from casework.models import Case, MaterialRequest
+from casework.models import Case, Extension, MaterialRequest
 from casework.status import CaseStatus
 from casework.transitions import can_transition, record, transition
 from routing.assignment import assign, choose
@@ -54,21 +54,24 @@ def decide(desk: Desk, case: Case, *, category_hint: str | None,
 
 
 def set_deadlines(desk: Desk, case: Case, decision: Decision) -> None:
-    """The category's own acknowledge and resolve limits, counted from the day of receipt."""
+    """The category's own acknowledge and resolve limits, counted from the day of receipt;
+    a case no rule matched (the triage queue) gets ``clock.default_limits``, so the limit
+    its notices state is the one its date was counted in."""
     if decision.category is None:
-        return
-    limits = desk.config.categories[decision.category].limits
+        limits = desk.config.clock.default_limits
+    else:
+        limits = desk.config.categories[decision.category].limits
+        case.category = decision.category
     day = today_of(case.received_at)
-    case.category = decision.category
     case.acknowledge_due = desk.due(day, limits.acknowledge)
     case.resolve_due = desk.due(day, limits.resolve)
 
 
-def resolve_limit(desk: Desk, decision: Decision) -> TimeLimit | None:
+def resolve_limit(desk: Desk, decision: Decision) -> TimeLimit:
     """The resolution limit (days and their kind) the acknowledgement states: the
-    category's, if one matched (None: the organisation's own)."""
+    category's, or ``clock.default_limits`` when no rule matched (as ``set_deadlines``)."""
     if decision.category is None:
-        return None
+        return desk.config.clock.default_limits.resolve
     return desk.config.categories[decision.category].limits.resolve
 
 
@@ -129,6 +132,11 @@ def reroute(session: Session, desk: Desk, case: Case, category: str, *, actor: s
         "category": category, "explanation": decision.explain(), "missing": decision.missing})
     record_exclusions(session, case, new_names, desk.config, now)
     case.category = category
+    if case.resolve_due is not None and session.scalar(
+            select(Extension.id).where(Extension.case_id == case.id)) is None:
+        # The new category's limits, from the day of receipt: the date its notices state
+        # must be counted in the limit they name (the routing notice below tells it).
+        set_deadlines(desk, case, decision)
     if case.status != CaseStatus.ROUTED and can_transition(case.status, CaseStatus.ROUTED):
         transition(case, CaseStatus.ROUTED, actor=actor, at=now, reason="recategorised")
     _assign_and_start(session, desk, case, decision, banned | set(new_names), actor, now)

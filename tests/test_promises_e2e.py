@@ -25,6 +25,7 @@ from complaintd.settings import ConfigError, load_settings
 from notifications.renderer import zh_date
 from tests.test_investigation_e2e import (
     HEALTH,
+    SUN,
     WANG,
     ZHANG,
     World,
@@ -249,3 +250,40 @@ def test_the_supervisor_is_told_the_configured_working_days_after_a_missed_deadl
     assert "已逾期2天（自然日）" in body_of(escalation)
     assert f"办结期限：{zh_date(date(2025, 12, 23))}（15个工作日" in body_of(escalation)
     assert len(world.rows(Violation)) == 1
+
+
+def test_every_mail_about_a_calendar_day_case_names_calendar_days(world: World) -> None:
+    world.send(complaint("11月30日我在某医院看病，医生误诊还乱收费。", sender=PATIENT))
+    mails = world.round()
+    case = world.case()
+    due = world.app.calendar.add_calendar_days(RECEIVED, 30)
+    (assignment,) = to(mails, ZHANG)
+    assert f"办结期限：{zh_date(due)}（30个自然日" in body_of(assignment)
+    # The extension request goes to the supervisor with the case's own unit too.
+    world.send(reply(assignment, ZHANG, "#延期 5 需要等待卫健委调取病历"))
+    mails = world.round(days=0.1)
+    (request,) = to(mails, WANG, contains=case.reference)
+    assert f"{zh_date(due)}（30个自然日" in body_of(request)
+    assert "30个工作日" not in body_of(request)
+
+
+def test_a_recategorised_case_is_counted_in_its_new_category_and_told_so(
+        world: World) -> None:
+    world.send(complaint("我想反映一件事，请尽快联系我。", sender=PATIENT))
+    mails = world.round()
+    case = world.case()
+    assert case.category is None  # the triage queue: the configured default limit
+    assert case.resolve_due == world.app.calendar.add_working_days(RECEIVED, 15)
+    (ack,) = to(mails, PATIENT, contains="已受理")
+    assert f"15个工作日，不晚于{zh_date(case.resolve_due)}办结" in body_of(ack)
+    (triage,) = to(mails, SUN, contains=case.reference)
+    # The triage supervisor finds it is about the charity's accounts (30 calendar days).
+    world.send(reply(triage, SUN, "#分类 fundraising"))
+    mails = world.round(days=0.1)
+    case = world.case()
+    due = world.app.calendar.add_calendar_days(RECEIVED, 30)
+    assert case.category == "fundraising" and case.resolve_due == due
+    # The new handler is given the new date in its own unit.
+    found = [m for m in mails if "以下案件已分派给您" in body_of(m)]
+    assert len(found) == 1, [(str(m["To"]), str(m["Subject"])) for m in mails]
+    assert f"办结期限：{zh_date(due)}（30个自然日" in body_of(found[0])
