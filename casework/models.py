@@ -322,12 +322,13 @@ class MaterialRequest(Base):
 
 
 class Extension(Base):
-    """An extension (延期) of the resolution deadline: once per case, approved by a supervisor."""
+    """An extension (延期) of the resolution deadline, approved by a supervisor; as many per
+    case as ``[clock] extensions.count`` allows (one by default, clause 四(六))."""
 
     __tablename__ = "extension"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     days: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(Text)
     requested_by: Mapped[str] = mapped_column(String(320))

@@ -118,8 +118,11 @@ def extend(act: Acting, days: int, reason: str) -> Extension:
 
 def approve(act: Acting) -> None:
     session, desk, case, actor, now = act.session, act.desk, act.case, act.actor, act.now
-    ext = session.scalar(select(Extension).where(Extension.case_id == case.id))
-    if ext is None or ext.approved_at is not None:
+    # The request waiting for approval (a case may have had earlier, approved ones).
+    ext = session.scalar(select(Extension).where(Extension.case_id == case.id,
+                                                 Extension.approved_at.is_(None))
+                         .order_by(Extension.id.desc()).limit(1))
+    if ext is None:
         raise ActionRefused(f"没有待批准的延期申请 / case {case.reference} has no extension "
                             "waiting for approval")
     if actor.role != "supervisor":
@@ -129,7 +132,8 @@ def approve(act: Acting) -> None:
     base = case.resolve_due or today_of(now)
     ext.new_due = desk.calendar.add_working_days(base, ext.days)
     ext.approved_by, ext.approved_at = actor.label, now
-    _move(case, CaseStatus.EXTENDED, actor, now, ext.reason)
+    if case.status != CaseStatus.EXTENDED:  # a second extension keeps the status
+        _move(case, CaseStatus.EXTENDED, actor, now, ext.reason)
     case.resolve_due = ext.new_due
     record(case, "extension_approved", actor=actor.label, at=now,
            details={"old_due": base.isoformat(), "new_due": ext.new_due.isoformat()})
