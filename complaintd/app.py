@@ -213,13 +213,21 @@ class App:
 
     def _poll(self, box: ImapMailbox | MaildirMailbox) -> list[Outcome]:
         if isinstance(box, MaildirMailbox):
-            return list(MaildirSource(box.name, box.path, self.ledger).run_once().outcomes)
+            source = MaildirSource(box.name, box.path, self.ledger, parse=self.mail_parser())
+            return list(source.run_once().outcomes)
         return list(self.imap_poller(box).run_once().outcomes)
 
     def imap_poller(self, box: ImapMailbox) -> ImapPoller:
         return ImapPoller(imap_account(box), self.ledger,
-                          parse=MailUnderstanding(box.max_attachment_bytes),
+                          parse=self.mail_parser(box.max_attachment_bytes),
                           states=self.mail_states, pool=self.parse_pool)
+
+    def mail_parser(self, max_attachment_bytes: int | None = None) -> MailUnderstanding:
+        """The mail parser with a mailbox's limits and our border's authserv-ids."""
+        trusted = frozenset(i.lower() for i in self.settings.intake.trusted_authserv_ids)
+        if max_attachment_bytes is None:
+            return MailUnderstanding(trusted_authserv_ids=trusted)
+        return MailUnderstanding(max_attachment_bytes, trusted_authserv_ids=trusted)
 
     def mailbox_failed(self, box: ImapMailbox | MaildirMailbox, exc: BaseException) -> str:
         """The operator alert: an ERROR line and the stored status (``mailboxes status``)."""

@@ -170,6 +170,10 @@ class Intake(_Section):
     # Processes that parse a backlog's next batch while the daemon writes the current one
     # (0: parse in the daemon's own process). A single new mail is always parsed in-process.
     parse_workers: Annotated[int, Field(ge=0, le=8)] = 1
+    # The authserv-ids our own receiving servers write into Authentication-Results (the
+    # part before the first ";"). Only those headers count; when set, a staff command or
+    # an authority's answer needs a DMARC pass, or a DKIM pass aligned with the From domain.
+    trusted_authserv_ids: list[Annotated[str, Field(min_length=1, max_length=255)]] = []
 
 
 class Templates(_Section):

@@ -21,7 +21,7 @@ from email.utils import parseaddr, parsedate_to_datetime
 
 import re2  # type: ignore[import-untyped]
 
-from intake.authresults import authentication_summary
+from intake.authresults import authentication_summary, header_values
 from intake.bounces import original_message_ids
 from intake.charsets import clean_text, decode_bytes, decode_header_value
 from intake.htmltext import html_to_text, rough_text, sanitise_html, too_complex
@@ -68,6 +68,9 @@ class ParsedMail:
     # Set for a human mail that asks for no auto-reply (X-Auto-Response-Suppress).
     no_auto_reply: str | None = None
     authentication: str | None = None  # "dkim=pass spf=fail dmarc=none"
+    # The Authentication-Results headers as they came (bounded): whose they are is checked
+    # against the trusted authserv-ids (intake.authresults.border_verdict).
+    auth_results: tuple[str, ...] = ()
     # For a bounce: the Message-IDs of the mail it reports on.
     bounce_of: tuple[str, ...] = ()
     raw_message_id: str | None = None  # the header as it came, for the ledger index
@@ -96,6 +99,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
         machine_reason=machine,
         no_auto_reply=no_auto_reply(msg),
         authentication=authentication_summary(msg),
+        auth_results=header_values(msg),
         bounce_of=original_message_ids(msg) if machine else (),
         raw_message_id=clean_text(_limited(msg.get("Message-ID", "")).strip()) or None,
         problems=tuple(problems),
@@ -154,6 +158,7 @@ def parse_headers(raw_headers: bytes) -> ParsedMail:
         machine_reason=machine_reason(msg),
         no_auto_reply=no_auto_reply(msg),
         authentication=authentication_summary(msg),
+        auth_results=header_values(msg),
         raw_message_id=clean_text(_limited(msg.get("Message-ID", "")).strip()) or None,
     )
 

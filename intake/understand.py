@@ -18,6 +18,7 @@ from datetime import datetime
 from casework.inbound import Inbound, InboundAttachment, guess_language
 from casework.quotes import strip_quoted
 from casework.rawstore import sha256_hex
+from intake.authresults import border_verdict
 from intake.biglinks import large_file_links
 from intake.bounces import quotes_our_loop_header
 from intake.charsets import clean_text
@@ -36,6 +37,9 @@ class MailUnderstanding:
     """The mail parser with its limits (a ``Parser`` for the ledger)."""
 
     max_attachment_bytes: int = 30 * 1024 * 1024
+    # The authserv-ids our own receiving servers write (intake.trusted_authserv_ids): only
+    # their Authentication-Results count; empty: nobody's, and staff see the topmost.
+    trusted_authserv_ids: frozenset[str] = frozenset()
 
     def __call__(self, item: SourceItem, digest: str, now: datetime) -> Understood:
         try:
@@ -83,8 +87,22 @@ class MailUnderstanding:
             attachments=tuple(self._attachment(a) for a in parsed.attachments),
             reference_hint=reference_hint(subject),
             origin=item.location,
-            extra=_extra(parsed, reply),
+            extra={**_extra(parsed, reply), **self._border(parsed)},
         )
+
+    def _border(self, parsed: ParsedMail) -> dict[str, str]:
+        """What our own border proved about the sender, when a border is configured.
+
+        ``authentication_border``: "aligned-pass" (DMARC, or DKIM aligned with the From
+        domain, passed) or "unproven"; read by routing before it obeys a staff command.
+        """
+        if not self.trusted_authserv_ids:
+            return {}
+        verdict = border_verdict(parsed.auth_results, parsed.from_email,
+                                 self.trusted_authserv_ids)
+        # A header from anyone else is not shown as if it were ours.
+        return {"authentication_border": "aligned-pass" if verdict.aligned_pass else "unproven",
+                "authentication": verdict.summary or "no result from our own servers"}
 
     def _attachment(self, part: MailPart) -> InboundAttachment:
         size = len(part.data)

@@ -34,7 +34,9 @@ from routing.ports import AUTHORITY_LETTERS, Notice, NoticeKind
 @dataclass(frozen=True)
 class StaffMailResult:
     case: Case
-    outcome: str  # "staff_command", "command_refused", "staff_note", "authority_reply"
+    # "staff_command", "command_refused", "staff_note", "authority_reply",
+    # "authority_unverified"
+    outcome: str
 
 
 def threaded_to(session: Session, inbound: Inbound) -> StaffThread | None:
@@ -51,7 +53,15 @@ def handle(session: Session, desk: Desk, inbound: Inbound, case_by_reference: Ca
     sender = (inbound.sender_email or "").lower()
     thread = threaded_to(session, inbound)
     staff = desk.config.staff_by_email(sender)
+    # Set when our border is configured: "aligned-pass" proves the From domain.
+    border = inbound.extra.get("authentication_border")
     answered = _answered_referral(session, desk, thread, sender, case_by_reference)
+    if answered is not None and border not in (None, "aligned-pass"):
+        # Anyone can write an authority's address into From: kept on the case, not obeyed.
+        add_follow_up(session, answered, inbound)
+        record(answered, "authority_mail_unverified", actor=ACTOR_ROUTER, at=now,
+               details={"sender": sender, "authentication": inbound.extra.get("authentication")})
+        return StaffMailResult(answered, "authority_unverified")
     if answered is not None:
         add_follow_up(session, answered, inbound)
         authority_replied(session, desk, answered, inbound.text, now)
@@ -61,7 +71,7 @@ def handle(session: Session, desk: Desk, inbound: Inbound, case_by_reference: Ca
         return None
     # Intake's summary of our own server's Authentication-Results ("dkim=pass spf=fail …").
     auth = inbound.extra.get("authentication")
-    reason = _refusal(session, desk, case, staff, thread, sender, auth)
+    reason = _refusal(session, desk, case, staff, thread, sender, auth, border)
     if reason is not None:
         refuse(session, desk, case, sender, reason, inbound, auth, now)
         return StaffMailResult(case, "command_refused")
@@ -84,14 +94,19 @@ def _answered_referral(session: Session, desk: Desk, thread: StaffThread | None,
 
 
 def _refusal(session: Session, desk: Desk, case: Case, staff: tuple[str, object] | None,
-             thread: StaffThread | None, sender: str, auth: str | None) -> str | None:
+             thread: StaffThread | None, sender: str, auth: str | None,
+             border: str | None = None) -> str | None:
     if staff is None:
         return "发件人不是本机构工作人员 / the sender is not a member of staff"
     if thread is None or thread.case_id != case.id or thread.recipient.lower() != sender:
         return ("这封邮件不是对我们就本案发给您的邮件的回复 / "
                 "the mail does not answer a mail we sent you about this case")
-    if auth and any(f"{m}={bad}" in auth.lower() for m in ("spf", "dkim", "dmarc")
-                    for bad in ("fail", "softfail")):
+    if border is not None and border != "aligned-pass":
+        return ("我方邮件服务器未能证实发件地址（无对齐的 DMARC 或 DKIM 通过）/ our servers "
+                "could not prove the sender's address (no aligned DMARC or DKIM pass)")
+    if border is None and auth and any(f"{m}={bad}" in auth.lower()
+                                       for m in ("spf", "dkim", "dmarc")
+                                       for bad in ("fail", "softfail")):
         return ("发件地址未通过认证 / the sender's address failed authentication "
                 "(Authentication-Results)")
     if staff[0] in excluded(session, case.id):
