@@ -8,15 +8,20 @@ import csv
 import dataclasses
 import io
 import json
+import tempfile
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from intake.hotline.problems import RowError
 from intake.hotline.reader import CallLogScan
 from intake.hotline.records import CallRecord
 from tests.test_hotline import EN_HEADER, ZH_HEADER, call
 
+# Hypothesis keeps caches under .hypothesis/ of the working folder: not in the project tree.
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "complaintd-hypothesis")
 FUZZ = settings(max_examples=120, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
 cell = st.one_of(st.text(max_size=30), st.sampled_from(

@@ -9,17 +9,21 @@ any boundaries, nesting and part counts. Kept fast: modest ``max_examples``, no 
 from __future__ import annotations
 
 import itertools
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from intake.ledger import SourceItem
 from intake.mail import parse_mail
 from intake.understand import MailUnderstanding
 from tests.test_intake_support import make_app
 
+# Hypothesis keeps caches under .hypothesis/ of the working folder: not in the project tree.
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "complaintd-hypothesis")
 NOW = datetime(2026, 12, 2, tzinfo=UTC)
 CHARSETS = ["utf-8", "gb2312", "gbk", "big5", "iso-8859-1", "us-ascii", "punycode", "idna",
             "hex", "zlib", "rot13", "utf-8\x00", "", "x-unknown", "utf-16", "utf-7"]
