@@ -90,8 +90,10 @@ def _guarded(job_id: str, func: Callable[[], object]) -> Callable[[], None]:
     def run() -> None:
         try:
             func()
-        except Exception:  # the daemon outlives any one failed round
-            log.exception("job %s failed", job_id)
+        except Exception as exc:  # the daemon outlives any one failed round
+            # The type only above DEBUG: an exception's text may quote a complainant's data.
+            log.error("job %s failed: %s", job_id, type(exc).__name__)
+            log.debug("job %s traceback", job_id, exc_info=exc)
 
     return run
 

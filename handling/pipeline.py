@@ -53,6 +53,7 @@ class Pipeline:
                 return handled
         case, receipt = receive(session, inbound, calendar=self.calendar, policy=self.policy)
         _flag_large_files(case, inbound, now)
+        _flag_read_in_part(case, inbound, now)
         if receipt.outcome == "case":
             _consent(case, inbound, now)  # before routing: a referral letter depends on it
             self._new_case(session, case, inbound, now)
@@ -78,10 +79,6 @@ class Pipeline:
         self._acknowledged(session, case, inbound, now,
                            limit=_limit(resolve_limit(self.router.desk, decision)),
                            awaiting_material=bool(decision.category and decision.missing))
-        if case.id is None:
-            # Routing's rows (assignments, staff threads, notices) point at the case by
-            # id, which a batch session would otherwise give it only at the end.
-            session.flush()
         self.router.route(session, case, decision, now)
 
     def _acknowledged(self, session: Session, case: Case, inbound: Inbound, now: datetime,
@@ -141,3 +138,13 @@ def _flag_large_files(case: Case, inbound: Inbound, now: datetime) -> None:
         record(case, "large_file_links", actor=ACTOR_INTAKE, at=now,
                details={"links": links.splitlines(),
                         "action": "download the files before the links expire"})
+
+
+def _flag_read_in_part(case: Case, inbound: Inbound, now: datetime) -> None:
+    """A mail intake could read only in part (over a cap, a broken part): staff look at the
+    raw mail, which is kept whole in the raw store."""
+    problems = inbound.extra.get("parse_problems")
+    if problems:
+        case.needs_attention = True
+        record(case, "read_in_part", actor=ACTOR_INTAKE, at=now,
+               details={"problems": problems.splitlines()})

@@ -10,12 +10,14 @@ mail was ours even when the Message-ID was lost.
 
 from __future__ import annotations
 
-import re
 from email.message import Message as EmailMessage
 
+import re2  # type: ignore[import-untyped]
+
 ACTOR = "system:intake"
-_QUOTED_ID = re.compile(r"^\s*Message-ID:\s*(<[^<>\s]+>)", re.I | re.M)
-_LOOP = re.compile(r"^\s*X-Complaintd-Loop:", re.I | re.M)
+# On RE2 (linear time): a stranger's bounce of blank lines must not stall intake.
+_QUOTED_ID = re2.compile(r"(?im)^\s*Message-ID:\s*(<[^<>\s]+>)")
+_LOOP = re2.compile(r"(?im)^\s*X-Complaintd-Loop:")
 
 
 def original_message_ids(msg: EmailMessage) -> tuple[str, ...]:

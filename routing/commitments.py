@@ -61,7 +61,7 @@ def sweep(session: Session, desk: Desk, now: datetime) -> SweepReport:
                 _sweep_case(session, desk, case, report, today, now)
         except Exception as exc:
             report.failed.append(case.reference)
-            log.error("commitments: case %s failed: %s: %s", case.id, type(exc).__name__, exc)
+            log.error("commitments: case %s failed: %s", case.id, type(exc).__name__)
             log.debug("commitments: case %s traceback", case.id, exc_info=True)
     report.digests = send_digests(session, desk, today, now)
     session.flush()
