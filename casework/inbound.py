@@ -34,6 +34,10 @@ class Inbound:
     sender_email: str | None = None
     sender_phone: str | None = None
     anonymous: bool = False
+    # Why the sender's address cannot be taken as written (intake read From as forged or
+    # unclear): the item may open a case, but is never staff, an authority or a party of an
+    # existing case, and nothing is mailed to the address it had to guess.
+    sender_unverified: str | None = None
     message_id: str | None = None
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()

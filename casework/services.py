@@ -96,7 +96,7 @@ def _is_party(case: Case, inbound: Inbound) -> bool:
     # (a flush here would cost a batch one per reply).
     with session.no_autoflush if session is not None else nullcontext():
         party = case.complainant
-    if party is None:
+    if party is None or inbound.sender_unverified:
         return False
     same_email = bool(inbound.sender_email) and (party.email or "").lower() == (
         inbound.sender_email or ""

@@ -65,6 +65,8 @@ def withheld_because(session: Session, inbound: Inbound, now: datetime,
     """Why no acknowledgement may go to this sender now, or None."""
     if inbound.extra.get("no_auto_reply"):
         return inbound.extra["no_auto_reply"]
+    if inbound.sender_unverified:
+        return f"the sender's address is a guess ({inbound.sender_unverified})"
     if not inbound.sender_email:
         return None
     sent = _acknowledged_today(session, inbound.sender_email.lower(), now)

@@ -54,6 +54,9 @@ class Pipeline:
         case, receipt = receive(session, inbound, calendar=self.calendar, policy=self.policy)
         _flag_large_files(case, inbound, now)
         _flag_read_in_part(case, inbound, now)
+        if inbound.sender_unverified:
+            record(case, "sender_unverified", actor=ACTOR_INTAKE, at=now,
+                   details={"why": inbound.sender_unverified})
         if receipt.outcome == "case":
             _consent(case, inbound, now)  # before routing: a referral letter depends on it
             self._new_case(session, case, inbound, now)

@@ -33,8 +33,8 @@ class CaseRouter:
 
     def staff_mail(self, session: Session, inbound: Inbound, now: datetime) -> Receipt | None:
         sender = (inbound.sender_email or "").lower()
-        if inbound.channel != "email" or not sender:
-            return None
+        if inbound.channel != "email" or not sender or inbound.sender_unverified:
+            return None  # a From that may be forged never acts for staff or an authority
         known = self.desk.config.staff_by_email(sender) is not None or any(
             a.email.lower() == sender for a in self.desk.config.authorities.values())
         if not known and threaded_to(session, inbound) is None:

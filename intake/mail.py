@@ -17,7 +17,7 @@ from datetime import datetime
 from email import policy
 from email.message import Message
 from email.parser import BytesParser
-from email.utils import parseaddr, parsedate_to_datetime
+from email.utils import getaddresses, parsedate_to_datetime
 
 import re2  # type: ignore[import-untyped]
 
@@ -68,6 +68,9 @@ class ParsedMail:
     # Set for a human mail that asks for no auto-reply (X-Auto-Response-Suppress).
     no_auto_reply: str | None = None
     authentication: str | None = None  # "dkim=pass spf=fail dmarc=none"
+    # Why From cannot be taken as written (two Froms, an address-like encoded name …):
+    # such a mail may be a complaint, but never staff, an authority or a case's party.
+    sender_unverified: str | None = None
     # The Authentication-Results headers as they came (bounded): whose they are is checked
     # against the trusted authserv-ids (intake.authresults.border_verdict).
     auth_results: tuple[str, ...] = ()
@@ -82,13 +85,14 @@ def parse_mail(raw: bytes) -> ParsedMail:
     """Parse ``raw``; compat32 is used because it keeps raw header bytes we decode ourselves."""
     problems: list[str] = []
     msg = BytesParser(policy=policy.compat32).parsebytes(_bounded(raw, problems))
-    name, address = _sender(msg)
+    name, address, unverified = _sender(msg)
     text, html, attachments = _walk(msg, problems)
     machine = machine_reason(msg)
     return ParsedMail(
         subject=header(msg, "Subject"),
         from_name=name,
         from_email=address,
+        sender_unverified=unverified,
         date=_date(msg),
         message_id=_first_msgid(msg.get("Message-ID")),
         in_reply_to=_first_msgid(msg.get("In-Reply-To")),
@@ -144,11 +148,12 @@ def _sanitised(html: str | None, problems: list[str]) -> str | None:
 def parse_headers(raw_headers: bytes) -> ParsedMail:
     """A ``ParsedMail`` from the headers alone (no text): for a mail whose body failed."""
     msg = BytesParser(policy=policy.compat32).parsebytes(raw_headers, headersonly=True)
-    name, address = _sender(msg)
+    name, address, unverified = _sender(msg)
     return ParsedMail(
         subject=header(msg, "Subject"),
         from_name=name,
         from_email=address,
+        sender_unverified=unverified,
         date=_date(msg),
         message_id=_first_msgid(msg.get("Message-ID")),
         in_reply_to=_first_msgid(msg.get("In-Reply-To")),
@@ -178,12 +183,51 @@ def header(msg: Message, name: str) -> str:
     return ""
 
 
-def _sender(msg: Message) -> tuple[str, str]:
+# An address we take as written: one "@", no spaces, brackets or separators around it.
+_ADDR_SPEC = re.compile(r"[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+")
+
+
+def _sender(msg: Message) -> tuple[str, str, str | None]:
+    """(display name, address, why the address is unverified or None).
+
+    The address is read from the raw header, before any encoded word is decoded: an
+    encoded display name (``=?utf-8?q?boss=40example.org?= <x@evil.example>``) must not
+    become the address. Only the display name is decoded afterwards.
+    """
+    values = [value for key, value in msg.raw_items() if key.lower() == "from"]
+    if not values:
+        return "", "", None
     try:
-        name, address = parseaddr(header(msg, "From"))
+        pairs = [(n, a) for n, a in getaddresses([_limited(values[0])]) if n or a]
     except (RecursionError, ValueError, IndexError):  # "((((…": the parser recurses per "("
-        return "", ""
-    return name.strip(), address.strip().lower()
+        return "", "", None
+    if not pairs:
+        return "", "", None
+    raw_name, address = pairs[0]
+    name = decode_header_value(raw_name).strip()
+    if any("\udc80" <= ch <= "\udcff" for ch in address):
+        address = decode_header_value(address)  # raw 8-bit (UTF-8 mailbox names), not MIME
+    address = address.strip().lower()
+    if not address:
+        return name, "", None
+    return name, address, _unverified(len(values), len(pairs), raw_name, name, address)
+
+
+def _unverified(headers: int, addresses: int, raw_name: str, name: str,
+                address: str) -> str | None:
+    """Why an address that parses still cannot be taken as the sender's, or None."""
+    if headers > 1:
+        return "several From headers"
+    if addresses > 1:
+        return "several addresses in From"
+    if not _ADDR_SPEC.fullmatch(address):
+        return "the From address does not parse"  # still a complaint; nobody is mailed
+    if "=?" in raw_name and ("@" in name or "<" in name):
+        return "an encoded display name in From holds an address"
+    # Outlook writes the address itself as the name; another address there is a disguise.
+    if any(found.lower() != address for found in _ADDR_SPEC.findall(name)):
+        return "the display name in From holds another address"
+    return None
 
 
 def _date(msg: Message) -> datetime | None:

@@ -79,6 +79,7 @@ class MailUnderstanding:
             language=guess_language(subject + parsed.text),
             sender_name=parsed.from_name or None,
             sender_email=parsed.from_email,
+            sender_unverified=parsed.sender_unverified,
             message_id=parsed.message_id,
             in_reply_to=parsed.in_reply_to,
             references=parsed.references,
