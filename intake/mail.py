@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email import policy
 from email.message import Message
@@ -85,29 +85,12 @@ def parse_mail(raw: bytes) -> ParsedMail:
     """Parse ``raw``; compat32 is used because it keeps raw header bytes we decode ourselves."""
     problems: list[str] = []
     msg = BytesParser(policy=policy.compat32).parsebytes(_bounded(raw, problems))
-    name, address, unverified = _sender(msg)
     text, html, attachments = _walk(msg, problems)
-    machine = machine_reason(msg)
-    return ParsedMail(
-        subject=header(msg, "Subject"),
-        from_name=name,
-        from_email=address,
-        sender_unverified=unverified,
-        date=_date(msg),
-        message_id=_first_msgid(msg.get("Message-ID")),
-        in_reply_to=_first_msgid(msg.get("In-Reply-To")),
-        references=tuple(_MSGID.findall(_limited(msg.get("References", "")))),
-        text=text,
-        html=_sanitised(html, problems),
-        attachments=tuple(attachments),
-        machine_reason=machine,
-        no_auto_reply=no_auto_reply(msg),
-        authentication=authentication_summary(msg),
-        auth_results=header_values(msg),
-        bounce_of=original_message_ids(msg) if machine else (),
-        raw_message_id=clean_text(_limited(msg.get("Message-ID", "")).strip()) or None,
-        problems=tuple(problems),
-    )
+    headers = _from_headers(msg)
+    return replace(
+        headers, text=text, html=_sanitised(html, problems), attachments=tuple(attachments),
+        bounce_of=original_message_ids(msg) if headers.machine_reason else (),
+        problems=tuple(problems))
 
 
 def _bounded(raw: bytes, problems: list[str]) -> bytes:
@@ -147,7 +130,12 @@ def _sanitised(html: str | None, problems: list[str]) -> str | None:
 
 def parse_headers(raw_headers: bytes) -> ParsedMail:
     """A ``ParsedMail`` from the headers alone (no text): for a mail whose body failed."""
-    msg = BytesParser(policy=policy.compat32).parsebytes(raw_headers, headersonly=True)
+    return _from_headers(
+        BytesParser(policy=policy.compat32).parsebytes(raw_headers, headersonly=True))
+
+
+def _from_headers(msg: Message) -> ParsedMail:
+    """What the headers say: sender, subject, thread, machine signs, authentication."""
     name, address, unverified = _sender(msg)
     return ParsedMail(
         subject=header(msg, "Subject"),
