@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from casework.inbound import Inbound
@@ -69,7 +69,7 @@ def withheld_because(session: Session, inbound: Inbound, now: datetime,
         return f"the sender's address is a guess ({inbound.sender_unverified})"
     if not inbound.sender_email:
         return None
-    sent = _acknowledged_today(session, inbound.sender_email.lower(), now)
+    sent = _acknowledged_today(session, mailbox_of(inbound.sender_email), now)
     if sent >= daily_cap:
         return f"daily cap of {daily_cap} acknowledgements to this sender reached"
     return None
@@ -80,29 +80,48 @@ def withheld_because(session: Session, inbound: Inbound, now: datetime,
 _ACK_COUNTS = "handling.acknowledgements_today"
 
 
+def mailbox_of(address: str) -> str:
+    """The mailbox an address reaches: ``user+tag@example.cn`` is ``user@example.cn`` (a
+    stranger must not get round the daily cap, or use us as a mailer, with tags)."""
+    local, _, domain = address.strip().lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}" if local else address.strip().lower()
+
+
+def _same_mailbox(mailbox: str) -> ColumnElement[bool]:
+    """Party addresses that reach ``mailbox`` (patterns, not ranges: a database's collation
+    may not sort "+" as a byte would)."""
+    local, _, domain = mailbox.rpartition("@")
+    tagged = and_(Party.email.startswith(f"{local}+", autoescape=True),
+                  Party.email.endswith(f"@{domain}", autoescape=True))
+    return or_(Party.email == mailbox, tagged)
+
+
 def prefetch_acknowledged(session: Session, senders: Iterable[str], now: datetime) -> None:
-    """Count, in one query, today's acknowledgements to each of ``senders``."""
-    wanted = sorted({s.lower() for s in senders if s})
+    """Count, in a few queries, today's acknowledgements to the mailbox of each sender."""
+    wanted = sorted({mailbox_of(s) for s in senders if s})
     counts = dict.fromkeys(wanted, 0)
-    for start in range(0, len(wanted), 500):
+    for start in range(0, len(wanted), 100):
+        chunk = wanted[start:start + 100]
         rows = session.execute(_acks_since(now).add_columns(Party.email)
-                               .where(Party.email.in_(wanted[start:start + 500]))
+                               .where(or_(*(_same_mailbox(m) for m in chunk)))
                                .group_by(Party.email))
-        counts.update({email: int(n) for n, email in rows})
+        for n, email in rows:
+            if mailbox_of(email) in counts:
+                counts[mailbox_of(email)] += int(n)
     session.info[_ACK_COUNTS] = counts
 
 
 def _count_queued(session: Session, sender: str | None) -> None:
     counts = session.info.get(_ACK_COUNTS)
-    if sender and counts is not None and sender.lower() in counts:
-        counts[sender.lower()] += 1
+    if sender and counts is not None and mailbox_of(sender) in counts:
+        counts[mailbox_of(sender)] += 1
 
 
-def _acknowledged_today(session: Session, sender: str, now: datetime) -> int:
+def _acknowledged_today(session: Session, mailbox: str, now: datetime) -> int:
     counts = session.info.get(_ACK_COUNTS)
-    if counts is not None and sender in counts:
-        return int(counts[sender])
-    return int(session.scalar(_acks_since(now).where(Party.email == sender)) or 0)
+    if counts is not None and mailbox in counts:
+        return int(counts[mailbox])
+    return int(session.scalar(_acks_since(now).where(_same_mailbox(mailbox))) or 0)
 
 
 def _acks_since(now: datetime) -> Select[Any]:

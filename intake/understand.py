@@ -15,6 +15,8 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+import re2  # type: ignore[import-untyped]
+
 from casework.inbound import Inbound, InboundAttachment, guess_language
 from casework.quotes import strip_quoted
 from casework.rawstore import sha256_hex
@@ -77,7 +79,7 @@ class MailUnderstanding:
             # A reply's case text is the new part; the full message stays in the raw store.
             text=strip_quoted(parsed.text) if reply else parsed.text,
             language=guess_language(subject + parsed.text),
-            sender_name=parsed.from_name or None,
+            sender_name=greeting_name(parsed.from_name),
             sender_email=parsed.from_email,
             sender_unverified=parsed.sender_unverified,
             message_id=parsed.message_id,
@@ -139,6 +141,18 @@ def degraded_parse(raw: bytes, exc: BaseException) -> ParsedMail:
     text = clean_text(body[:MAX_DEGRADED_TEXT].decode("utf-8", errors="replace"))
     return replace(headers, text=text, html=None, attachments=(), bounce_of=(),
                    problems=(*headers.problems, problem))
+
+
+# A display name is a stranger's text that our acknowledgement would repeat in its
+# greeting: a link or a domain in it would make us a mailer of the stranger's advert.
+_LINKISH = re2.compile(r"(?i)\S*://\S*|www\.\S+|\S+\.[a-z]{2,24}(?:/\S*)?")
+MAX_NAME = 64
+
+
+def greeting_name(name: str) -> str | None:
+    """The sender's display name fit to greet: links and domains left out, cut to 64."""
+    kept = " ".join(_LINKISH.sub(" ", name).split())
+    return kept[:MAX_NAME].strip() or None
 
 
 def _extra(parsed: ParsedMail, reply: bool) -> dict[str, str]:

@@ -310,3 +310,31 @@ def test_stranger_quoting_a_reference_gets_a_new_linked_case(app: App,
         new = session.scalars(select(Case).where(Case.reference == outcomes[0].reference)).one()
         assert any(e.kind == "linked_for_review" and e.details["reference"] == reference
                    for e in new.events)
+
+
+@pytest.mark.parametrize("batched", [True, False])
+def test_the_daily_cap_counts_tagged_addresses_as_one_mailbox(
+        app: App, imap_account: Any, batched: bool) -> None:
+    senders = ["zhang@example.cn", "zhang+a@example.cn", "Zhang+b@example.cn"]
+    mails = [complaint(n, subject=f"不同的投诉{n}", sender=s) for n, s in enumerate(senders)]
+    if batched:
+        ingest(app, imap_account, *mails)  # one fetched batch: counted before, kept up
+    else:
+        for raw in mails:
+            ingest(app, imap_account, raw)
+    assert count(app.session_factory, Case) == 3
+    assert count(app.session_factory, OutboxMail) == 2  # the cap is 2 in this test
+
+
+def test_a_link_in_the_display_name_is_not_repeated_in_the_greeting(
+        app: App, imap_account: Any) -> None:
+    msg = complaint(1).replace(b"From: =?utf-8?b?5byg5YWI55Sf?= <zhang@example.cn>",
+                               b"From: \"Win big at http://spam.example/x www.spam.cn\" "
+                               b"<zhang@example.cn>")
+    assert b"spam.example" in msg
+    ingest(app, imap_account, msg)
+    case = only_case(app)
+    assert case.complainant is not None and case.complainant.name == "Win big at"
+    with app.session_factory() as session:
+        ack = session.scalars(select(OutboxMail)).one()
+        assert b"spam.example" not in ack.raw and b"www.spam.cn" not in ack.raw
