@@ -119,3 +119,9 @@ def test_reassigning_to_a_named_person_is_refused(tmp_path: Path, db_url: str) -
     config, ref = setup(tmp_path, db_url, text="12月2日李娜态度粗暴，和我争吵。")
     result = cli(config, "handle", "reassign", ref, "李娜", "--as", "王芳", code=2)
     assert "named in this complaint" in result.output
+
+
+def test_cases_show_prints_a_complainants_brackets_as_written(tmp_path: Path, db_url: str) -> None:
+    config, ref = setup(tmp_path, db_url, text="[bold]请核实[/bold] 12月2日接线员态度粗暴。")
+    shown = cli(config, "cases", "show", ref)
+    assert "[bold]请核实[/bold]" in shown.output  # not swallowed as Rich markup

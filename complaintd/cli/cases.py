@@ -6,6 +6,7 @@ import json
 from datetime import date
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from casework import queries
@@ -75,7 +76,7 @@ def _case_table(rows: list[Case], today: date | None, t: Translator,
             due = f"[red]{due} {t('overdue_mark')}[/red]"
         table.add_row(case.reference + _flags(case, t), t.status(case.status.value), case.channel,
                       case.received_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
-                      due, case.department or "-", case.subject[:40])
+                      due, case.department or "-", escape(case.subject[:40]))
     return table
 
 
@@ -101,7 +102,7 @@ def show_case(obj: Context, reference: str) -> None:
             fail(t("case_not_found", ref=reference))
             return
         console.print(_case_table([case], None, t))
-        console.print(case.summary[:2000])
+        console.print(case.summary[:2000], markup=False)  # a stranger's text, as sent
         console.print(_messages(case, queries.case_messages(session, case)))
         console.print(_timeline(case, t))
 
@@ -120,8 +121,8 @@ def _messages(case: Case, messages: list[Message]) -> Table:
         if "fail" in auth:
             auth = f"[red]{auth}[/red]"
         via = "" if message.case_id == case.id else message.case.reference
-        table.add_row(str(message.id), via, auth, message.direction, message.sender or "-",
-                      message.classification or "-")
+        table.add_row(str(message.id), via, auth, message.direction,
+                      escape(message.sender or "-"), escape(message.classification or "-"))
     return table
 
 
@@ -131,5 +132,5 @@ def _timeline(case: Case, t: Translator) -> Table:
         table.add_column(t(key), overflow="fold")
     for event in case.events:
         table.add_row(event.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"), event.actor,
-                      event.kind, json.dumps(event.details, ensure_ascii=False))
+                      event.kind, escape(json.dumps(event.details, ensure_ascii=False)))
     return table
