@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -104,7 +105,7 @@ def list_callbacks(obj: Context, due: bool) -> None:
         table.add_column(t(key), no_wrap=True)  # a number cut in two would be misdialled
     table.add_column(t("col_subject"), overflow="fold")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(escape(cell) for cell in row))  # names and subjects as typed
     console.print(table)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from casework.clock import SHANGHAI
@@ -56,10 +57,12 @@ def _table(rows: list[OutboxEntry], t: Translator, *, show_error: bool) -> Table
         if row.status == OutboxStatus.FAILED:
             status = f"[red]{status}[/red]"
         when = row.sent_at if row.sent_at is not None else row.next_attempt_at
-        cells = [str(row.id), reference or "-", row.kind, status, row.recipient, row.subject,
-                 str(row.attempts), f"{when.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"]
+        # The subject quotes a complainant's, and a server's answer is not markup either.
+        cells = [str(row.id), reference or "-", row.kind, status, escape(row.recipient),
+                 escape(row.subject), str(row.attempts),
+                 f"{when.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"]
         if show_error:
-            cells.append(row.last_error or "-")
+            cells.append(escape(row.last_error or "-"))
         table.add_row(*cells)
     return table
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from casework import queries
@@ -44,7 +45,8 @@ def list_quarantine(obj: Context, show_all: bool) -> None:
     for name in ("ID", "source", "location", "reason"):
         table.add_column(name, overflow="fold")
     for item in items:
-        table.add_row(str(item.id), item.source, item.location, item.reason[:200])
+        table.add_row(str(item.id), item.source, escape(item.location),
+                      escape(item.reason[:200]))
     console.print(table)
 
 
