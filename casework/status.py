@@ -28,6 +28,18 @@ OPEN_STATUSES = frozenset(CaseStatus) - {
 }
 
 
+# How a channel reads to staff and complainants: (Simplified Chinese, English).
+CHANNEL_LABELS: dict[str, tuple[str, str]] = {
+    "email": ("邮件", "email"),
+    "hotline": ("热线", "hotline"),
+    "web": ("网页", "web form"),
+    "letter": ("来信", "letter"),
+    "visit": ("来访", "visit"),
+    "media": ("媒体报道", "media report"),
+    "phone": ("电话", "phone call"),
+}
+
+
 # How a status reads to staff and complainants: (Simplified Chinese, English).
 STATUS_LABELS: dict[str, tuple[str, str]] = {
     "received": ("已收到", "received"),

@@ -26,7 +26,7 @@ from jinja2 import (
 )
 from markupsafe import Markup, escape
 
-from casework.status import STATUS_LABELS
+from casework.status import CHANNEL_LABELS, STATUS_LABELS
 from notifications.samples import SAMPLE_CONTEXTS
 
 LANGUAGES = ("zh", "en", "bilingual")
@@ -73,6 +73,8 @@ class TemplateRenderer:
         self.env.filters["nl2br"] = nl2br
         self.env.filters["zh_status"] = lambda value: STATUS_LABELS.get(value, (value, value))[0]
         self.env.filters["en_status"] = lambda value: STATUS_LABELS.get(value, (value, value))[1]
+        self.env.filters["zh_channel"] = lambda value: CHANNEL_LABELS.get(value, (value, value))[0]
+        self.env.filters["en_channel"] = lambda value: CHANNEL_LABELS.get(value, (value, value))[1]
 
     def render(self, name: str, lang: str, context: Mapping[str, Any]) -> RenderedMail:
         """Render notice ``name`` in ``lang`` ("zh", "en" or "bilingual")."""

@@ -26,7 +26,7 @@ from casework.inbound import Inbound, InboundAttachment, Receipt, guess_language
 from casework.models import Case, Extension, Violation
 from casework.quotes import strip_quoted
 from casework.rawstore import RawStore
-from casework.status import OPEN_STATUSES, CaseStatus
+from casework.status import CHANNEL_LABELS, OPEN_STATUSES, CaseStatus
 from casework.transitions import can_transition, record
 from routing.actions import Acting, Actor, _move, desk_supervisor
 from routing.assignment import active
@@ -37,7 +37,7 @@ from routing.ports import NoticeKind
 
 # Clause 五(四) and 三(二): the doors a complaint comes through besides mail and the hotline
 # log; staff type such a complaint in by hand.
-HAND_CHANNELS = {"letter": "来信", "visit": "来访", "media": "媒体报道", "phone": "电话"}
+HAND_CHANNELS = {key: CHANNEL_LABELS[key][0] for key in ("letter", "visit", "media", "phone")}
 CONSENT_SOURCES = {"call": "电话", "letter": "来信", "visit": "来访"}
 
 Intake = Callable[[Session, Inbound], Receipt]

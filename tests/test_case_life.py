@@ -442,6 +442,7 @@ def test_without_routing_rules_the_triage_address_hears_of_every_new_case(
         triage = [m for m in mails if "triage@oasis.example.org" in str(m["To"])]
         assert len(triage) == 1 and reference in str(triage[0]["Subject"])
         assert "志愿者态度很差" in body_of(triage[0])  # type: ignore[arg-type]
+        assert "渠道：邮件" in body_of(triage[0])  # type: ignore[arg-type]  # a word, not a key
 
         # A visit typed in at the desk (no staff directory: the name is taken as given).
         result = CliRunner().invoke(main, [
@@ -454,6 +455,7 @@ def test_without_routing_rules_the_triage_address_hears_of_every_new_case(
                  for m in smtp_server.messages[len(mails):]]
         (second,) = [m for m in mails if "triage@oasis.example.org" in str(m["To"])]
         assert "讲座现场秩序混乱" in body_of(second)  # type: ignore[arg-type]
+        assert "渠道：来访" in body_of(second)  # type: ignore[arg-type]
         with app.session_factory() as session:
             visit = session.scalars(select(Case).order_by(Case.id.desc()).limit(1)).one()
             assert visit.channel == "visit" and visit.department == "triage"
