@@ -139,12 +139,13 @@ class App:
         """Intake's refusal of an oversized mail, told to its sender (headers parsed here)."""
         notifier = RefusalNotifier(self.identity, self.renderer, self.organisation)
 
-        def tell(session: Session, headers: bytes, reason: str, now: datetime) -> None:
+        def tell(session: Session, headers: bytes, _reason: str, now: datetime) -> None:
+            # The only refusal is for size; its technical reason stays in the quarantine.
             parsed = parse_mail(headers)
             notifier(session, RefusedMail(
                 parsed.from_email, parsed.from_name or None, parsed.subject,
                 parsed.message_id, machine=bool(parsed.machine_reason),
-                key=hashlib.sha256(headers).hexdigest()[:32]), reason, now)
+                key=hashlib.sha256(headers).hexdigest()[:32]), now)
 
         return tell
 

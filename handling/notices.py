@@ -283,7 +283,8 @@ def _label(item: dict[str, str], language: str) -> str:
     return item["zh"]
 
 
-# Intake's reasons are English and technical; the sender reads this one.
+# Intake refuses a mail only for its size (``ImapPoller``: headers fetched, body never);
+# its reason is English and technical and stays in the quarantine: the sender reads this.
 _TOO_LARGE = ("邮件过大，超过了邮箱的大小上限 / the mail is larger than our mailbox's size "
               "limit")
 
@@ -308,7 +309,7 @@ class RefusalNotifier:
     renderer: TemplateRenderer
     org: n.OrganisationInfo
 
-    def __call__(self, session: Session, mail: RefusedMail, reason: str, now: datetime) -> None:
+    def __call__(self, session: Session, mail: RefusedMail, now: datetime) -> None:
         if mail.machine or not mail.sender:
             return  # never answer a machine
         try:
@@ -316,7 +317,7 @@ class RefusalNotifier:
                 session, recipient_email=mail.sender, recipient_name=mail.sender_name,
                 original_subject=mail.subject or "(无主题 / no subject)",
                 original_message_id=mail.message_id,
-                reason=_TOO_LARGE if "over the limit" in reason else reason,
+                reason=_TOO_LARGE,
                 source_key=mail.key, identity=self.identity, renderer=self.renderer,
                 org=self.org, now=now)
         except InvalidRecipient:
