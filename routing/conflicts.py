@@ -51,10 +51,13 @@ def _names(person: Staff) -> list[str]:
 
 
 def record_exclusions(session: Session, case: Case, found: dict[str, str],
-                      config: RoutingConfig, now: datetime) -> None:
+                      config: RoutingConfig, now: datetime, *,
+                      where: str = "the complaint") -> None:
+    """One ``CaseExclusion`` and one ``conflict_excluded`` event per person; the reason
+    quotes the directory's name, never the complainant's text."""
     for staff_id, name in found.items():
         heads = [d for d, dep in config.departments.items() if dep.head == staff_id]
-        reason = f"named in the complaint as {name!r}"
+        reason = f"named in {where} as {name!r}"
         session.add(CaseExclusion(case_id=case.id, case=case, staff=staff_id, reason=reason,
                                   recorded_at=now))
         record(case, "conflict_excluded", actor=ACTOR_ROUTER, at=now,
