@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -37,6 +38,7 @@ from routing.directory import Away, load_routing
 from routing.investigation import material_arrived, notify_assignment, request_material
 from routing.names import NormalText, pattern
 from tests.test_hotline import call, write_log
+from tests.test_investigation_e2e import World, body_of, complaint, reply, to
 
 ROUTING = Path(__file__).resolve().parents[1] / "config" / "routing.toml"
 NOW = datetime(2025, 12, 2, 9, tzinfo=SHANGHAI)  # a Tuesday
@@ -413,3 +415,29 @@ def test_a_returning_handler_the_complaint_names_gets_no_hand_back(app: App) -> 
     assert handler_of(case) == "lina"
     assert not any(e.kind == "handed_back" for e in events)
     assert mails_to(app, ZHANG, mark) == []
+
+
+# -- through the real servers ------------------------------------------------------------
+
+
+@pytest.fixture
+def world(tmp_path: Path, db_url: str, imap_account: Any, smtp_server: Any) -> Iterator[World]:
+    w = World(tmp_path, db_url, imap_account, smtp_server)
+    yield w
+    w.app.close()
+
+
+def test_a_reply_naming_the_handler_through_dovecot_and_smtp(world: World) -> None:
+    world.send(complaint(CONDUCT))
+    mails = world.round()
+    assert len(to(mails, ZHANG)) == 1  # assigned to 张伟
+    (ack, *_) = to(mails, "patient@example.cn")
+    world.send(reply(ack, "patient@example.cn", "补充：接电话的就是張 偉，他还骂人。"))
+    mails = world.round(days=0.1)
+    assert to(mails, ZHANG) == []
+    subjects = sorted(str(m["Subject"])[:5] for m in to(mails, LINA))
+    assert subjects == ["投诉人来信", "新案件分派"]  # the case, and what the complainant wrote
+    assert any("他还骂人" in body_of(m) for m in to(mails, LINA))
+    # Reminders, the deadline, the escalation and the digests: none reaches 张伟.
+    for days in (3, 12, 5, 1):
+        assert to(world.round(days=days), ZHANG) == []
