@@ -46,6 +46,7 @@ __all__ = [
     "count_cases",
     "due_soon",
     "due_tasks",
+    "excluded_staff",
     "is_overdue",
     "list_cases",
     "overdue_by_authority",
@@ -299,6 +300,21 @@ def _case_conditions(filters: CaseFilters) -> list[ColumnElement[bool]]:
     if (received_before := filters.get("received_before")) is not None:
         conditions.append(Case.received_at < received_before)
     return conditions
+
+
+def excluded_staff(session: Session, case: Case) -> set[str]:
+    """The staff ids excluded from ``case`` (conflict of interest): stored, and recorded in
+    this transaction but not written yet. Asked without flushing, so a batch's new case
+    (written in one go at the batch's end) is checked as well as a stored one."""
+    pending = {row.staff for row in session.new
+               if isinstance(row, CaseExclusion)
+               and (row.case is case or (case.id is not None and row.case_id == case.id))}
+    if case.id is None:
+        return pending
+    with session.no_autoflush:
+        stored = set(session.scalars(select(CaseExclusion.staff)
+                                     .where(CaseExclusion.case_id == case.id)))
+    return stored | pending
 
 
 def _visible_to(staff: str | None) -> Sequence[ColumnElement[bool]]:

@@ -24,6 +24,7 @@ from casework.services import CasePolicy
 from complaintd.mailboxes import imap_account
 from complaintd.settings import ImapMailbox, MaildirMailbox, Settings
 from handling.acknowledgement import Acknowledger
+from handling.backscatter import Caps
 from handling.bounces import record_bounce
 from handling.calls import queue_callback_lists
 from handling.notices import RefusalNotifier, RefusedMail, RoutingMailer, TriageNotifier
@@ -130,19 +131,27 @@ class App:
         return None if wanted == "auto" else wanted
 
     def _acknowledger(self) -> Acknowledger:
-        return Acknowledger(
-            self.identity, self.renderer, self.organisation,
-            daily_cap=self.settings.intake.acknowledgements_per_sender_per_day,
-            language_override=self.complainant_language)
+        return Acknowledger(self.identity, self.renderer, self.organisation, caps=self.caps,
+                            language_override=self.complainant_language)
+
+    @property
+    def caps(self) -> Caps:
+        """The caps on automatic answers to outsiders (backscatter, ``[intake]``)."""
+        intake = self.settings.intake
+        return Caps(
+            acknowledgements_per_sender_per_day=intake.acknowledgements_per_sender_per_day,
+            acknowledgements_per_domain_per_hour=intake.acknowledgements_per_domain_per_hour,
+            refusals_per_sender_per_day=intake.refusals_per_sender_per_day,
+            auto_replies_per_hour=intake.auto_replies_per_hour)
 
     def _refusal(self) -> RefusalNotice:
         """Intake's refusal of an oversized mail, told to its sender (headers parsed here)."""
-        notifier = RefusalNotifier(self.identity, self.renderer, self.organisation)
+        notifier = RefusalNotifier(self.identity, self.renderer, self.organisation, self.caps)
 
-        def tell(session: Session, headers: bytes, _reason: str, now: datetime) -> None:
+        def tell(session: Session, headers: bytes, _reason: str, now: datetime) -> str | None:
             # The only refusal is for size; its technical reason stays in the quarantine.
             parsed = parse_mail(headers)
-            notifier(session, RefusedMail(
+            return notifier(session, RefusedMail(
                 parsed.from_email, parsed.from_name or None, parsed.subject,
                 parsed.message_id, machine=bool(parsed.machine_reason),
                 key=hashlib.sha256(headers).hexdigest()[:32]), now)
@@ -166,7 +175,7 @@ class App:
         mailer = RoutingMailer(self.identity, self.renderer, self.organisation,
                                complainant_language=self.complainant_language,
                                staff_language=notices.staff_language,
-                               authority_language=notices.authority_language)
+                               authority_language=notices.authority_language, caps=self.caps)
         self.routing_file = RoutingFile(path)
         return Desk(self.routing_file.config, self.calendar, mailer)
 

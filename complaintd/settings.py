@@ -165,8 +165,15 @@ class Smtp(_Secret):
 class Intake(_Section):
     """Mail intake policy shared by every mailbox."""
 
-    # Acknowledgements to one sender per day (one per case is always the most).
+    # Backscatter (issue 12): anyone can put any address in From, so automatic answers to
+    # outsiders are capped. Acknowledgements to one sender per day (user+tag@ counts as
+    # user@; one per case is always the most) and to one mail domain per hour; refusal
+    # notices (mail too large, command refused) to one sender per day; all of these
+    # together per hour. A withheld answer is recorded on the case (or the quarantine row).
     acknowledgements_per_sender_per_day: Annotated[int, Field(ge=1, le=1000)] = 5
+    acknowledgements_per_domain_per_hour: Annotated[int, Field(ge=1, le=100000)] = 30
+    refusals_per_sender_per_day: Annotated[int, Field(ge=1, le=1000)] = 1
+    auto_replies_per_hour: Annotated[int, Field(ge=1, le=1000000)] = 300
     # Processes that parse a backlog's next batch while the daemon writes the current one
     # (0: parse in the daemon's own process). A single new mail is always parsed in-process.
     parse_workers: Annotated[int, Field(ge=0, le=8)] = 1
@@ -174,6 +181,16 @@ class Intake(_Section):
     # part before the first ";"). Only those headers count; when set, a staff command or
     # an authority's answer needs a DMARC pass, or a DKIM pass aligned with the From domain.
     trusted_authserv_ids: list[Annotated[str, Field(min_length=1, max_length=255)]] = []
+
+    @model_validator(mode="after")
+    def _caps_fit(self) -> Intake:
+        """A part cannot be allowed more than the whole: a per-domain hourly cap above the
+        global one would never be reached (a sign of a typo)."""
+        part, whole = self.acknowledgements_per_domain_per_hour, self.auto_replies_per_hour
+        if part > whole:
+            raise ValueError(f"intake.acknowledgements_per_domain_per_hour ({part}) is more "
+                             f"than intake.auto_replies_per_hour ({whole})")
+        return self
 
 
 class Templates(_Section):

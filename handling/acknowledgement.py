@@ -1,28 +1,38 @@
 """The acknowledgement of a new case (clause 二(二)), and when none may be sent.
 
-Acknowledgements are withheld when the mail asks for no auto-reply, and limited to a daily
-number per sender (one per case is the outbox's dedup key). The answer is a value,
-``Acknowledgement``: the Message-ID of the queued mail, or why none was queued.
+Acknowledgements are withheld when the mail asks for no auto-reply, when the sender's
+address is a guess, and past the caps of ``handling.backscatter`` (per sender a day, per
+domain an hour, all automatic answers an hour; one per case is the outbox's dedup key).
+The answer is a value, ``Acknowledgement``: the Message-ID of the queued mail, or why none
+was queued; a withheld one is also an event on the case's timeline. The case is kept
+either way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from casework.inbound import Inbound
-from casework.models import Case, Party
-from notifications.models import OutboxMail
+from casework.models import Case
+from casework.services import ACTOR_INTAKE
+from casework.transitions import record
+from handling.backscatter import (
+    ACKNOWLEDGEMENT,
+    Caps,
+    acknowledgement_withheld,
+    counted,
+    mailbox_of,
+    prefetch,
+)
 from notifications.notices import Limit, OrganisationInfo, queue_acknowledgement
 from notifications.outbox import MailIdentity
 from notifications.renderer import TemplateRenderer
 
-ACKNOWLEDGEMENT = "acknowledgement"
+__all__ = ["ACKNOWLEDGEMENT", "Acknowledgement", "Acknowledger", "mailbox_of",
+           "prefetch_acknowledged", "withheld_because"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +48,7 @@ class Acknowledger:
     identity: MailIdentity
     renderer: TemplateRenderer
     org: OrganisationInfo
-    daily_cap: int
+    caps: Caps
     language_override: str | None = None  # None: the case's own language
 
     def __call__(self, session: Session, case: Case, inbound: Inbound, now: datetime, *,
@@ -46,8 +56,10 @@ class Acknowledger:
                  ) -> Acknowledgement:
         """Queue the acknowledgement; ``limit``: the limit its category gives, with its
         unit (None: the organisation's); ``awaiting_material``: no date is promised yet."""
-        withheld = withheld_because(session, inbound, now, self.daily_cap)
+        withheld = withheld_because(session, inbound, now, self.caps)
         if withheld:
+            record(case, "acknowledgement_withheld", actor=ACTOR_INTAKE, at=now,
+                   details={"why": withheld})
             return Acknowledgement(None, f"acknowledgement withheld: {withheld}")
         mail = queue_acknowledgement(
             session, case, inbound_message_id=inbound.message_id,
@@ -56,12 +68,12 @@ class Acknowledger:
             limit=limit, awaiting_material=awaiting_material)
         if mail is None:
             return Acknowledgement(None, "no address to mail the acknowledgement to")
-        _count_queued(session, inbound.sender_email)
+        counted(session, inbound.sender_email, ACKNOWLEDGEMENT)
         return Acknowledgement(mail.message_id, "acknowledgement queued")
 
 
 def withheld_because(session: Session, inbound: Inbound, now: datetime,
-                     daily_cap: int) -> str | None:
+                     caps: Caps) -> str | None:
     """Why no acknowledgement may go to this sender now, or None."""
     if inbound.extra.get("no_auto_reply"):
         return inbound.extra["no_auto_reply"]
@@ -69,65 +81,8 @@ def withheld_because(session: Session, inbound: Inbound, now: datetime,
         return f"the sender's address is a guess ({inbound.sender_unverified})"
     if not inbound.sender_email:
         return None
-    sent = _acknowledged_today(session, mailbox_of(inbound.sender_email), now)
-    if sent >= daily_cap:
-        return f"daily cap of {daily_cap} acknowledgements to this sender reached"
-    return None
+    return acknowledgement_withheld(session, inbound.sender_email, now, caps)
 
 
-# Per-sender counts of a batch session (see prefetch_acknowledged): counted once before
-# the batch, then kept up to date as the batch queues acknowledgements.
-_ACK_COUNTS = "handling.acknowledgements_today"
-
-
-def mailbox_of(address: str) -> str:
-    """The mailbox an address reaches: ``user+tag@example.cn`` is ``user@example.cn`` (a
-    stranger must not get round the daily cap, or use us as a mailer, with tags)."""
-    local, _, domain = address.strip().lower().rpartition("@")
-    return f"{local.split('+', 1)[0]}@{domain}" if local else address.strip().lower()
-
-
-def _same_mailbox(mailbox: str) -> ColumnElement[bool]:
-    """Party addresses that reach ``mailbox`` (patterns, not ranges: a database's collation
-    may not sort "+" as a byte would)."""
-    local, _, domain = mailbox.rpartition("@")
-    tagged = and_(Party.email.startswith(f"{local}+", autoescape=True),
-                  Party.email.endswith(f"@{domain}", autoescape=True))
-    return or_(Party.email == mailbox, tagged)
-
-
-def prefetch_acknowledged(session: Session, senders: Iterable[str], now: datetime) -> None:
-    """Count, in a few queries, today's acknowledgements to the mailbox of each sender."""
-    wanted = sorted({mailbox_of(s) for s in senders if s})
-    counts = dict.fromkeys(wanted, 0)
-    for start in range(0, len(wanted), 100):
-        chunk = wanted[start:start + 100]
-        rows = session.execute(_acks_since(now).add_columns(Party.email)
-                               .where(or_(*(_same_mailbox(m) for m in chunk)))
-                               .group_by(Party.email))
-        for n, email in rows:
-            if mailbox_of(email) in counts:
-                counts[mailbox_of(email)] += int(n)
-    session.info[_ACK_COUNTS] = counts
-
-
-def _count_queued(session: Session, sender: str | None) -> None:
-    counts = session.info.get(_ACK_COUNTS)
-    if sender and counts is not None and mailbox_of(sender) in counts:
-        counts[mailbox_of(sender)] += 1
-
-
-def _acknowledged_today(session: Session, mailbox: str, now: datetime) -> int:
-    counts = session.info.get(_ACK_COUNTS)
-    if counts is not None and mailbox in counts:
-        return int(counts[mailbox])
-    return int(session.scalar(_acks_since(now).where(_same_mailbox(mailbox))) or 0)
-
-
-def _acks_since(now: datetime) -> Select[Any]:
-    # Through the indexed party address, not a scan of the (large) outbox rows.
-    return (select(func.count(OutboxMail.id))
-            .join(Case, OutboxMail.case_id == Case.id)
-            .join(Party, Case.complainant_id == Party.id)
-            .where(OutboxMail.kind == ACKNOWLEDGEMENT,
-                   OutboxMail.created_at >= now - timedelta(days=1)))
+# The batch's one look-up, kept under its old name (the pipeline's ``prepare_batch``).
+prefetch_acknowledged = prefetch

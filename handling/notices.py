@@ -20,6 +20,9 @@ from sqlalchemy.orm import Session
 
 from casework.clock import local_date
 from casework.models import Case, Extension
+from casework.services import ACTOR_INTAKE
+from casework.transitions import record
+from handling.backscatter import DEFAULT_CAPS, Caps, counted, refusal_withheld
 from notifications import notices as n
 from notifications.models import OutboxMail
 from notifications.outbox import InvalidRecipient, MailIdentity
@@ -41,6 +44,7 @@ class RoutingMailer:
     complainant_language: str | None = None
     staff_language: str = "zh"
     authority_language: str = "zh"
+    caps: Caps = DEFAULT_CAPS  # a refused command's answer is capped like any refusal
 
     def __call__(self, session: Session, notice: Notice, now: datetime) -> str | None:
         case = session.get(Case, notice.case_id) if notice.case_id is not None else None
@@ -178,10 +182,19 @@ class RoutingMailer:
 
     def _command_refusal(self, s: Session, x: Notice, case: Case | None,
                          now: datetime) -> OutboxMail | None:
-        return n.queue_command_refusal(
+        # Anyone can forge a From: the refusal goes to that address, so it is capped.
+        withheld = refusal_withheld(s, x.recipient, now, self.caps)
+        if withheld is not None:
+            if case is not None:
+                record(case, "refusal_withheld", actor=ACTOR_INTAKE, at=now,
+                       details={"notice": "command_refusal", "why": withheld})
+            return None
+        row = n.queue_command_refusal(
             s, staff_email=x.recipient, command_message_id=x.in_reply_to,
             command=str(x.facts.get("command", "")), reason=x.facts["why"], case=case,
             commands_help=help_lines(), command_references=x.references, **self._staff(now))
+        counted(s, x.recipient, "command_refusal")
+        return row
 
     def _command_done(self, s: Session, x: Notice, case: Case | None,
                       now: datetime) -> OutboxMail | None:
@@ -303,15 +316,21 @@ class RefusedMail:
 
 @dataclass(frozen=True)
 class RefusalNotifier:
-    """Tells the sender of a refused (oversized) mail, once per message."""
+    """Tells the sender of a refused (oversized) mail, once per message and within the
+    caps of ``handling.backscatter``; returns why the sender was not told (for the
+    quarantine row), or None."""
 
     identity: MailIdentity
     renderer: TemplateRenderer
     org: n.OrganisationInfo
+    caps: Caps = DEFAULT_CAPS
 
-    def __call__(self, session: Session, mail: RefusedMail, now: datetime) -> None:
+    def __call__(self, session: Session, mail: RefusedMail, now: datetime) -> str | None:
         if mail.machine or not mail.sender:
-            return  # never answer a machine
+            return "sender not told: an automatic mail or no sender"  # never answer a machine
+        withheld = refusal_withheld(session, mail.sender, now, self.caps)
+        if withheld is not None:
+            return f"sender not told: {withheld}"
         try:
             n.queue_message_refused(
                 session, recipient_email=mail.sender, recipient_name=mail.sender_name,
@@ -322,6 +341,9 @@ class RefusalNotifier:
                 org=self.org, now=now)
         except InvalidRecipient:
             log.warning("intake: refused mail has no usable sender address; nobody told")
+            return "sender not told: no usable address"
+        counted(session, mail.sender, "message_refused")
+        return None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@
   complaint: it carries commands, a note, or the authority's answer.
 * ``prepare`` + ``route``: a new case gets its category and deadlines before the
   acknowledgement is written (so it states the right limit), then is routed.
-* ``follow_up``: the complainant's later mail may complete the material or answer the survey.
+* ``follow_up``: the complainant's later mail is checked for names again (conflict of
+  interest), and may complete the material or answer the survey.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from routing.case_life import complainant_wrote
 from routing.context import Desk
 from routing.feedback import record_survey, survey_pending
 from routing.investigation import material_arrived, waiting_for_material
-from routing.router import Decision, decide, route, set_deadlines
+from routing.router import Decision, decide, recheck_conflicts, route, set_deadlines
 from routing.staffmail import handle, threaded_to
 
 
@@ -63,6 +64,7 @@ class CaseRouter:
 
     def follow_up(self, session: Session, case: Case, inbound: Inbound, now: datetime) -> bool:
         """The complainant wrote again; True when routing dealt with it (material, survey)."""
+        self._recheck(session, case, inbound, now)  # first: nobody named hears of it
         # A case that ended (withdrawn, rejected, merged) waits for no material any more.
         if case.status in OPEN_STATUSES and waiting_for_material(session, case):
             if not material_arrived(session, self.desk, case, now):
@@ -74,6 +76,17 @@ class CaseRouter:
             return True
         self._tell_handler(session, case, inbound, now)
         return False
+
+    def _recheck(self, session: Session, case: Case, inbound: Inbound, now: datetime) -> None:
+        """Conflict of interest, every time: a later mail, call-log row or message typed in
+        by staff that names the handler (or their head) moves the case away from them; on
+        a merged case, the surviving case too."""
+        text = f"{inbound.subject}\n{inbound.text}"
+        recheck_conflicts(session, self.desk, case, text, now)
+        if case.merged_into_id is not None:
+            survivor = session.get(Case, case.merged_into_id)
+            if survivor is not None:
+                recheck_conflicts(session, self.desk, survivor, text, now)
 
     def _tell_handler(self, session: Session, case: Case, inbound: Inbound,
                       now: datetime) -> None:

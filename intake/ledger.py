@@ -110,7 +110,8 @@ Parser = Callable[[SourceItem, str, datetime], Understood]
 # for staff), or None when the mail was not ours. Handling decides what a bounce means.
 BounceRecorder = Callable[[Session, tuple[str, ...], str, datetime], Case | None]
 # Told who to answer when a message is refused (over the size limit): the headers, the reason.
-RefusalNotice = Callable[[Session, bytes, str, datetime], None]
+# Returns why the sender was not told (a cap, a machine), kept on the quarantine row, or None.
+RefusalNotice = Callable[[Session, bytes, str, datetime], "str | None"]
 # Called with the name of each step ("raw_stored", "before_commit", "committed") so a
 # crash test can stop the process exactly there.
 Checkpoint = Callable[[str], None]
@@ -266,11 +267,13 @@ class Ledger:
             seen = self._seen(session, item, digest)
             if seen is not None:
                 return seen
-            session.add(QuarantineItem(source=item.source, location=item.location,
-                                       raw_sha256=digest, reason=reason[:4000], created_at=now))
+            kept = QuarantineItem(source=item.source, location=item.location,
+                                  raw_sha256=digest, reason=reason[:4000], created_at=now)
+            session.add(kept)
             outcome = Outcome("quarantined", detail=reason)
             if self.refusal is not None:
                 outcome = self._tell_refused(session, item, reason, now)
+                kept.reason = (outcome.detail or reason)[:4000]
             self._record(session, item, digest, message_id, outcome, now)
         log.warning("intake %s: refused (%s)", item.location, reason)
         return outcome
@@ -280,12 +283,12 @@ class Ledger:
         try:
             with session.begin_nested():
                 assert self.refusal is not None
-                self.refusal(session, item.raw, reason, now)
+                not_told = self.refusal(session, item.raw, reason, now)
         except Exception as exc:  # the refusal is recorded even when the notice is not
             log.warning("intake %s: sender not told of the refusal (%s)", item.location,
                         type(exc).__name__)
             return Outcome("quarantined", detail=f"{reason}; sender not told: {exc}")
-        return Outcome("quarantined", detail=reason)
+        return Outcome("quarantined", detail=f"{reason}; {not_told}" if not_told else reason)
 
     def _record(self, session: Session, item: SourceItem, digest: str, message_id: str | None,
                 outcome: Outcome, now: datetime) -> None:

@@ -54,4 +54,6 @@ class OutboxMail(Base):
     # Set by `complaintd outbox retry`: the age limit for giving up counts from here.
     retry_since: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_outbox_mail_due", "status", "next_attempt_at"),)
+    # The second: the backscatter caps count recent mail of a kind (handling.backscatter).
+    __table_args__ = (Index("ix_outbox_mail_due", "status", "next_attempt_at"),
+                      Index("ix_outbox_mail_kind_created", "kind", "created_at"))

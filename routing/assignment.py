@@ -118,7 +118,8 @@ def hand_over_for_absence(session: Session, config: RoutingConfig, case: Case,
         return None
     if current.delegate_for is not None:
         owner = config.staff.get(current.delegate_for)
-        if owner is not None and not owner.is_away(day):
+        # Never handed back to a person the complaint names (conflict of interest).
+        if owner is not None and not owner.is_away(day) and current.delegate_for not in banned:
             assign(session, case, current.delegate_for, department=current.department,
                    now=now, why=f"{current.delegate_for} is back: handed back")
             record(case, "handed_back", actor=ACTOR_ROUTER, at=now,

@@ -199,8 +199,10 @@ def complainant_wrote(session: Session, desk: Desk, case: Case, text: str,
         record(about, "follow_up_on_merged", actor="system:router", at=now,
                details={"reference": case.reference})
     current = active(about)
-    staff = current.handler if current is not None and current.handler else \
-        desk_supervisor(session, desk, about)
+    handler = current.handler if current is not None else None
+    # A handler the complainant has named since (a closed case keeps its last handler).
+    staff = handler if handler and handler not in queries.excluded_staff(session, about) \
+        else desk_supervisor(session, desk, about)
     if staff not in desk.config.staff:
         return None
     # One notice per mail (``source``: its Message-ID or hash), even two in one batch.

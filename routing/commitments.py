@@ -24,14 +24,16 @@ from sqlalchemy.orm import Session
 
 from casework.clock import SHANGHAI
 from casework.models import Case, Referral, StaffThread, Violation
+from casework.queries import excluded_staff
 from casework.status import OPEN_STATUSES, CaseStatus
 from casework.transitions import record
 from routing.assignment import active, hand_over_for_absence
-from routing.conflicts import excluded, supervisor_for
+from routing.conflicts import supervisor_for
 from routing.context import ACTOR_ROUTER, Desk, today_of
 from routing.directory import TimeLimit
 from routing.investigation import case_limit, notify_assignment
 from routing.ports import AUTHORITY_LETTERS, NoticeKind
+from routing.router import move_away
 from routing.triage import TRIAGE
 from routing.violations import record_violation
 
@@ -70,7 +72,9 @@ def sweep(session: Session, desk: Desk, now: datetime) -> SweepReport:
 
 def _sweep_case(session: Session, desk: Desk, case: Case, report: SweepReport, today: date,
                 now: datetime) -> None:
-    banned = excluded(session, case.id)
+    banned = excluded_staff(session, case)
+    # An excluded handler (an exclusion recorded some other way) loses the case first.
+    move_away(session, desk, case, banned, now)
     if hand_over_for_absence(session, desk.config, case, banned, now, today):
         report.delegated.append(case.reference)
         current = active(case)
@@ -254,7 +258,7 @@ def send_digests(session: Session, desk: Desk, today: date, now: datetime) -> li
 
 
 def _sees(session: Session, desk: Desk, case: Case, boss: str) -> bool:
-    banned = excluded(session, case.id)
+    banned = excluded_staff(session, case)
     return boss not in banned and supervisor_for(desk.config, case.department, banned) == boss
 
 

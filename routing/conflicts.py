@@ -1,15 +1,15 @@
 """Conflict of interest: a complaint that names a staff member never reaches that person.
 
-Names and aliases come from the staff directory. A Chinese name is looked for as plain text
-(a name cut into two words by the segmenter must still count: a false hit only keeps one
-more person away from a case, a miss would show the complaint to the person it is about);
-a Latin alias is matched as whole words. Naming a department head sends the case to the
+Names and aliases come from the staff directory, normalised once when it loads
+(``routing.names``). A Chinese name is looked for as plain text (a name cut into two words
+by the segmenter must still count: a false hit only keeps one more person away from a case,
+a miss would show the complaint to the person it is about); a Latin alias is matched as
+whole words. Naming a department head sends the case to the
 next level up (``top``).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -19,37 +19,45 @@ from sqlalchemy.orm import Session
 from casework.models import Case, CaseExclusion
 from casework.transitions import record
 from routing.context import ACTOR_ROUTER
-from routing.directory import RoutingConfig
-
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+from routing.directory import RoutingConfig, Staff
+from routing.names import NamePattern, NormalText, pattern
 
 
 def named_staff(config: RoutingConfig, text: str) -> dict[str, str]:
-    """Staff id → the name or alias found in ``text``."""
+    """Staff id → the name or alias found in ``text`` (both in ``routing.names``' normal
+    form: width, case, traditional characters, spaces and invisible characters do not hide
+    a name)."""
     found: dict[str, str] = {}
-    lowered = text.lower()
+    normal = NormalText.of(text)
     for key, person in config.staff.items():
-        for name in (person.name, *person.aliases):
-            if _mentions(lowered, name):
-                found[key] = name
+        for name in _patterns_of(config, key, person):
+            if name.found_in(normal):
+                found[key] = name.written
                 break
     return found
 
 
-def _mentions(lowered: str, name: str) -> bool:
-    name = name.strip().lower()
-    if not name:
-        return False
-    if _CJK.search(name):
-        return name in lowered
-    return re.search(r"(?<![\w])" + re.escape(name) + r"(?![\w])", lowered) is not None
+def _patterns_of(config: RoutingConfig, key: str, person: Staff) -> tuple[NamePattern, ...]:
+    """The directory's patterns, made when it loaded (made here for a directory built
+    some other way, e.g. copied with changes)."""
+    made = config.name_patterns.get(key)
+    if made is not None and [p.written for p in made] == _names(person):
+        return made
+    return tuple(p for p in (pattern(n) for n in _names(person)) if p is not None)
+
+
+def _names(person: Staff) -> list[str]:
+    return list(dict.fromkeys((person.name, *person.aliases)))
 
 
 def record_exclusions(session: Session, case: Case, found: dict[str, str],
-                      config: RoutingConfig, now: datetime) -> None:
+                      config: RoutingConfig, now: datetime, *,
+                      where: str = "the complaint") -> None:
+    """One ``CaseExclusion`` and one ``conflict_excluded`` event per person; the reason
+    quotes the directory's name, never the complainant's text."""
     for staff_id, name in found.items():
         heads = [d for d, dep in config.departments.items() if dep.head == staff_id]
-        reason = f"named in the complaint as {name!r}"
+        reason = f"named in {where} as {name!r}"
         session.add(CaseExclusion(case_id=case.id, case=case, staff=staff_id, reason=reason,
                                   recorded_at=now))
         record(case, "conflict_excluded", actor=ACTOR_ROUTER, at=now,

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casework import queries
 from casework.clock import SHANGHAI
 from casework.models import Case, StaffThread
 from casework.tasks import CALLBACK, CallTask
@@ -65,6 +66,11 @@ class Desk:
     def tell_staff(self, session: Session, case: Case | None, staff_id: str, kind: NoticeKind,
                    now: datetime, facts: dict[str, Any], *, key: str = "",
                    in_reply_to: str | None = None) -> str | None:
+        """Mail a member of staff about ``case`` (None: a digest, whose rows the caller
+        chose). Every staff mail about a case comes through here, and so through the one
+        conflict check: a person the case names is never told anything more about it."""
+        if case is not None and not may_hear(session, case, staff_id, kind, now):
+            return None
         person = self.config.staff[staff_id]
         reference = case.reference if case is not None else ""
         notice = Notice(kind, "staff", case.id if case else None, reference, person.email,
@@ -92,6 +98,20 @@ class Desk:
             session.add(StaffThread(case_id=case.id, case=case, message_id=message_id,
                                     recipient=auth.email, kind=kind, sent_at=now))
         return message_id
+
+
+def may_hear(session: Session, case: Case, staff_id: str, kind: NoticeKind,
+             now: datetime) -> bool:
+    """False when ``staff_id`` is excluded from ``case`` (conflict of interest): the mail is
+    withheld, the timeline says so (who and which notice, never the case's text) and the
+    case is flagged, since whoever should have been told was not."""
+    if staff_id not in queries.excluded_staff(session, case):
+        return True
+    record(case, "staff_notice_withheld", actor=ACTOR_ROUTER, at=now,
+           details={"staff": staff_id, "notice": str(kind),
+                    "why": "excluded from the case (conflict of interest)"})
+    case.needs_attention = True
+    return False
 
 
 def call_task(session: Session, case: Case, why: str, due: date, now: datetime) -> None:

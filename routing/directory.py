@@ -14,7 +14,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from routing.names import NamePattern, pattern
 
 DayKind = Literal["working", "calendar"]
 
@@ -145,6 +147,8 @@ class RoutingConfig(_Item):
     staff: dict[str, Staff] = {}
     authorities: dict[str, Authority] = {}
     sanctions: dict[str, Sanction] = {}
+    # Each staff member's names and aliases in the conflict check's normal form (made once).
+    _name_patterns: dict[str, tuple[NamePattern, ...]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -165,7 +169,13 @@ class RoutingConfig(_Item):
         problems = [*self._category_problems(), *self._staff_problems()]
         if problems:
             raise ValueError("; ".join(problems))
+        self._name_patterns = {key: _patterns(person) for key, person in self.staff.items()}
         return self
+
+    @property
+    def name_patterns(self) -> dict[str, tuple[NamePattern, ...]]:
+        """Staff id → the normalised patterns of their name and aliases (``routing.names``)."""
+        return self._name_patterns
 
     def _category_problems(self) -> list[str]:
         out = []
@@ -224,6 +234,11 @@ class RoutingConfig(_Item):
         except KeyError:
             raise KeyError(f"unknown violation category {category!r}; "
                            f"known: {', '.join(sorted(self.sanctions))}") from None
+
+
+def _patterns(person: Staff) -> tuple[NamePattern, ...]:
+    found = (pattern(name) for name in dict.fromkeys((person.name, *person.aliases)))
+    return tuple(p for p in found if p is not None)
 
 
 def _with_limits(category: Any, defaults: dict[str, Any]) -> Any:

@@ -7,16 +7,18 @@ asks for all missing material in one notice or starts the work (clause 三(五))
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
+from casework import queries
 from casework.models import Case, Extension, MaterialRequest
-from casework.status import CaseStatus
+from casework.status import OPEN_STATUSES, CaseStatus
 from casework.transitions import can_transition, record, transition
-from routing.assignment import assign, choose
+from routing.assignment import active, assign, choose
 from routing.conflicts import excluded, named_staff, record_exclusions, supervisor_for
 from routing.context import ACTOR_ROUTER, Desk, today_of
 from routing.directory import TimeLimit
@@ -26,6 +28,8 @@ from routing.material import from_complainant, missing_items
 from routing.ports import NoticeKind
 from routing.rules import Facts, RuleHit, match
 from routing.triage import TRIAGE, route_to_triage
+
+log = logging.getLogger("complaintd.routing")
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,80 @@ def reroute(session: Session, desk: Desk, case: Case, category: str, *, actor: s
         transition(case, CaseStatus.ROUTED, actor=actor, at=now, reason="recategorised")
     _assign_and_start(session, desk, case, decision, banned | set(new_names), actor, now)
     return decision
+
+
+def recheck_conflicts(session: Session, desk: Desk, case: Case, text: str,
+                      now: datetime) -> dict[str, str]:
+    """Every later message from the complainant is checked as the first one was: a person
+    it names who was not excluded yet is excluded now, and an open case moves away from
+    them at once (the handler by the first routing's rules: the next handler, the deputy,
+    the level up; the supervision to the level up). Returns whom it newly names."""
+    banned = queries.excluded_staff(session, case)
+    found = {k: v for k, v in named_staff(desk.config, text).items() if k not in banned}
+    if not found:
+        return {}
+    before = supervisor_for(desk.config, case.department, banned)
+    record_exclusions(session, case, found, desk.config, now,
+                      where="a later message from the complainant")
+    banned |= set(found)
+    log.info("routing: case %s: a later message names %d member(s) of staff; excluded",
+             case.id, len(found))
+    if case.status in OPEN_STATUSES:
+        move_away(session, desk, case, banned, now)
+        _tell_new_supervisor(session, desk, case, before, banned, now)
+    return found
+
+
+def move_away(session: Session, desk: Desk, case: Case, banned: set[str],
+              now: datetime) -> str | None:
+    """Give the case a new handler when its handler (or the absent handler a deputy covers
+    for) is excluded; the new handler gets the assignment mail. Returns the new handler."""
+    current = active(case)
+    if current is None or current.handler is None:
+        return None  # the triage queue: its supervisor is chosen afresh on every mail
+    if current.handler not in banned and current.delegate_for not in banned:
+        return None
+    if current.handler not in banned:
+        # The deputy keeps the case for good: it is never handed back to the named person.
+        current.delegate_for = None
+        record(case, "hand_back_cancelled", actor=ACTOR_ROUTER, at=now,
+               details={"handler": current.handler, "why": "the absent handler is excluded"})
+        return None
+    department = current.department or case.department or ""
+    if department in desk.config.departments:
+        handler, covers, why = choose(session, desk.config, department, banned, today_of(now))
+    else:
+        handler, covers = supervisor_for(desk.config, department, banned), None
+        why = "no department to choose from: the supervisor takes it"
+    assign(session, case, handler, department=department, now=now, covers=covers,
+           why=f"conflict of interest: {current.handler} is excluded; {why}")
+    notify_assignment(session, desk, case, handler, now)
+    return handler
+
+
+def _tell_new_supervisor(session: Session, desk: Desk, case: Case, before: str,
+                         banned: set[str], now: datetime) -> None:
+    """Supervision moved up (the supervisor or the head is named): the new supervisor
+    learns that the case is theirs to watch."""
+    after = supervisor_for(desk.config, case.department, banned)
+    if after == before:
+        return
+    record(case, "supervision_moved", actor=ACTOR_ROUTER, at=now,
+           details={"from": before, "to": after, "why": "conflict of interest"})
+    if case.department == TRIAGE:
+        # The triage queue's supervisor routes the case by replying to this mail.
+        notify_assignment(session, desk, case, after, now)
+        return
+    desk.tell_staff(session, case, after, NoticeKind.SUPERVISOR_ESCALATION, now, {
+        "reason": "投诉人来信提及原督办人，本案改由您督办 / the complainant's message names "
+                  "the case's supervisor: you supervise it now",
+        "handler": _handler_name(desk, case)}, key=f":conflict:{after}")
+
+
+def _handler_name(desk: Desk, case: Case) -> str | None:
+    current = active(case)
+    person = desk.config.staff.get(current.handler or "") if current else None
+    return person.name if person else None
 
 
 def _routed_facts(desk: Desk, case: Case) -> dict[str, object]:

@@ -319,7 +319,11 @@ def test_forged_and_unauthorised_commands_are_refused(world: World) -> None:
     # mail we sent that address about this case.
     assert sum("does not answer a mail we sent you" in r for r in refusals) == 2
     assert any("failed authentication" in r for r in refusals)
-    assert len(to(mails, ZHANG)) == 2 and len(to(mails, "chen.jing@oasis.example.org")) == 1
+    # Each address is told once a day (backscatter cap, intake.refusals_per_sender_per_day):
+    # the real 张伟 learns of the forgery; the second refusal to him is on the timeline.
+    assert len(to(mails, ZHANG)) == 1 and len(to(mails, "chen.jing@oasis.example.org")) == 1
+    withheld = [e.details for e in case.events if e.kind == "refusal_withheld"]
+    assert len(withheld) == 1 and "daily cap" in withheld[0]["why"]
     assert not any(e.kind == "resolved" for e in case.events)
 
 
