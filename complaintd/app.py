@@ -22,7 +22,7 @@ from casework.deadlines import sweep_overdue
 from casework.rawstore import RawStore
 from casework.services import CasePolicy
 from complaintd.mailboxes import imap_account
-from complaintd.settings import ImapMailbox, MaildirMailbox, Settings
+from complaintd.settings import ImapMailbox, MaildirMailbox, Settings, thread_key
 from handling.acknowledgement import Acknowledger
 from handling.bounces import record_bounce
 from handling.calls import queue_callback_lists
@@ -168,7 +168,7 @@ class App:
                                staff_language=notices.staff_language,
                                authority_language=notices.authority_language)
         self.routing_file = RoutingFile(path)
-        return Desk(self.routing_file.config, self.calendar, mailer)
+        return Desk(self.routing_file.config, self.calendar, mailer, thread_key(self.settings))
 
     def reload_routing(self) -> bool:
         """Take up a changed routing file (staff away periods, without a restart); an
