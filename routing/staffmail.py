@@ -210,7 +210,8 @@ def refuse(session: Session, desk: Desk, case: Case, sender: str, reason: str,
            inbound: Inbound, auth: str | None, now: datetime) -> None:
     """Record the refusal and tell the sender why (never the case details)."""
     record(case, "command_refused", actor=ACTOR_ROUTER, at=now,
-           details={"sender": sender, "why": reason, "authentication": auth})
+           details={"sender": sender, "why": reason, "authentication": auth,
+                    "message_id": inbound.message_id})
     if sender:
         notice = Notice(NoticeKind.COMMAND_REFUSAL, "staff", case.id, case.reference, sender,
                         None, "zh",
