@@ -39,8 +39,8 @@ PATIENT_B = "patient.b@example.cn"
 EVIL = "x@evil.example"
 
 
-def raw_mail(*, froms: tuple[str, ...], subject: str, body: str, to: str = "complaints@oasis.example.org",
-             in_reply_to: str | None = None, references: str | None = None,
+def raw_mail(*, froms: tuple[str, ...], subject: str, body: str,
+             to: str = "complaints@oasis.example.org", in_reply_to: str | None = None, references: str | None = None,
              auth: tuple[str, ...] = (), extra: tuple[str, ...] = ()) -> bytes:
     """A mail written header by header (two Froms, raw encoded words) as a forger would."""
     lines = [*(f"Authentication-Results: {a}" for a in auth)]
