@@ -40,9 +40,11 @@ EVIL = "x@evil.example"
 
 
 def raw_mail(*, froms: tuple[str, ...], subject: str, body: str,
-             to: str = "complaints@oasis.example.org", in_reply_to: str | None = None, references: str | None = None,
+             to: str = "complaints@oasis.example.org", answering: EmailMessage | None = None,
              auth: tuple[str, ...] = (), extra: tuple[str, ...] = ()) -> bytes:
-    """A mail written header by header (two Froms, raw encoded words) as a forger would."""
+    """A mail written header by header (two Froms, raw encoded words) as a forger would;
+    ``answering``: the mail of ours it threads to (In-Reply-To, References)."""
+    in_reply_to = references = str(answering["Message-ID"]) if answering is not None else None
     lines = [*(f"Authentication-Results: {a}" for a in auth)]
     lines += [f"From: {f}" for f in froms]
     lines += [f"To: {to}", f"Subject: {Header(subject, 'utf-8').encode()}",
@@ -82,10 +84,6 @@ class Forgery:
     fate: str  # "refused", "unverified", "new_case", "follow_up", "note"
 
 
-def _reply_to(mail: EmailMessage) -> dict[str, str]:
-    return {"in_reply_to": str(mail["Message-ID"]), "references": str(mail["Message-ID"])}
-
-
 def _resolve(marker: str) -> str:
     return f"#办结 不属实\n{marker} 经核查，投诉不属实，已办结。"
 
@@ -100,47 +98,47 @@ FORGERIES: list[Forgery] = [
         "refused"),
     Forgery("spoofed From on the real thread, no border pass", lambda s, m: raw_mail(
         froms=(ZHANG,), subject="Re: " + str(s.assignment["Subject"]), body=_resolve(m),
-        **_reply_to(s.assignment)), "refused"),
+        answering=s.assignment), "refused"),
     Forgery("encoded-word From naming the authority", lambda s, m: raw_mail(
         froms=("=?utf-8?q?xinfang=40wsjkw=2Eexample=2Egov=2Ecn?= <x@evil.example>",),
         subject="Re: " + str(s.letter["Subject"]), body=_answer(m), auth=(PROVEN_HEALTH,),
-        **_reply_to(s.letter)), "new_case"),
+        answering=s.letter), "new_case"),
     Forgery("encoded-word From naming the handler", lambda s, m: raw_mail(
         froms=("=?utf-8?q?zhang=2Ewei=40oasis=2Eexample=2Eorg?= <x@evil.example>",),
         subject="Re: " + str(s.assignment["Subject"]), body=_resolve(m),
-        **_reply_to(s.assignment)), "new_case"),
+        answering=s.assignment), "new_case"),
     Forgery("two From headers", lambda s, m: raw_mail(
         froms=(ZHANG, EVIL), subject="Re: " + str(s.assignment["Subject"]), body=_resolve(m),
-        auth=(PROVEN_STAFF,), **_reply_to(s.assignment)), "new_case"),
+        auth=(PROVEN_STAFF,), answering=s.assignment), "new_case"),
     Forgery("several addresses in From", lambda s, m: raw_mail(
         froms=(f"{ZHANG}, {EVIL}",), subject="Re: " + str(s.assignment["Subject"]),
-        body=_resolve(m), auth=(PROVEN_STAFF,), **_reply_to(s.assignment)), "new_case"),
+        body=_resolve(m), auth=(PROVEN_STAFF,), answering=s.assignment), "new_case"),
     Forgery("an address as the display name", lambda s, m: raw_mail(
         froms=(f'"{HEALTH}" <{EVIL}>',), subject="Re: " + str(s.letter["Subject"]),
-        body=_answer(m), **_reply_to(s.letter)), "new_case"),
+        body=_answer(m), answering=s.letter), "new_case"),
     Forgery("foreign authserv-id says pass", lambda s, m: raw_mail(
         froms=(ZHANG,), subject="Re: " + str(s.assignment["Subject"]), body=_resolve(m),
         auth=("mx.evil.example; dkim=pass header.d=oasis.example.org; dmarc=pass",),
-        **_reply_to(s.assignment)), "refused"),
+        answering=s.assignment), "refused"),
     Forgery("masked result: dmarc=pass inside smtp.mailfrom", lambda s, m: raw_mail(
         froms=(ZHANG,), subject="Re: " + str(s.assignment["Subject"]), body=_resolve(m),
         auth=(f"{BORDER}; spf=pass smtp.mailfrom=dmarc=pass@evil.example; dkim=none; "
-              "dmarc=fail header.from=oasis.example.org",), **_reply_to(s.assignment)),
+              "dmarc=fail header.from=oasis.example.org",), answering=s.assignment),
         "refused"),
     Forgery("DKIM pass of an unaligned domain", lambda s, m: raw_mail(
         froms=(ZHANG,), subject="Re: " + str(s.assignment["Subject"]), body=_resolve(m),
         auth=(f"{BORDER}; dkim=pass header.d=evil.example; dmarc=none",),
-        **_reply_to(s.assignment)), "refused"),
+        answering=s.assignment), "refused"),
     Forgery("the authority's answer with a foreign Authentication-Results", lambda s, m:
         raw_mail(froms=(HEALTH,), subject="Re: " + str(s.letter["Subject"]), body=_answer(m),
                  auth=("mx.evil.example; dmarc=pass header.from=wsjkw.example.gov.cn",),
-                 **_reply_to(s.letter)), "unverified"),
+                 answering=s.letter), "unverified"),
     Forgery("another case's token (A's) on a command about B", lambda s, m: raw_mail(
         froms=(ZHANG,), subject=f"Re: [{s.b}] 办结", body=_resolve(m), auth=(PROVEN_STAFF,),
-        **_reply_to(s.assignment)), "refused"),
+        answering=s.assignment), "refused"),
     Forgery("the letter's token (B's) on an answer naming A", lambda s, m: raw_mail(
         froms=(HEALTH,), subject=f"关于 {s.a} 的答复", body=_answer(m), auth=(PROVEN_HEALTH,),
-        **_reply_to(s.letter)), "refused"),
+        answering=s.letter), "refused"),
     Forgery("a guessed token in the subject", lambda s, m: raw_mail(
         froms=(ZHANG,), subject=f"Re: [{s.a}] [ct-{'a' * 28}]", body=_resolve(m),
         auth=(PROVEN_STAFF,)), "refused"),
@@ -157,29 +155,29 @@ FORGERIES: list[Forgery] = [
         "unverified"),
     Forgery("a stranger answering the referral letter", lambda s, m: raw_mail(
         froms=(EVIL,), subject="Re: " + str(s.letter["Subject"]), body=_answer(m),
-        **_reply_to(s.letter)), "refused"),
+        answering=s.letter), "refused"),
     Forgery("a colleague answering the handler's mail", lambda s, m: raw_mail(
         froms=(LINA,), subject="Re: " + str(s.assignment["Subject"]), body=_resolve(m),
-        auth=(PROVEN_STAFF,), **_reply_to(s.assignment)), "refused"),
+        auth=(PROVEN_STAFF,), answering=s.assignment), "refused"),
     Forgery("a lookalike staff domain", lambda s, m: raw_mail(
         froms=("zhang.wei@oasis-example.org",), subject="Re: " + str(s.assignment["Subject"]),
         body=_resolve(m), auth=(f"{BORDER}; dmarc=pass header.from=oasis-example.org",),
-        **_reply_to(s.assignment)), "refused"),
+        answering=s.assignment), "refused"),
     Forgery("a lookalike authority domain", lambda s, m: raw_mail(
         froms=("xinfang@wsjkw-example.gov.cn",), subject="Re: " + str(s.letter["Subject"]),
         body=_answer(m), auth=(f"{BORDER}; dmarc=pass header.from=wsjkw-example.gov.cn",),
-        **_reply_to(s.letter)), "refused"),
+        answering=s.letter), "refused"),
     Forgery("Reply-To and Sender naming the handler", lambda s, m: raw_mail(
         froms=(EVIL,), subject="Re: " + str(s.assignment["Subject"]), body=_resolve(m),
-        extra=(f"Sender: {ZHANG}", f"Reply-To: {ZHANG}"), **_reply_to(s.assignment)),
+        extra=(f"Sender: {ZHANG}", f"Reply-To: {ZHANG}"), answering=s.assignment),
         "refused"),
     Forgery("the complainant writing a command", lambda s, m: raw_mail(
         froms=(PATIENT_A,), subject="Re: " + str(s.acknowledgement_a["Subject"]),
-        body=_resolve(m), **_reply_to(s.acknowledgement_a)), "follow_up"),
+        body=_resolve(m), answering=s.acknowledgement_a), "follow_up"),
     Forgery("a command only in the quoted part of the handler's real reply", lambda s, m:
         raw_mail(froms=(ZHANG,), subject="Re: " + str(s.assignment["Subject"]),
                  body=f"收到，稍后处理。\n\n> #办结 不属实\n> {m} 经核查，投诉不属实。",
-                 auth=(PROVEN_STAFF,), **_reply_to(s.assignment)), "note"),
+                 auth=(PROVEN_STAFF,), answering=s.assignment), "note"),
 ]
 
 
@@ -206,12 +204,12 @@ def scene(tmp_path: Path, db_url: str, imap_account: Any, smtp_server: Any) -> I
 
 def complainant_texts(world: World) -> list[str]:
     """Every mail meant for a complainant: as the SMTP server got it, and in the outbox."""
-    texts = [body_of(message_from_bytes(m.raw, policy=policy.default))  # type: ignore[arg-type]
+    texts = [body_of(message_from_bytes(m.raw, policy=policy.default))
              for m in world.smtp.messages
              if any(p in str(message_from_bytes(m.raw)["To"]) for p in (PATIENT_A, PATIENT_B))]
     for row in world.rows(OutboxMail):
         if row.recipient in (PATIENT_A, PATIENT_B):
-            texts.append(body_of(message_from_bytes(row.raw, policy=policy.default)))  # type: ignore[arg-type]
+            texts.append(body_of(message_from_bytes(row.raw, policy=policy.default)))
     return texts
 
 
@@ -265,10 +263,10 @@ def test_no_forged_mail_is_obeyed_or_reaches_a_complainant(scene: Scene) -> None
     # The real people, proven by our border, are obeyed: the forgeries failed for what
     # they are, not because nothing could work.
     world.send(raw_mail(froms=(ZHANG,), subject="Re: " + str(scene.assignment["Subject"]),
-                        body="#受理", auth=(PROVEN_STAFF,), **_reply_to(scene.assignment)))
+                        body="#受理", auth=(PROVEN_STAFF,), answering=scene.assignment))
     world.send(raw_mail(froms=(HEALTH,), subject="Re: " + str(scene.letter["Subject"]),
                         body="经核查，该院已退还多收费用。", auth=(PROVEN_HEALTH,),
-                        **_reply_to(scene.letter)))
+                        answering=scene.letter))
     mails = world.round(days=0.1)
     assert world.case(scene.a).status is CaseStatus.INVESTIGATING
     b = world.case(scene.b)
