@@ -4,7 +4,8 @@ A token is ``ct-`` + a random nonce (``secrets``) + an HMAC-SHA256 tag over the 
 case, the recipient and the purpose (the notice kind), keyed with the installation's thread
 key. The nonce finds the thread; the tag proves the thread is the one the token was made
 for, so neither a guessed token nor a token copied onto another case, person or purpose
-passes. Only the nonce is stored: a copy of the database alone does not give the tokens.
+passes. The nonce is what ``staff_thread`` is looked up by; the mail itself (the outbox,
+our Message-ID) holds the whole token, so the database is as secret as the mail it keeps.
 
 Tokens are lower-case base32 (letters and 2–7), which survives a mail system that changes
 the case of a local part, and a subject that webmail re-encodes.
