@@ -388,10 +388,10 @@ def thread_key(settings: Settings) -> bytes:
     if security.generate_thread_key:
         return _generated_key(settings.data_dir / _KEY_FILE)
     raise ConfigError(
-        f"security.thread_key: not set (nor the environment variable "
-        f"{security.thread_key_env}); it signs the reply codes that let staff and "
-        f"authorities answer by mail. Set at least 32 characters, e.g. the output of "
-        f"python3 -c 'import secrets; print(secrets.token_hex(32))'")
+        f"security.thread_key: 未设置回复码密钥（也未设置环境变量 {security.thread_key_env}）/ "
+        f"not set (nor the environment variable {security.thread_key_env}); it signs the "
+        f"reply codes that let staff and authorities answer by mail. Set at least 32 "
+        f"characters, e.g. the output of python3 -c 'import secrets; print(secrets.token_hex(32))'")
 
 
 def _generated_key(path: Path) -> bytes:

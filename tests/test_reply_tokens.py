@@ -254,3 +254,29 @@ def test_relay_needs_a_verified_answer_or_the_handlers_own_text(world: World) ->
     assert world.case().status is CaseStatus.REFERRED
     assert any("no verified authority answer" in r for r in _refusals(world))
     assert all("UNVERIFIED" not in body_of(m) for m in to(mails, "patient@example.cn"))
+
+
+# -- the CLI twin of #转告 ------------------------------------------------------------------
+
+
+def test_relay_from_the_cli(tmp_path: Path, db_url: str) -> None:
+    from sqlalchemy import select
+
+    from complaintd.app import App
+    from notifications.models import OutboxMail
+    from tests.test_commands_cli import case_of, cli, setup
+
+    config, ref = setup(tmp_path, db_url, text="11月30日我在某医院看病，医生误诊还乱收费。")
+    case = case_of(config)
+    assert case.status is CaseStatus.REFERRED
+    handler = case.assignments[-1].handler
+    refused = cli(config, "handle", "relay", ref, "--as", handler, code=2)
+    assert "no verified authority answer" in refused.output
+    cli(config, "handle", "relay", ref, "--text", "CLI 经区卫健委核查，医院已整改。",
+        "--as", handler)
+    assert case_of(config).status is CaseStatus.RESOLVED
+    app = App.build(load_settings(config))
+    with app.session_factory() as session:
+        kinds = session.scalars(select(OutboxMail.kind)).all()
+    app.close()
+    assert "outcome" in kinds
