@@ -114,7 +114,8 @@ class App:
         domain = smtp.message_id_domain or smtp.from_address.rsplit("@", 1)[-1]
         return MailIdentity(from_address=smtp.from_address, from_name=smtp.from_name,
                             reply_to=smtp.reply_to or smtp.from_address,
-                            message_id_domain=domain)
+                            message_id_domain=domain,
+                            plus_address=self.settings.security.token_in_reply_to)
 
     @property
     def organisation(self) -> OrganisationInfo:

@@ -217,6 +217,9 @@ class ReplyTokens(_Section):
     # Demo and tests only: with no key given, one is made with ``secrets`` and kept in
     # ``<data_dir>/thread.key`` (0600). A production installation sets the key itself.
     generate_thread_key: bool = False
+    # The token rides in the Reply-To plus-address (complaints+ct-…@): turn off when the
+    # intake address's server refuses plus-addresses (subject tag and Message-ID remain).
+    token_in_reply_to: bool = True
 
 
 class Logging(_Section):

@@ -90,6 +90,9 @@ class MailIdentity:
     # it in the Reply-To plus-address, a subject tag and its Message-ID, so a reply brings
     # it back in whichever of them the recipient's mail program keeps.
     thread_token: str | None = None
+    # False when the intake address's server cannot take ``user+tag@`` (the token then
+    # rides only in the subject tag and the Message-ID).
+    plus_address: bool = True
 
 
 def queue_mail(
@@ -234,7 +237,8 @@ def build_message(
         message["In-Reply-To"] = in_reply_to
     if references:
         message["References"] = " ".join(references)
-    message["Reply-To"] = plus_address(identity.reply_to, token) if token else identity.reply_to
+    message["Reply-To"] = plus_address(identity.reply_to, token) \
+        if token and identity.plus_address else identity.reply_to
     _mark_automatic(message, auto_submitted, identity.message_id_domain)
     return message
 
@@ -243,7 +247,7 @@ def _message_id(domain: str, token: str | None) -> str:
     if token is None:
         return make_msgid(domain=domain)
     # Unguessable from ``secrets`` (make_msgid uses the random module) and carrying the token.
-    return f"<{token}.{secrets.token_hex(8)}@{domain}>"
+    return f"<{token}.{secrets.token_hex(6)}@{domain}>"
 
 
 def plus_address(address: str, tag: str) -> str:

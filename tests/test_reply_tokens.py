@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+from datetime import UTC
 from email import policy
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -280,3 +281,29 @@ def test_relay_from_the_cli(tmp_path: Path, db_url: str) -> None:
         kinds = session.scalars(select(OutboxMail.kind)).all()
     app.close()
     assert "outcome" in kinds
+
+
+@pytest.mark.parametrize(("reply_to", "plus", "expected"), [
+    ("complaints@oasis.example.org", True, "complaints+{t}@oasis.example.org"),
+    ("投诉受理 <complaints@oasis.example.org>", True, "complaints+{t}@oasis.example.org"),
+    ("complaints@oasis.example.org", False, "complaints@oasis.example.org"),
+])
+def test_the_reply_to_carries_the_token_unless_turned_off(reply_to: str, plus: bool,
+                                                          expected: str) -> None:
+    from datetime import datetime
+    from email import message_from_bytes
+    from email.headerregistry import Address
+
+    from notifications.outbox import MailIdentity, build_message, wire_bytes
+
+    token = tokens.make_token(KEY, tokens.new_nonce(), 3, ZHANG, "assignment")
+    identity = MailIdentity("complaints@oasis.example.org", "投诉受理", reply_to,
+                            "oasis.example.org", thread_token=token, plus_address=plus)
+    built = build_message(to=Address("张伟", "zhang.wei", "oasis.example.org"), subject="分派",
+                          text="正文", html=None, identity=identity,
+                          now=datetime(2025, 12, 2, tzinfo=UTC), in_reply_to=None,
+                          references=(), auto_submitted="auto-generated")
+    mail = message_from_bytes(wire_bytes(built), policy=policy.default)
+    assert expected.format(t=token) in str(mail["Reply-To"])
+    assert str(mail["Subject"]) == f"分派 [{token}]"
+    assert str(mail["Message-ID"]).strip().startswith(f"<{token}.")
