@@ -23,9 +23,10 @@ from routing.directory import RoutingConfig, TimeLimit
 from routing.ports import Mailer, Notice, NoticeKind
 from routing.threads import new_token
 
-# Staff mail that reports and invites no answer: it carries no reply token.
-NO_ANSWER = frozenset({NoticeKind.COMMAND_DONE, NoticeKind.COMMAND_REFUSAL,
-                       NoticeKind.SUPERVISOR_DIGEST})
+# Staff mail that invites no answer carries no reply token (a digest is about no one case;
+# a refusal goes to whoever wrote, who may be a forger). A command's result does: the
+# handler may answer it with the next command.
+NO_ANSWER = frozenset({NoticeKind.COMMAND_REFUSAL, NoticeKind.SUPERVISOR_DIGEST})
 
 ACTOR_ROUTER = "system:router"
 

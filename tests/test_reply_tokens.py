@@ -178,6 +178,18 @@ def test_a_reply_mangled_by_webmail_still_acts(world: World) -> None:
     assert notes == ["已电话联系投诉人", "已调取录音"]
 
 
+def test_a_commands_result_can_be_answered_with_the_next_command(world: World) -> None:
+    world.send(complaint("12月1日接线员态度不耐烦。"))
+    (assignment,) = to(world.round(), ZHANG)
+    world.send(reply(assignment, ZHANG, "#受理"))
+    (done,) = to(world.round(days=0.1), ZHANG)
+    assert tokens.find_tokens([str(done["Message-ID"])]) != [_token_of(assignment)]
+    world.send(reply(done, ZHANG, "#备注 已约谈当事接线员"))
+    world.round(days=0.1)
+    assert [e.details["text"] for e in world.case().events if e.kind == "note"] == \
+        ["已约谈当事接线员"]
+
+
 # -- a closed thread answers nothing -------------------------------------------------------
 
 
