@@ -108,12 +108,9 @@ def _authority_answer(session: Session, desk: Desk, case: Case, thread: StaffThr
     if thread.recipient.lower() != sender:
         # Somebody else holds the letter (forwarded, leaked): they answer nothing.
         return _refused(session, desk, case, inbound, NOT_YOURS, now)
-    border = inbound.extra.get("authentication_border")
-    auth = (inbound.extra.get("authentication") or "").lower()
-    failed = border is None and any(f"{m}={bad}" in auth for m in ("spf", "dkim", "dmarc")
-                                    for bad in ("fail", "softfail"))
     message = add_follow_up(session, case, inbound)
-    if border not in (None, "aligned-pass") or failed:
+    if _unproven(inbound.extra.get("authentication"),
+                 inbound.extra.get("authentication_border")) is not None:
         # Anyone can write an authority's address into From: kept on the case, not obeyed.
         authority_mail(session, desk, case, message, sender, verified=False,
                        why=inbound.extra.get("authentication") or "unproven", now=now)
@@ -136,19 +133,28 @@ def _refusal(session: Session, desk: Desk, case: Case, staff: tuple[str, object]
         return "发件人不是本机构工作人员 / the sender is not a member of staff"
     if thread.case_id != case.id or thread.recipient.lower() != sender:
         return NOT_YOURS
-    if border is not None and border != "aligned-pass":
-        return UNPROVEN
-    if border is None and auth and any(f"{m}={bad}" in auth.lower()
-                                       for m in ("spf", "dkim", "dmarc")
-                                       for bad in ("fail", "softfail")):
-        return ("发件地址未通过认证 / the sender's address failed authentication "
-                "(Authentication-Results)")
+    unproven = _unproven(auth, border)
+    if unproven is not None:
+        return unproven
     if staff[0] in excluded(session, case.id):
         return ("您在本投诉中被提及，不能处理本案 / "
                 "you are named in this complaint and may not act on it")
     if role_of(session, desk, case, staff[0]) == "":
         return ("只有本案承办人、代理人或主管可以操作 / "
                 "only the assigned handler, the deputy or the supervisor may act on this case")
+    return None
+
+
+def _unproven(auth: str | None, border: str | None) -> str | None:
+    """Why the sender's address is not proven, or None. ``border``: our border's verdict
+    ("aligned-pass" or "unproven") when a border is configured; else ``auth``, intake's
+    summary of the topmost header ("dkim=pass spf=fail …"), must show no failure."""
+    if border is not None:
+        return None if border == "aligned-pass" else UNPROVEN
+    if auth and any(f"{m}={bad}" in auth.lower() for m in ("spf", "dkim", "dmarc")
+                    for bad in ("fail", "softfail")):
+        return ("发件地址未通过认证 / the sender's address failed authentication "
+                "(Authentication-Results)")
     return None
 
 
