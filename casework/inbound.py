@@ -41,6 +41,9 @@ class Inbound:
     message_id: str | None = None
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
+    # To, Cc, Delivered-To and X-Original-To as written: a reply token may ride in the
+    # plus-address of the intake address (routing.threads).
+    addressed_to: tuple[str, ...] = ()
     raw_sha256: str | None = None
     raw_size: int = 0
     attachments: tuple[InboundAttachment, ...] = ()

@@ -364,6 +364,13 @@ class StaffThread(Base):
     recipient: Mapped[str] = mapped_column(String(320))
     kind: Mapped[str] = mapped_column(String(32))
     sent_at: Mapped[datetime]
+    # The reply token's nonce (casework.tokens): the token itself is not stored. None for
+    # mail sent before tokens (migration 0009): such a thread is answered by nobody.
+    nonce: Mapped[str | None] = mapped_column(String(16), index=True, unique=True)
+    # A closed thread is answered by nobody: the case moved away from the recipient, ended,
+    # or the authority's answer was already taken on it.
+    closed_at: Mapped[datetime | None]
+    closed_why: Mapped[str | None] = mapped_column(String(64))
 
     case: Mapped[Case] = relationship()
 

@@ -22,7 +22,7 @@ from casework.deadlines import sweep_overdue
 from casework.rawstore import RawStore
 from casework.services import CasePolicy
 from complaintd.mailboxes import imap_account
-from complaintd.settings import ImapMailbox, MaildirMailbox, Settings
+from complaintd.settings import ImapMailbox, MaildirMailbox, Settings, thread_key
 from handling.acknowledgement import Acknowledger
 from handling.backscatter import Caps
 from handling.bounces import record_bounce
@@ -115,7 +115,8 @@ class App:
         domain = smtp.message_id_domain or smtp.from_address.rsplit("@", 1)[-1]
         return MailIdentity(from_address=smtp.from_address, from_name=smtp.from_name,
                             reply_to=smtp.reply_to or smtp.from_address,
-                            message_id_domain=domain)
+                            message_id_domain=domain,
+                            plus_address=self.settings.security.token_in_reply_to)
 
     @property
     def organisation(self) -> OrganisationInfo:
@@ -177,7 +178,7 @@ class App:
                                staff_language=notices.staff_language,
                                authority_language=notices.authority_language, caps=self.caps)
         self.routing_file = RoutingFile(path)
-        return Desk(self.routing_file.config, self.calendar, mailer)
+        return Desk(self.routing_file.config, self.calendar, mailer, thread_key(self.settings))
 
     def reload_routing(self) -> bool:
         """Take up a changed routing file (staff away periods, without a restart); an

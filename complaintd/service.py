@@ -32,7 +32,8 @@ def build_scheduler(app: App) -> BackgroundScheduler:
     def poll() -> None:
         outcomes, _errors = app.poll_mail(skip_watched=True)  # IDLE mailboxes have a thread
         if any(o.kind in {"case", "follow_up", "staff_command", "staff_note",
-                          "command_refused", "authority_reply"} for o in outcomes):
+                          "command_refused", "authority_reply", "authority_unverified"}
+               for o in outcomes):
             # Acknowledge at once rather than at the sender's next tick.
             scheduler.modify_job("send", next_run_time=datetime.now(SHANGHAI))
 

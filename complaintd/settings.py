@@ -224,6 +224,21 @@ class Operator(_Section):
     alert_to: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = []
 
 
+class ReplyTokens(_Section):
+    """The key that signs the reply token of every mail inviting an answer
+    (``routing.threads``): without it nobody could tell our threads from forged ones."""
+
+    thread_key: str = ""
+    # Read when ``thread_key`` is empty (keeps the key out of the settings file).
+    thread_key_env: str = "COMPLAINTD_THREAD_KEY"
+    # Demo and tests only: with no key given, one is made with ``secrets`` and kept in
+    # ``<data_dir>/thread.key`` (0600). A production installation sets the key itself.
+    generate_thread_key: bool = False
+    # The token rides in the Reply-To plus-address (complaints+ct-…@): turn off when the
+    # intake address's server refuses plus-addresses (subject tag and Message-ID remain).
+    token_in_reply_to: bool = True
+
+
 class Logging(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -243,6 +258,7 @@ class Settings(_Section):
     logging: Logging = Logging()
     routing: Routing = Routing()
     operator: Operator = Operator()
+    security: ReplyTokens = ReplyTokens()
 
     @model_validator(mode="after")
     def _unique_mailbox_names(self) -> Settings:
@@ -275,6 +291,7 @@ def load_settings(path: Path) -> Settings:
     check_secrets(settings, source=str(path))
     check_calendar(settings, source=str(path))
     check_routing(settings)
+    check_thread_key(settings, source=str(path))
     return settings
 
 
@@ -359,3 +376,65 @@ def check_routing(settings: Settings) -> None:
             load_routing(settings.routing.rules_file)
         except RoutingConfigError as exc:
             raise ConfigError(str(exc)) from None
+
+
+_KEY_FILE = "thread.key"
+
+
+def check_thread_key(settings: Settings, *, source: str) -> None:
+    """With routing rules, mail invites answers: the key that signs them must be usable."""
+    if settings.routing.rules_file is None or settings.security.generate_thread_key:
+        return
+    try:
+        thread_key(settings)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+
+
+def thread_key(settings: Settings) -> bytes:
+    """The reply-token key: ``[security] thread_key``, else its environment variable, else
+    (``generate_thread_key``, demo and tests) the data folder's generated key."""
+    from casework.tokens import key_problem
+
+    security = settings.security
+    given = security.thread_key or os.environ.get(security.thread_key_env, "")
+    if given:
+        where = ("security.thread_key" if security.thread_key
+                 else f"security.thread_key_env: environment variable {security.thread_key_env}")
+        problem = key_problem(given)
+        if problem is not None:
+            raise ConfigError(f"{where}: {problem}")
+        return given.strip().encode("utf-8")
+    if security.generate_thread_key:
+        return _generated_key(settings.data_dir / _KEY_FILE)
+    raise ConfigError(
+        f"security.thread_key: 未设置回复码密钥（也未设置环境变量 {security.thread_key_env}）/ "
+        f"not set (nor the environment variable {security.thread_key_env}); it signs the "
+        f"reply codes that let staff and authorities answer by mail. Set at least 32 "
+        f"characters, e.g. the output of python3 -c 'import secrets; print(secrets.token_hex(32))'")
+
+
+def _generated_key(path: Path) -> bytes:
+    """The key kept at ``path``, made with ``secrets`` the first time (0600, never replaced;
+    written aside and linked into place, so a second process never reads half a key)."""
+    import secrets
+
+    from casework.tokens import key_problem
+
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not path.exists():
+        aside = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(aside, path)
+        except FileExistsError:
+            pass  # another process made it first: theirs is the key
+        finally:
+            aside.unlink()
+    key = path.read_text(encoding="ascii", errors="replace").strip()
+    if key_problem(key) is not None:
+        raise ConfigError(f"{path}: the generated thread key is damaged; remove the file to "
+                          f"make a new one (reply codes already sent stop working)")
+    return key.encode("ascii")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -48,7 +48,10 @@ class RoutingMailer:
 
     def __call__(self, session: Session, notice: Notice, now: datetime) -> str | None:
         case = session.get(Case, notice.case_id) if notice.case_id is not None else None
-        row = self._senders()[notice.kind](session, notice, case, now)
+        # A mail that invites an answer carries its thread's token (notifications.outbox).
+        mailer = self if notice.reply_token is None else replace(
+            self, identity=replace(self.identity, thread_token=notice.reply_token))
+        row = mailer._senders()[notice.kind](session, notice, case, now)
         return row.message_id if row is not None else None
 
     def _senders(self) -> dict[NoticeKind, Sender]:
@@ -75,6 +78,7 @@ class RoutingMailer:
             K.INTERIM_REPLY: self._interim_reply,
             K.APPOINTMENT: self._appointment,
             K.COMPLAINANT_WROTE: self._complainant_wrote,
+            K.AUTHORITY_ANSWERED: self._authority_answered,
         }
 
     def _common(self, now: datetime) -> dict[str, Any]:
@@ -231,6 +235,15 @@ class RoutingMailer:
             via=x.facts.get("via") or _case(case).reference, status=str(x.facts["status"]),
             commands_help=help_lines(), key=str(x.facts.get("key") or now.isoformat()),
             **self._staff(now))
+
+    def _authority_answered(self, s: Session, x: Notice, case: Case | None,
+                            now: datetime) -> OutboxMail | None:
+        return n.queue_authority_answered(
+            s, _case(case), staff_email=x.recipient, staff_name=x.recipient_name or "",
+            authority_name=str(x.facts["authority_name"]), sender=str(x.facts["sender"]),
+            answer=str(x.facts["answer"]), verified=bool(x.facts["verified"]),
+            why=str(x.facts.get("why", "")), commands_help=help_lines(),
+            key=x.dedup_key, **self._staff(now))
 
     # -- to an authority ---------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from routing.context import Desk
 from routing.feedback import record_survey, survey_pending
 from routing.investigation import material_arrived, waiting_for_material
 from routing.router import Decision, decide, recheck_conflicts, route, set_deadlines
-from routing.staffmail import handle, threaded_to
+from routing.staffmail import handle, has_token
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class CaseRouter:
             return None  # a From that may be forged never acts for staff or an authority
         known = self.desk.config.staff_by_email(sender) is not None or any(
             a.email.lower() == sender for a in self.desk.config.authorities.values())
-        if not known and threaded_to(session, inbound) is None:
+        if not known and not has_token(inbound):
             return None
         by_reference = find_thread(session, inbound, self.reference_prefix) if known else None
         result = handle(session, self.desk, inbound, by_reference, now)

@@ -79,6 +79,8 @@ class ParsedMail:
     raw_message_id: str | None = None  # the header as it came, for the ledger index
     # What was not read and why (parts over the caps, HTML too complex): staff are told.
     problems: tuple[str, ...] = ()
+    # The recipient headers as written (bounded): a reply token may be in a plus-address.
+    addressed_to: tuple[str, ...] = ()
 
 
 def parse_mail(raw: bytes) -> ParsedMail:
@@ -153,7 +155,18 @@ def _from_headers(msg: Message) -> ParsedMail:
         authentication=authentication_summary(msg),
         auth_results=header_values(msg),
         raw_message_id=clean_text(_limited(msg.get("Message-ID", "")).strip()) or None,
+        addressed_to=_addressed_to(msg),
     )
+
+
+_RECIPIENT_HEADERS = ("to", "cc", "delivered-to", "x-original-to")
+
+
+def _addressed_to(msg: Message) -> tuple[str, ...]:
+    """The recipient headers as they came, at most 20 of them, each bounded."""
+    found = [clean_text(_limited(str(value))) for key, value in msg.raw_items()
+             if key.lower() in _RECIPIENT_HEADERS]
+    return tuple(found[:20])
 
 
 def header_message_id(raw_headers: bytes) -> str | None:

@@ -85,6 +85,7 @@ class MailUnderstanding:
             message_id=parsed.message_id,
             in_reply_to=parsed.in_reply_to,
             references=parsed.references,
+            addressed_to=parsed.addressed_to,
             raw_sha256=digest,
             raw_size=len(item.raw),
             attachments=tuple(self._attachment(a) for a in parsed.attachments),

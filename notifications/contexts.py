@@ -443,6 +443,16 @@ def complainant_wrote_context(
     return dict(locals())
 
 
+def authority_answered_context(
+    *, reference: str, staff_name: str, case_subject: str, authority_name: str, sender: str,
+    answer: str, verified: bool, why: str, commands_help: list[str], org: OrganisationInfo,
+) -> Context:  # fmt: skip
+    """An authority answered (``verified``: a reply to our letter, from its address, proven)
+    or a mail in its name names the case (unverified, ``why``): the handler reads it here
+    and confirms with #转告 before anything reaches the complainant."""
+    return dict(locals())
+
+
 def triage_new_case_context(
     *, reference: str, case_subject: str, channel: str, received_on: date, text: str,
     resolve_due: date | None, org: OrganisationInfo, limit: Limit | None = None,

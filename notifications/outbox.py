@@ -11,6 +11,7 @@ import base64
 import functools
 import logging
 import re
+import secrets
 import uuid
 from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from email.headerregistry import Address
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.policy import Compat32
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from typing import Any, Literal
 from weakref import WeakValueDictionary
 
@@ -85,6 +86,13 @@ class MailIdentity:
     from_name: str
     reply_to: str
     message_id_domain: str
+    # The reply token of a mail that invites an answer (routing.threads): the mail carries
+    # it in the Reply-To plus-address, a subject tag and its Message-ID, so a reply brings
+    # it back in whichever of them the recipient's mail program keeps.
+    thread_token: str | None = None
+    # False when the intake address's server cannot take ``user+tag@`` (the token then
+    # rides only in the subject tag and the Message-ID).
+    plus_address: bool = True
 
 
 def queue_mail(
@@ -221,16 +229,35 @@ def build_message(
                                 _subparts=[body, _text_part(html, "html")])
     message["From"] = _address(header_text(identity.from_name), identity.from_address)
     message["To"] = _address(to.display_name, to.addr_spec)
-    message["Subject"] = _header(header_text(subject))
+    token = identity.thread_token
+    message["Subject"] = _header(header_text(f"{subject} [{token}]" if token else subject))
     message["Date"] = format_datetime(now.astimezone(SHANGHAI))
-    message["Message-ID"] = make_msgid(domain=identity.message_id_domain)
+    message["Message-ID"] = _message_id(identity.message_id_domain, token)
     if in_reply_to:
         message["In-Reply-To"] = in_reply_to
     if references:
         message["References"] = " ".join(references)
-    message["Reply-To"] = identity.reply_to
+    message["Reply-To"] = plus_address(identity.reply_to, token) \
+        if token and identity.plus_address else identity.reply_to
     _mark_automatic(message, auto_submitted, identity.message_id_domain)
     return message
+
+
+def _message_id(domain: str, token: str | None) -> str:
+    if token is None:
+        return make_msgid(domain=domain)
+    # Unguessable from ``secrets`` (make_msgid uses the random module) and carrying the token.
+    return f"<{token}.{secrets.token_hex(6)}@{domain}>"
+
+
+def plus_address(address: str, tag: str) -> str:
+    """``user+tag@domain`` for ``user@domain`` (a display name kept)."""
+    name, addr = parseaddr(address)
+    user, at, domain = addr.rpartition("@")
+    if not at:
+        return address
+    tagged = f"{user}+{tag}@{domain}"
+    return formataddr((name, tagged)) if name else tagged
 
 
 def _text_part(text: str, subtype: str) -> Message:

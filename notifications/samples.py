@@ -183,6 +183,14 @@ def _complainant_wrote() -> Context:
         commands_help=_COMMANDS, org=SAMPLE_ORGANISATION)  # fmt: skip
 
 
+def _authority_answered() -> Context:
+    return c.authority_answered_context(
+        reference=_REF, staff_name="李娜", case_subject="挂号费",
+        authority_name="区卫生健康委员会", sender="xinfang@wsjkw.example.gov.cn",
+        answer="经核查，该院已退还多收费用并整改。", verified=True, why="",
+        commands_help=_COMMANDS, org=SAMPLE_ORGANISATION)  # fmt: skip
+
+
 def _triage_new_case() -> Context:
     return c.triage_new_case_context(
         reference=_REF, case_subject="挂号费", channel="email", received_on=date(2026, 3, 2),
@@ -224,5 +232,6 @@ SAMPLE_CONTEXTS: dict[str, Callable[[], Context]] = {
     "interim_reply": _interim_reply,
     "appointment": _appointment,
     "complainant_wrote": _complainant_wrote,
+    "authority_answered": _authority_answered,
     "triage_new_case": _triage_new_case,
 }

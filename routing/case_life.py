@@ -28,11 +28,12 @@ from casework.quotes import strip_quoted
 from casework.rawstore import RawStore
 from casework.status import CHANNEL_LABELS, OPEN_STATUSES, CaseStatus
 from casework.transitions import can_transition, record
-from routing.actions import Acting, Actor, _move, desk_supervisor
+from routing.actions import Acting, Actor, _move, desk_supervisor, send_outcome
 from routing.assignment import active
 from routing.conflicts import excluded
 from routing.context import Desk, today_of
 from routing.errors import ActionRefused
+from routing.feedback import pending_answer
 from routing.ports import NoticeKind
 
 # Clause 五(四) and 三(二): the doors a complaint comes through besides mail and the hotline
@@ -228,6 +229,29 @@ def interim_reply(act: Acting, text: str) -> None:
                               {"text": text.strip(), "key": key,
                                "handler_name": person.name if person else None},
                               key=f":{key}")
+
+
+def relay(act: Acting, text: str = "") -> None:
+    """Pass an authority's answer on to the complainant as the outcome (issue 12): the
+    answer as it came, or the handler's edited ``text``. An authority's mail never reaches
+    the complainant without this confirmation; only a verified answer can be relayed as it
+    came (an unverified one needs the handler's own text, written after checking it)."""
+    answer = pending_answer(act.session, act.case)
+    edited = text.strip()
+    if answer is None and not edited:
+        raise ActionRefused("没有待转告的已核实机关答复；请在指令下方写明转告内容 / no verified "
+                            "authority answer is waiting: write the text to pass on below "
+                            "the command")
+    outcome = edited or (answer.body_text.strip() if answer is not None else "")
+    if not outcome:
+        raise ActionRefused("机关答复为空，请在指令下方写明转告内容 / the answer is empty: write "
+                            "the text to pass on below the command")
+    _move(act.case, CaseStatus.RESOLVED, act.actor, act.now, "authority's answer relayed")
+    record(act.case, "authority_answer_relayed", actor=act.actor.label, at=act.now,
+           details={"message": answer.id if answer is not None else None,
+                    "edited": bool(edited)})
+    send_outcome(act.session, act.desk, act.case, act.now, finding="authority",
+                 outcome=outcome[:4000])
 
 
 # -- 5. major or difficult matters ---------------------------------------------------------

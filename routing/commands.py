@@ -303,6 +303,13 @@ ACTIONS: tuple[StaffAction, ...] = (
         params=(Param("target", "保留的案件编号", "reference of the case that goes on",
                       read_word),)),
     StaffAction(
+        "relay", "转告", run=case_life.relay,
+        help_zh="把行政机关的答复作为办理结果转告投诉人：正文可写改写后的内容（空则转告原文）",
+        help_en="pass the authority's answer on to the complainant as the outcome; the text "
+                "below, if any, replaces it (edited)",
+        params=(Param("text", "转告内容（可空）", "the text to pass on (optional)",
+                      required=False, option=True, from_body=True),)),
+    StaffAction(
         "reply", "答复", run=case_life.interim_reply,
         help_zh="给投诉人发阶段性答复：正文为答复内容",
         help_en="send the complainant an interim reply; the text below is the reply",

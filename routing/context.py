@@ -22,6 +22,12 @@ from casework.tasks import CALLBACK, CallTask
 from casework.transitions import record
 from routing.directory import RoutingConfig, TimeLimit
 from routing.ports import Mailer, Notice, NoticeKind
+from routing.threads import new_token
+
+# Staff mail that invites no answer carries no reply token (a digest is about no one case;
+# a refusal goes to whoever wrote, who may be a forger). A command's result does: the
+# handler may answer it with the next command.
+NO_ANSWER = frozenset({NoticeKind.COMMAND_REFUSAL, NoticeKind.SUPERVISOR_DIGEST})
 
 ACTOR_ROUTER = "system:router"
 
@@ -37,6 +43,8 @@ class Desk:
     config: RoutingConfig
     calendar: Calendar
     mailer: Mailer
+    # Signs the reply token of every mail that invites an answer (``routing.threads``).
+    thread_key: bytes
 
     def due(self, start: date, limit: TimeLimit) -> date:
         """The last day of a time limit counted the civil-code way from ``start``."""
@@ -73,30 +81,47 @@ class Desk:
             return None
         person = self.config.staff[staff_id]
         reference = case.reference if case is not None else ""
+        nonce, token = self._token(case, person.email, kind)
         notice = Notice(kind, "staff", case.id if case else None, reference, person.email,
                         person.name, "zh", f"{kind}:{reference}:{staff_id}{key}",
                         {"reference": reference, "staff_name": person.name,
                          **({"limit": self.limit_of(case)} if case is not None else {}),
                          **facts},
-                        in_reply_to, (in_reply_to,) if in_reply_to else ())
+                        in_reply_to, (in_reply_to,) if in_reply_to else (), token)
         message_id = self.mailer(session, notice, now)
         if message_id is not None and case is not None:
-            session.add(StaffThread(case_id=case.id, case=case, message_id=message_id,
-                                    recipient=person.email, kind=kind, sent_at=now))
+            self._thread(session, case, message_id, person.email, kind, nonce, now)
         return message_id
+
+    def _token(self, case: Case | None, recipient: str,
+               kind: NoticeKind) -> tuple[str | None, str | None]:
+        """A new thread's nonce and token; none for a mail about no case (a digest) or one
+        that invites no answer (a command's result or refusal)."""
+        if case is None or kind in NO_ANSWER:
+            return None, None
+        return new_token(self.thread_key, case.id, recipient, kind)
+
+    @staticmethod
+    def _thread(session: Session, case: Case, message_id: str, recipient: str,
+                kind: NoticeKind, nonce: str | None, now: datetime) -> None:
+        # The same notice queued again (its dedup key) is the first mail, with the first
+        # thread's token in its Message-ID: no second thread.
+        if nonce is not None and nonce in message_id:
+            session.add(StaffThread(case_id=case.id, case=case, message_id=message_id,
+                                    recipient=recipient, kind=kind, sent_at=now, nonce=nonce))
 
     def tell_authority(self, session: Session, case: Case, authority: str, kind: NoticeKind,
                        now: datetime, facts: dict[str, Any], *, key: str = "",
                        in_reply_to: str | None = None) -> str | None:
         auth = self.config.authorities[authority]
+        nonce, token = self._token(case, auth.email, kind)
         notice = Notice(kind, "authority", case.id, case.reference, auth.email, auth.name,
                         "zh", f"{kind}:{case.reference}:{authority}{key}",
                         {"reference": case.reference, "authority_name": auth.name, **facts},
-                        in_reply_to, (in_reply_to,) if in_reply_to else ())
+                        in_reply_to, (in_reply_to,) if in_reply_to else (), token)
         message_id = self.mailer(session, notice, now)
         if message_id is not None:
-            session.add(StaffThread(case_id=case.id, case=case, message_id=message_id,
-                                    recipient=auth.email, kind=kind, sent_at=now))
+            self._thread(session, case, message_id, auth.email, kind, nonce, now)
         return message_id
 
 

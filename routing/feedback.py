@@ -12,14 +12,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casework.models import Case, SurveyResponse
+from casework.models import Case, Message, SurveyResponse
 from casework.quotes import strip_quoted
 from casework.status import CaseStatus
 from casework.transitions import can_transition, record, transition
-from routing.actions import desk_supervisor, send_outcome
+from routing.actions import desk_supervisor
 from routing.assignment import active, assign
 from routing.context import ACTOR_ROUTER, Desk, call_task, today_of
-from routing.ports import NoticeKind
+from routing.ports import AUTHORITY_LETTERS, NoticeKind
+from routing.threads import close_answered
 
 # Longest first: 「非常不满意」 contains 「不满意」 and 「满意」.
 LEVELS: list[tuple[str, int]] = [
@@ -81,24 +82,47 @@ def _review(session: Session, desk: Desk, case: Case, level: int, now: datetime)
                     key=":survey")
 
 
-def authority_replied(session: Session, desk: Desk, case: Case, text: str,
-                      now: datetime) -> None:
-    """The authority answered: note it, tell the handler, send the result to the complainant."""
-    referral = next((r for r in reversed(case.referrals) if r.answered_at is None), None)
-    if referral is None:
-        record(case, "authority_mail", actor=ACTOR_ROUTER, at=now)
-        return
-    referral.answered_at = now
-    record(case, "authority_replied", actor=ACTOR_ROUTER, at=now,
-           details={"authority": referral.authority})
+def authority_mail(session: Session, desk: Desk, case: Case, message: Message, sender: str,
+                   *, verified: bool, why: str, now: datetime) -> None:
+    """An authority wrote about the case (clause 三(五)): the mail is kept on the case and
+    the handler told. Nothing reaches the complainant from here: the handler confirms the
+    answer with #转告 (``routing.case_life.relay``), edited or as it came.
+
+    ``verified``: it answers our letter with its reply token, from the letter's address,
+    proven by our border; then the referral counts as answered and the letter's thread
+    closes (a second answer on it is refused). Otherwise it is an unverified message."""
+    if verified:
+        referral = next((r for r in reversed(case.referrals) if r.answered_at is None
+                         and (r.authority_email or "").lower() == sender), None)
+        if referral is not None:
+            referral.answered_at = now
+        close_answered(session, case, sender, AUTHORITY_LETTERS, now)
+        record(case, "authority_replied", actor=ACTOR_ROUTER, at=now,
+               details={"authority": referral.authority if referral else None,
+                        "message": message.id})
+    else:
+        record(case, "authority_mail_unverified", actor=ACTOR_ROUTER, at=now,
+               details={"sender": sender, "why": why, "message": message.id})
     current = active(case)
-    if current is not None and current.handler:
-        # The handler's assignment mail again, now with the authority's answer on file.
-        desk.tell_staff(session, case, current.handler, NoticeKind.ASSIGNMENT, now,
-                        {"authority_name": desk.config.authorities[referral.authority].name,
-                         "occasion": f"authority-{now:%Y%m%d%H%M}"})
-    if can_transition(case.status, CaseStatus.RESOLVED):
-        transition(case, CaseStatus.RESOLVED, actor=ACTOR_ROUTER, at=now,
-                   reason=f"answer from {referral.authority}")
-        send_outcome(session, desk, case, now, finding="authority",
-                     outcome=text.strip()[:4000])
+    handler = current.handler if current is not None and current.handler \
+        else desk_supervisor(session, desk, case)
+    desk.tell_staff(session, case, handler, NoticeKind.AUTHORITY_ANSWERED, now,
+                    {"authority_name": _authority_name(desk, sender), "sender": sender,
+                     "answer": message.body_text.strip()[:4000], "verified": verified,
+                     "why": why},
+                    key=f":{message.id}")
+
+
+def _authority_name(desk: Desk, address: str) -> str:
+    return next((a.name for a in desk.config.authorities.values()
+                 if a.email.lower() == address), address)
+
+
+def pending_answer(session: Session, case: Case) -> Message | None:
+    """The latest verified authority answer not yet passed on to the complainant."""
+    for event in sorted(case.events, key=lambda e: e.at, reverse=True):
+        if event.kind == "authority_answer_relayed":
+            return None
+        if event.kind == "authority_replied" and event.details.get("message"):
+            return session.get(Message, int(event.details["message"]))
+    return None

@@ -41,6 +41,9 @@ class NoticeKind(enum.StrEnum):
     INTERIM_REPLY = "interim_reply"
     APPOINTMENT = "appointment"
     COMPLAINANT_WROTE = "complainant_wrote"
+    # An authority answered (or a mail names the case from its address): the handler
+    # confirms with #转告 before anything reaches the complainant (issue 12).
+    AUTHORITY_ANSWERED = "authority_answered"
 
 
 # The letters an authority answers (a reply threads to one of these).
@@ -60,6 +63,9 @@ class Notice:
     facts: dict[str, Any] = field(default_factory=dict)
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
+    # The reply token of the thread this mail opens (``routing.threads``): it goes into the
+    # Reply-To plus-address, the subject tag and the Message-ID. None: no answer is invited.
+    reply_token: str | None = None
 
 
 class Mailer(Protocol):

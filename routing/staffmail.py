@@ -1,12 +1,20 @@
 """Mail from staff and authorities that answers our own mail about a case.
 
-A command is obeyed only when (1) the From address is a configured staff address, (2) the
-mail threads (In-Reply-To/References) to a mail we sent that person about this case, (3)
-the person is the case's handler, the handler's deputy or the case's supervisor and is not
-excluded from it, and (4) our server's ``Authentication-Results`` (as intake summarised
-it), when present, reports no spf/dkim/dmarc failure; it is recorded either way. Anything
-else is refused with a reply saying why; a forged From gets its reply at the real address,
-so the real person learns of it.
+Every mail of ours that invites an answer carries a reply token (``routing.threads``). A
+command is obeyed only when (1) the mail carries the token of an open thread of ours, (2)
+the From address is the address that thread was sent to, and a configured staff address,
+(3) the token is of the case the mail names, (4) the person is the case's handler, the
+handler's deputy or the case's supervisor and is not excluded from it, and (5) our border's
+``Authentication-Results`` (``intake.authresults``) proves the From domain when a border is
+configured, or, without one, the topmost header reports no spf/dkim/dmarc failure.
+Anything else is refused with a reply saying why (a forged From gets its reply at the real
+address, so the real person learns of it) and a ``command_refused`` event.
+
+An authority's answer is taken only with the token of our letter to that authority, from
+that address, proven: it is kept on the case and the handler is told; it reaches the
+complainant only when the handler confirms it (``#转告``, ``routing.case_life.relay``). A
+mail that only names the case from an authority's address, or one our border could not
+prove, is an unverified message on the case: kept, the handler told, never passed on.
 """
 
 from __future__ import annotations
@@ -14,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.inbound import Inbound
@@ -27,8 +34,15 @@ from routing.commands import Command, CommandError, action_named, parse_reply, r
 from routing.conflicts import excluded, supervisor_for
 from routing.context import ACTOR_ROUTER, Desk
 from routing.errors import ActionRefused
-from routing.feedback import authority_replied
+from routing.feedback import authority_mail
 from routing.ports import AUTHORITY_LETTERS, Notice, NoticeKind
+from routing.threads import NO_TOKEN, WRONG_TOKEN, ThreadCheck, candidates, read_thread
+
+FOREIGN = ("回复码属于另一案件 / the reply code belongs to another case")
+NOT_YOURS = ("这封邮件不是对我们就本案发给您的邮件的回复 / "
+             "the mail does not answer a mail we sent you about this case")
+UNPROVEN = ("我方邮件服务器未能证实发件地址（无对齐的 DMARC 或 DKIM 通过）/ our servers "
+            "could not prove the sender's address (no aligned DMARC or DKIM pass)")
 
 
 @dataclass(frozen=True)
@@ -39,82 +53,110 @@ class StaffMailResult:
     outcome: str
 
 
-def threaded_to(session: Session, inbound: Inbound) -> StaffThread | None:
-    ids = [i for i in (inbound.in_reply_to, *inbound.references) if i]
-    if not ids:
-        return None
-    return session.scalar(select(StaffThread).where(StaffThread.message_id.in_(ids))
-                          .order_by(StaffThread.id.desc()).limit(1))
+def has_token(inbound: Inbound) -> bool:
+    """The mail carries something shaped like one of our reply tokens."""
+    return bool(candidates(inbound))
 
 
 def handle(session: Session, desk: Desk, inbound: Inbound, case_by_reference: Case | None,
            now: datetime) -> StaffMailResult | None:
     """Process ``inbound`` if it is staff or authority mail about a case; else None."""
     sender = (inbound.sender_email or "").lower()
-    thread = threaded_to(session, inbound)
+    staff_ids = {p.email.lower(): k for k, p in desk.config.staff.items()}
+    check = read_thread(session, desk.thread_key, inbound, staff_ids, now)
+    if check.thread is None:
+        return _without_thread(session, desk, inbound, case_by_reference, check, sender, now)
+    thread = check.thread
+    case = session.get_one(Case, thread.case_id)
+    if case_by_reference is not None and case_by_reference.id != case.id:
+        # A real token copied onto a mail about another case: refused on the case named.
+        return _refused(session, desk, case_by_reference, inbound, FOREIGN, now)
+    if check.problem is not None:
+        return _refused(session, desk, case, inbound, check.problem, now)
+    if thread.kind in AUTHORITY_LETTERS:
+        return _authority_answer(session, desk, case, thread, inbound, sender, now)
     staff = desk.config.staff_by_email(sender)
-    # Set when our border is configured: "aligned-pass" proves the From domain.
-    border = inbound.extra.get("authentication_border")
-    answered = _answered_referral(session, desk, thread, sender, case_by_reference)
-    if answered is not None and border not in (None, "aligned-pass"):
-        # Anyone can write an authority's address into From: kept on the case, not obeyed.
-        add_follow_up(session, answered, inbound)
-        record(answered, "authority_mail_unverified", actor=ACTOR_ROUTER, at=now,
-               details={"sender": sender, "authentication": inbound.extra.get("authentication")})
-        return StaffMailResult(answered, "authority_unverified")
-    if answered is not None:
-        add_follow_up(session, answered, inbound)
-        authority_replied(session, desk, answered, inbound.text, now)
-        return StaffMailResult(answered, "authority_reply")
-    case = session.get(Case, thread.case_id) if thread is not None else case_by_reference
-    if case is None or (staff is None and thread is None):
-        return None
-    # Intake's summary of our own server's Authentication-Results ("dkim=pass spf=fail …").
-    auth = inbound.extra.get("authentication")
-    reason = _refusal(session, desk, case, staff, thread, sender, auth, border)
+    reason = _refusal(session, desk, case, staff, thread, sender,
+                      inbound.extra.get("authentication"),
+                      inbound.extra.get("authentication_border"))
     if reason is not None:
-        refuse(session, desk, case, sender, reason, inbound, auth, now)
-        return StaffMailResult(case, "command_refused")
+        return _refused(session, desk, case, inbound, reason, now)
     assert staff is not None  # _refusal returns a reason when the sender is not staff
     return _obey(session, desk, case, Actor(staff[0], role_of(session, desk, case, staff[0])),
-                 inbound, auth, now)
+                 inbound, inbound.extra.get("authentication"), now)
 
 
-def _answered_referral(session: Session, desk: Desk, thread: StaffThread | None, sender: str,
-                       case_by_reference: Case | None) -> Case | None:
-    """The case an authority answers: a reply to our letter, or a new mail naming the case
-    from the address of an authority the case was referred to."""
-    if thread is not None and thread.kind in AUTHORITY_LETTERS \
-            and thread.recipient.lower() == sender:
-        return session.get_one(Case, thread.case_id)
-    if thread is None and case_by_reference is not None and any(
-            (r.authority_email or "").lower() == sender for r in case_by_reference.referrals):
-        return case_by_reference
-    return None
+def _without_thread(session: Session, desk: Desk, inbound: Inbound, named: Case | None,
+                    check: ThreadCheck, sender: str, now: datetime) -> StaffMailResult | None:
+    """No valid token: an authority naming its case is an unverified message; staff (or a
+    token that is no good) are refused on the case; anything else is not staff mail."""
+    if named is not None and any((r.authority_email or "").lower() == sender
+                                 for r in named.referrals):
+        authority_mail(session, desk, named, add_follow_up(session, named, inbound), sender,
+                       verified=False, why="no reply code of our letter", now=now)
+        return StaffMailResult(named, "authority_unverified")
+    case = named or (session.get(Case, check.case_id) if check.case_id is not None else None)
+    if case is None:
+        return None
+    if desk.config.staff_by_email(sender) is None and check.problem != WRONG_TOKEN:
+        return None
+    return _refused(session, desk, case, inbound, check.problem or NO_TOKEN, now)
+
+
+def _authority_answer(session: Session, desk: Desk, case: Case, thread: StaffThread,
+                      inbound: Inbound, sender: str, now: datetime) -> StaffMailResult:
+    if thread.recipient.lower() != sender:
+        # Somebody else holds the letter (forwarded, leaked): they answer nothing.
+        return _refused(session, desk, case, inbound, NOT_YOURS, now)
+    message = add_follow_up(session, case, inbound)
+    if _unproven(inbound.extra.get("authentication"),
+                 inbound.extra.get("authentication_border")) is not None:
+        # Anyone can write an authority's address into From: kept on the case, not obeyed.
+        authority_mail(session, desk, case, message, sender, verified=False,
+                       why=inbound.extra.get("authentication") or "unproven", now=now)
+        return StaffMailResult(case, "authority_unverified")
+    authority_mail(session, desk, case, message, sender, verified=True, why="", now=now)
+    return StaffMailResult(case, "authority_reply")
+
+
+def _refused(session: Session, desk: Desk, case: Case, inbound: Inbound, reason: str,
+             now: datetime) -> StaffMailResult:
+    refuse(session, desk, case, inbound.sender_email or "", reason, inbound,
+           inbound.extra.get("authentication"), now)
+    return StaffMailResult(case, "command_refused")
 
 
 def _refusal(session: Session, desk: Desk, case: Case, staff: tuple[str, object] | None,
-             thread: StaffThread | None, sender: str, auth: str | None,
+             thread: StaffThread, sender: str, auth: str | None,
              border: str | None = None) -> str | None:
     if staff is None:
         return "发件人不是本机构工作人员 / the sender is not a member of staff"
-    if thread is None or thread.case_id != case.id or thread.recipient.lower() != sender:
-        return ("这封邮件不是对我们就本案发给您的邮件的回复 / "
-                "the mail does not answer a mail we sent you about this case")
-    if border is not None and border != "aligned-pass":
-        return ("我方邮件服务器未能证实发件地址（无对齐的 DMARC 或 DKIM 通过）/ our servers "
-                "could not prove the sender's address (no aligned DMARC or DKIM pass)")
-    if border is None and auth and any(f"{m}={bad}" in auth.lower()
-                                       for m in ("spf", "dkim", "dmarc")
-                                       for bad in ("fail", "softfail")):
+    if thread.case_id != case.id or thread.recipient.lower() != sender:
+        return NOT_YOURS
+    unproven = _unproven(auth, border)
+    if unproven is not None:
+        return unproven
+    # A person the complaint names is refused in the same words as any outsider: the
+    # refusal must not tell them that a complaint about them exists.
+    if staff[0] in excluded(session, case.id) or role_of(session, desk, case, staff[0]) == "":
+        return NOT_HANDLER
+    return None
+
+
+NOT_HANDLER = ("只有本案承办人、代理人或主管可以操作 / "
+               "only the assigned handler, the deputy or the supervisor may act on this case")
+
+
+def _unproven(auth: str | None, border: str | None) -> str | None:
+    """Why the sender's address is not proven, or None. ``border``: our border's verdict
+    ("aligned-pass" or "unproven") when a border is configured; else ``auth``, intake's
+    summary of the topmost header ("dkim=pass spf=fail …"), must show no failure."""
+    if border is not None:
+        return None if border == "aligned-pass" else UNPROVEN
+    if auth and any(f"{m}={bad}" in auth.lower() for m in ("spf", "dkim", "dmarc")
+                    for bad in ("fail", "softfail")):
         return ("发件地址未通过认证 / the sender's address failed authentication "
                 "(Authentication-Results)")
-    if staff[0] in excluded(session, case.id):
-        return ("您在本投诉中被提及，不能处理本案 / "
-                "you are named in this complaint and may not act on it")
-    if role_of(session, desk, case, staff[0]) == "":
-        return ("只有本案承办人、代理人或主管可以操作 / "
-                "only the assigned handler, the deputy or the supervisor may act on this case")
     return None
 
 
@@ -176,7 +218,8 @@ def refuse(session: Session, desk: Desk, case: Case, sender: str, reason: str,
            inbound: Inbound, auth: str | None, now: datetime) -> None:
     """Record the refusal and tell the sender why (never the case details)."""
     record(case, "command_refused", actor=ACTOR_ROUTER, at=now,
-           details={"sender": sender, "why": reason, "authentication": auth})
+           details={"sender": sender, "why": reason, "authentication": auth,
+                    "message_id": inbound.message_id})
     if sender:
         notice = Notice(NoticeKind.COMMAND_REFUSAL, "staff", case.id, case.reference, sender,
                         None, "zh",

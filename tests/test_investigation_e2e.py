@@ -223,8 +223,16 @@ def test_authority_case_referred_followed_up_answer_threaded_back(world: World) 
     world.send(reply(letter, HEALTH, "经核查，该院已退还多收费用并整改。"))
     mails = world.round(days=1)
     case = world.case()
-    assert case.status is CaseStatus.RESOLVED
+    # The answer is on the case and the handler is asked to confirm; nothing went out yet.
+    assert case.status is CaseStatus.REFERRED
     assert case.referrals[-1].answered_at is not None
+    assert to(mails, "patient@example.cn") == []
+    (confirm,) = [m for m in mails if "待您确认转告" in str(m["Subject"])]
+    assert "已退还多收费用" in body_of(confirm) and "#转告" in body_of(confirm)
+    handler = str(confirm["To"]).rsplit("<", 1)[-1].rstrip(">")
+    world.send(reply(confirm, handler, "#转告"))
+    mails = world.round(days=0.1)
+    assert world.case().status is CaseStatus.RESOLVED
     assert to(mails, "patient@example.cn", contains="已退还多收费用")
 
 
@@ -315,9 +323,10 @@ def test_forged_and_unauthorised_commands_are_refused(world: World) -> None:
     assert case.status is CaseStatus.ROUTED
     refusals = [e.details["why"] for e in case.events if e.kind == "command_refused"]
     assert len(refusals) == 3
-    # The forged From and the colleague answering someone else's mail: neither answers a
-    # mail we sent that address about this case.
-    assert sum("does not answer a mail we sent you" in r for r in refusals) == 2
+    # The forged From carries no reply code of ours; the colleague answers a mail we sent
+    # someone else.
+    assert sum("carries no reply code" in r for r in refusals) == 1
+    assert sum("does not answer a mail we sent you" in r for r in refusals) == 1
     assert any("failed authentication" in r for r in refusals)
     # Each address is told once a day (backscatter cap, intake.refusals_per_sender_per_day):
     # the real 张伟 learns of the forgery; the second refusal to him is on the timeline.

@@ -133,6 +133,12 @@ FACTS: dict[str, tuple[list[str], list[str]]] = {
         ["Dear 李娜,", "Status: investigating", "Attachments: 1", "收据丢了。",
          "- #接受 / #accept"],
     ),
+    "authority_answered": (
+        ["李娜，您好：", "区卫生健康委员会 已答复", "经核查，该院已退还多收费用并整改。",
+         "#转告 —— 将上述答复原文"],
+        ["Dear 李娜,", "区卫生健康委员会 answered our referral",
+         "经核查，该院已退还多收费用并整改。", "Nothing is sent to the complainant until"],
+    ),
     "triage_new_case": (
         ["受理编号：" + REF, "收到日期：2026年3月2日", "办结期限：2026年3月20日",
          "义诊活动收取挂号费。"],

@@ -8,7 +8,7 @@ Create Date: 2026-12-02 08:10:00
 from alembic import op
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

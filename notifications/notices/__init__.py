@@ -55,6 +55,9 @@ To staff
 --------
 - ``queue_complainant_wrote(session, case, *, staff_email, staff_name, text, attachments,
   via, status, commands_help, key, ...)``  [wrote:REF:EMAIL:KEY]
+- ``queue_authority_answered(session, case, *, staff_email, staff_name, authority_name,
+  sender, answer, verified, why, commands_help, key, ...)``  [answered:REF:EMAIL:KEY] — an
+  authority's answer (or an unverified mail in its name), confirmed with #转告
 - ``queue_triage_new_case(session, case, *, recipient_email, ...)``  [triage:REF:EMAIL] —
   without routing rules, every new case to the configured triage address
 - ``queue_assignment(session, case, *, handler_email, handler_name, deadline,
@@ -119,6 +122,7 @@ from notifications.notices.authority import (
 )
 from notifications.notices.case_life import (
     queue_appointment,
+    queue_authority_answered,
     queue_case_closed,
     queue_complainant_wrote,
     queue_interim_reply,
@@ -158,6 +162,7 @@ __all__ = [
     "queue_acknowledgement",
     "queue_appointment",
     "queue_assignment",
+    "queue_authority_answered",
     "queue_authority_follow_up",
     "queue_authority_referral",
     "queue_calendar_missing",

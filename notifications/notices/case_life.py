@@ -141,3 +141,23 @@ def queue_complainant_wrote(
         delivery=Delivery(Recipient(staff_email, staff_name), NO_THREAD, "auto-generated",
                           identity),
         renderer=renderer, now=now)  # fmt: skip
+
+
+def queue_authority_answered(
+    session: Session, case: Case, *, staff_email: str, staff_name: str, authority_name: str,
+    sender: str, answer: str, verified: bool, why: str, commands_help: Sequence[str],
+    key: str, identity: MailIdentity, renderer: TemplateRenderer, org: OrganisationInfo,
+    now: datetime, language: str = "zh",
+) -> OutboxMail | None:  # fmt: skip
+    """An authority's answer (or an unverified mail in its name) to the handler, who
+    confirms it with #转告; once per case, staff member and ``key`` (the stored message)."""
+    context = c.authority_answered_context(
+        reference=case.reference, staff_name=staff_name, case_subject=case.subject,
+        authority_name=authority_name, sender=sender, answer=answer, verified=verified,
+        why=why, commands_help=list(commands_help), org=org)  # fmt: skip
+    return queue_notice(
+        session, notice="authority_answered", language=language, context=context,
+        dedup_key=f"answered:{case.reference}:{staff_email.strip().lower()}:{key}", case=case,
+        delivery=Delivery(Recipient(staff_email, staff_name), NO_THREAD, "auto-generated",
+                          identity),
+        renderer=renderer, now=now)  # fmt: skip
