@@ -256,9 +256,14 @@ def test_no_forged_mail_is_obeyed_or_reaches_a_complainant(scene: Scene) -> None
     assert fates == {f.name: f.fate for f in FORGERIES}
     # Refused with the refusal notice, at the address in From (a forged From reaches the
     # real person); a doubtful From is never written to.
+    # A refusal goes at most once a day to an address (the backscatter cap); the others
+    # are recorded as withheld, so every refused forgery is accounted for.
     refusals = [m for m in mails if "未执行" in str(m["Subject"]) or "refused" in
                 str(m["Subject"]).lower()]
-    assert len(refusals) == sum(f.fate == "refused" for f in FORGERIES)
+    withheld = [e for e in [*a.events, *b.events] if e.kind == "refusal_withheld"]
+    assert len(refusals) + len(withheld) == sum(f.fate == "refused" for f in FORGERIES)
+    addressees = [str(m["To"]).lower() for m in refusals]
+    assert refusals and len(addressees) == len(set(addressees))
 
     # The real people, proven by our border, are obeyed: the forgeries failed for what
     # they are, not because nothing could work.
