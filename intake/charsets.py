@@ -1,21 +1,42 @@
-"""Decoding what Chinese mail clients actually send.
+"""Decoding what mail clients actually send.
 
 Mail labelled GB2312 is routinely GBK or GB18030 text (characters such as 镕 or 喆 are not
 in GB2312), so every label of that family is decoded as GB18030, its superset. Headers may
-carry raw 8-bit bytes (QQ recall notices) as well as RFC 2047 encoded words.
+carry raw 8-bit bytes (QQ recall notices, old Outlook and Netscape) as well as RFC 2047
+encoded words, and bodies may come without a charset or with a wrong one.
+
+Bytes whose charset is not known are read in this order (``guess``):
+
+1. strict UTF-8 — unless the reading is implausible (only two-byte sequences from
+   unrelated scripts, as GBK 医院 reads ҽԺ) and the bytes look Chinese;
+2. the charset of the message's own text part (a Big5 or Latin-1 body says what its raw
+   subject is), with the other charsets of its language (raw Japanese is Shift_JIS or EUC);
+3. GB18030 when the bytes look Chinese: every 8-bit byte in a pair of the GB2312 area, with
+   a run of two Chinese characters — the mainland case, the common one; then Big5 (Hong
+   Kong and Taiwan) when they look Chinese as Big5 instead;
+4. charset-normalizer on text long enough for statistics (a body), from the charsets mail
+   is written in;
+5. UTF-8 with its stray bytes read as Windows-1252 (a mixed body), else Windows-1252.
+
+GB18030 is the prior for Chinese-looking bytes, never the answer for every byte string:
+"Fr\\xf6sche" is valid GBK too (Fr鰏che), which no replacement-character count would see.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterable, Iterator
 from email.errors import HeaderParseError
 from email.header import decode_header
+
+from charset_normalizer import from_bytes
 
 # Every label of the GB2312/GBK/GB18030 family, as mail headers and detectors spell them
 # (lower case). The one list for mail and call logs alike: each is read as GB18030.
 GB_FAMILY = frozenset({"gb2312", "gbk", "x-gbk", "gb_2312-80", "euc-cn", "cp936", "gb18030",
-                       "x-euc-cn"})
+                       "x-euc-cn", "iso-gb2312", "csgb2312", "chinese", "ms936", "gb_2312",
+                       "windows-936"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -29,6 +50,28 @@ def is_gb_family(label: str) -> bool:
 _NOT_CHARSETS = frozenset({"punycode", "idna", "undefined", "unicode-escape",
                            "raw-unicode-escape", "charmap"})
 _LABEL_LIMIT = 40  # the longest IANA charset name has 45 characters with its prefix
+# Labels mail clients write that Python does not know, and what they mean. The "-i"/"-e"
+# Hebrew and Arabic labels say only how the text is laid out (implicit or explicit
+# direction); the bytes are those of the plain ISO charset.
+_ALIASES = {
+    "iso-8859-8-i": "iso8859-8", "iso-8859-8-e": "iso8859-8", "iso_8859-8-i": "iso8859-8",
+    "iso-8859-6-i": "iso8859-6", "iso-8859-6-e": "iso8859-6", "csiso88598i": "iso8859-8",
+    "ks_c_5601-1987": "cp949", "ks_c_5601": "cp949", "ks_c_5601-1989": "cp949",
+    "ksc5601": "cp949", "ksc_5601": "cp949", "x-windows-949": "cp949", "windows-949": "cp949",
+    "unicode-1-1-utf-7": "utf-7", "x-unicode-2-0-utf-7": "utf-7", "csunicode11utf7": "utf-7",
+    "unicode-1-1-utf-8": "utf-8", "x-unicode20utf8": "utf-8", "unicode-2-0-utf-8": "utf-8",
+    "x-sjis": "cp932", "shift-jis": "cp932", "ms_kanji": "cp932", "windows-31j": "cp932",
+    "x-ms-cp932": "cp932", "x-euc-jp": "euc-jp", "x-euc": "euc-jp",
+    "big5-hkscs": "big5hkscs", "x-x-big5": "big5", "cn-big5": "big5", "x-big5": "big5",
+    "windows-874": "cp874", "x-mac-roman": "mac-roman", "macintosh": "mac-roman",
+    "x-mac-cyrillic": "mac-cyrillic", "x-cp1250": "cp1250", "x-cp1251": "cp1251",
+    "ansi_x3.4-1968": "ascii", "ansi_x3.4-1986": "ascii", "iso646-us": "ascii",
+    "cp-1251": "cp1251", "cp-1252": "cp1252", "cp-1250": "cp1250",
+}
+# A label that only says "nothing in particular": the bytes are guessed like unlabelled ones.
+_NO_CHARSET = frozenset({"x-user-defined", "unknown-8bit", "x-unknown", "unknown",
+                         "default", "8bit", "binary", "none", "charset"})
+_MIN_SALVAGED = 4  # "windows-1252http-equivContent-Type" → windows-1252; "utf" is too short
 
 
 def normalise_charset(label: str | None) -> str | None:
@@ -36,21 +79,38 @@ def normalise_charset(label: str | None) -> str | None:
 
     Only text encodings are accepted: ``hex``, ``zlib``, ``base64`` or ``rot13`` are codecs
     too, but bytes-to-bytes (or text-to-text) ones, and a hostile label must not run them.
+    A label Python lacks is mapped (``iso-8859-8-i``, ``ks_c_5601-1987``); a broken one that
+    starts with a real charset name is salvaged (``windows-1252http-equivContent-Type``); an
+    RFC 2231 language (``iso-8859-2*sl``) is dropped.
     """
     if not label:
         return None
-    label = label.strip().strip('"').lower()
-    if is_gb_family(label):
-        return "gb18030"
+    label = label.strip().strip("\"'").strip().lower().split("*", 1)[0]
     if len(label) > _LABEL_LIMIT or not label.isascii() or not label.isprintable():
         return None  # a NUL or a control character in a label: codecs.lookup would raise
+    if label in _NO_CHARSET:
+        return None
+    found = _codec(label)
+    if found is None:
+        # Longest first: "iso-8859-15foo" is ISO-8859-15, not ISO-8859-1.
+        for end in range(len(label) - 1, _MIN_SALVAGED - 1, -1):
+            found = _codec(label[:end])
+            if found is not None:
+                break
+    return found
+
+
+def _codec(label: str) -> str | None:
+    if is_gb_family(label):
+        return "gb18030"
+    label = _ALIASES.get(label, label)
     try:
         info = codecs.lookup(label)
     except (LookupError, ValueError):
         return None
     if not _is_text_encoding(info) or info.name in _NOT_CHARSETS:
         return None
-    return info.name
+    return "gb18030" if info.name in ("gbk", "gb2312") else info.name
 
 
 def _is_text_encoding(info: codecs.CodecInfo) -> bool:
@@ -59,41 +119,272 @@ def _is_text_encoding(info: codecs.CodecInfo) -> bool:
     return bool(getattr(info, "_is_text_encoding", True))
 
 
-# Single-byte labels decode any bytes without error, so a wrong one would give mojibake.
-_SINGLE_BYTE = re.compile(r"^(ascii|iso8859-\d+|cp125\d|cp437|mac-roman)$")
+# The labels Chinese clients put on text of any charset (the Western defaults): their
+# bytes are checked for UTF-8 and Chinese before the label is believed. Any other
+# single-byte label (windows-1251, iso-8859-2 …) is believed as written.
+_WESTERN_DEFAULTS = frozenset({"ascii", "iso8859-1", "latin-1", "cp1252"})
+# Decoders tried for a declared label, in order: Big5 as its Hong Kong superset first;
+# Latin-1 and ASCII as Windows-1252, as browsers do (0x80–0x9F are its quotes and dashes,
+# never the C1 controls of Latin-1), Latin-1 for the five bytes it leaves undefined.
+_SUPERSETS = {"big5": ("big5hkscs", "big5", "cp950"), "cp950": ("cp950", "big5hkscs"),
+              "iso8859-1": ("cp1252", "iso8859-1"), "ascii": ("cp1252", "iso8859-1"),
+              "latin-1": ("cp1252", "iso8859-1")}
+# The other charsets of a hint's language: raw 8-bit Japanese or Korean in a header is
+# rarely in the 7-bit ISO-2022 form its body declares.
+_LANGUAGE = {
+    "iso2022_jp": ("cp932", "euc_jp"), "euc_jp": ("cp932",), "shift_jis": ("cp932", "euc_jp"),
+    "cp932": ("euc_jp",), "iso2022_kr": ("cp949",), "euc_kr": ("cp949",),
+    "big5": ("big5hkscs", "cp950"), "big5hkscs": ("cp950",), "cp950": ("big5hkscs",),
+}
+# What charset-normalizer may answer for a body: the charsets mail is written in. Its own
+# full list includes EBCDIC and DOS code pages that fit any bytes.
+_DETECTABLE = ["utf_8", "gb18030", "big5hkscs", "cp932", "euc_jp", "cp949", "cp1250",
+               "cp1251", "cp1252", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257",
+               "koi8_r", "koi8_u", "iso8859_2", "iso8859_5", "iso8859_7", "iso8859_8",
+               "iso8859_9", "iso8859_15", "mac_roman", "tis_620"]
+_DETECT_MIN_BYTES = 200  # below it the statistics guess wildly (Fr\xf6sche → hp_roman8)
+_DETECT_MAX_BYTES = 200_000  # detection reads a sample; the whole text is decoded after
 
 
-def decode_bytes(data: bytes, label: str | None = None) -> str:
-    """Text from ``data``: the declared charset if it fits, else UTF-8, else GB18030.
+def decode_bytes(data: bytes, label: str | None = None, hint: str | None = None) -> str:
+    """Text from ``data`` (see ``decode_with``)."""
+    return decode_with(data, label, hint)[0]
 
-    A single-byte label (us-ascii, iso-8859-1, windows-1252) on bytes that are valid UTF-8
-    or GB18030 is a wrong label: clients send Chinese text under them.
+
+def decode_with(data: bytes, label: str | None = None,
+                hint: str | None = None) -> tuple[str, str]:
+    """(text, codec used) for ``data`` labelled ``label``; ``hint`` is the charset of the
+    message's own text, used when the label is missing, unknown or wrong.
+
+    A Western default label (us-ascii, iso-8859-1, windows-1252) on bytes that are UTF-8 or
+    that look Chinese is a wrong label: Chinese clients send Chinese text under them.
     """
     declared = normalise_charset(label)
-    candidates = [c for c in (declared, "utf-8", "gb18030") if c]
-    if (declared is None or _SINGLE_BYTE.match(declared)) and not data.isascii():
-        # Short GBK text can be valid UTF-8 by accident (医院 is ҽԺ): the reading with
-        # more Chinese in it wins.
-        chinese_first = _looks_chinese(data) and not _looks_chinese(data, "utf-8")
-        guesses = ["gb18030", "utf-8"] if chinese_first else ["utf-8"]
-        candidates = [*guesses, *([declared] if declared else ["gb18030"])]
-    for codec in candidates:
-        try:
-            return clean_text(data.decode(codec))
-        except (UnicodeDecodeError, LookupError):
-            continue
-    return clean_text(data.decode(declared or "gb18030", errors="replace"))
+    if declared in _WESTERN_DEFAULTS and not data.isascii():
+        better = _utf8(data) or _chinese(data, big5=False)
+        if better:
+            return better
+    if declared:
+        for codec in _SUPERSETS.get(declared, (declared,)):
+            text = _strict(data, codec)
+            if text is not None:
+                return clean_text(text), codec
+    if data.isascii():
+        return clean_text(data.decode("ascii")), "ascii"
+    return guess(data, hint)
 
 
-def _looks_chinese(data: bytes, codec: str = "gb18030") -> bool:
+def guess(data: bytes, hint: str | None = None) -> tuple[str, str]:
+    """(text, codec) for 8-bit bytes of no (believable) charset: see the module's order."""
+    found = _utf8(data)
+    if found is None:
+        found = (_hinted(data, hint) or _chinese(data) or _cyrillic(data) or _mixed_utf8(data)
+                 or _detected(data))
+    if found is None:
+        text = _strict(data, "cp1252")
+        found = (text, "cp1252") if text is not None else (data.decode("latin-1"), "latin-1")
+    return clean_text(found[0]), found[1]
+
+
+def _strict(data: bytes, codec: str) -> str | None:
     try:
-        text = data.decode(codec)
-    except UnicodeDecodeError:
+        return data.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _utf8(data: bytes) -> tuple[str, str] | None:
+    """The UTF-8 reading, unless it is implausible and the bytes read as Chinese."""
+    text = _strict(data, "utf-8")
+    if text is None or data.isascii():
+        return None
+    if _plausible_utf8(text) or not _looks_gb(data):
+        return repaired(text), "utf-8"
+    return None
+
+
+# Scripts of the two-byte UTF-8 range a real text is written in, one per text.
+_TWO_BYTE_SCRIPTS = ((0x00A0, 0x024F), (0x0370, 0x03FF), (0x0400, 0x045F),
+                     (0x0490, 0x04FF), (0x0590, 0x05FF), (0x0600, 0x06FF))
+
+
+def _plausible_utf8(text: str) -> bool:
+    """Whether a UTF-8 reading is real text: a character of three or four bytes (no GBK
+    pair gives one by accident), or two-byte letters of a single script."""
+    scripts = set()
+    for ch in text:
+        point = ord(ch)
+        if point >= 0x800:
+            return True
+        if point < 0x80:
+            continue
+        script = next((i for i, (low, high) in enumerate(_TWO_BYTE_SCRIPTS)
+                       if low <= point <= high), None)
+        if script is None:
+            return False
+        scripts.add(script)
+    return len(scripts - {0}) <= 1  # Latin-1 punctuation (°, «») goes with any script
+
+
+def _hinted(data: bytes, hint: str | None) -> tuple[str, str] | None:
+    """The reading in the charset of the message's own text, or of its language."""
+    declared = normalise_charset(hint)
+    if declared is None:
+        return None
+    if declared in _WESTERN_DEFAULTS:
+        return _chinese(data, big5=False) or _western(data, declared)
+    if declared in ("koi8-r", "cp1251") and _cyrillic(data):
+        return _cyrillic(data)  # which of the two: the header's own letters tell best
+    for codec in (*_SUPERSETS.get(declared, (declared,)), *_LANGUAGE.get(declared, ())):
+        if codec.startswith("iso2022") and not data.isascii():
+            continue  # a 7-bit charset: its decoder skips what it cannot read
+        text = _strict(data, codec)
+        if text is not None:
+            return text, codec
+    return None
+
+
+def _western(data: bytes, declared: str) -> tuple[str, str] | None:
+    for codec in _SUPERSETS.get(declared, (declared,)):
+        text = _strict(data, codec)
+        if text is not None:
+            return text, codec
+    return None
+
+
+def _chinese(data: bytes, big5: bool = True) -> tuple[str, str] | None:
+    """GB18030 when the bytes look like simplified Chinese, else (with ``big5``) Big5 when
+    they look like traditional Chinese, else None."""
+    if _looks_gb(data):
+        return data.decode("gb18030"), "gb18030"
+    if big5:
+        for codec in ("big5hkscs", "cp950"):
+            text = _strict(data, codec)
+            if text is not None and _cjk_run(text) and _common_big5(data):
+                return text, codec
+    return None
+
+
+def _pairs(data: bytes) -> Iterator[tuple[int, int]]:
+    """(first, second byte) of each two-byte character of a valid GBK or Big5 text; a
+    four-byte GB18030 sequence gives (first, 0)."""
+    i = 0
+    while i < len(data) - 1:
+        lead = data[i]
+        if lead < 0x80:
+            i += 1
+        elif 0x30 <= data[i + 1] <= 0x39:
+            yield lead, 0
+            i += 4
+        else:
+            yield lead, data[i + 1]
+            i += 2
+
+
+def _looks_gb(data: bytes) -> bool:
+    """GB18030 decodes ``data``, its 8-bit bytes are pairs of the GB2312 area (a few GBK
+    pairs allowed for names like 镕 or 喆), half of them common characters, and two
+    Chinese characters follow each other.
+
+    Latin-1 text is valid GBK too ("f\\xfcr" reads f黵), but its 8-bit bytes stand alone
+    between ASCII letters; Big5 text has many second bytes in the ASCII range.
+    """
+    text = _strict(data, "gb18030")
+    if text is None:
         return False
-    high = [ch for ch in text if ord(ch) > 0x7F]
-    cjk = sum(1 for ch in high if "\u4e00" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f"
-              or "\uff00" <= ch <= "\uffef")
-    return bool(high) and cjk >= 0.8 * len(high)
+    inside = outside = common = 0
+    for lead, trail in _pairs(data):
+        if 0xA1 <= lead <= 0xF7 and 0xA1 <= trail <= 0xFE:
+            inside += 1
+            common += lead <= 0xD7  # symbols and the 3,755 frequent characters
+        else:
+            outside += 1
+    return inside >= 2 and outside * 8 <= inside and common * 2 >= inside and _cjk_run(text)
+
+
+def _common_big5(data: bytes) -> bool:
+    """Whether most characters of valid Big5 ``data`` are symbols or of the 5,401 frequent
+    characters (first byte A1–C6). Latin-1 letters are bytes C0–FF: a German word read as
+    Big5 gives the rare characters of C9–F9."""
+    pairs = list(_pairs(data))
+    common = sum(1 for lead, _trail in pairs if 0xA1 <= lead <= 0xC6)
+    return len(pairs) >= 2 and common * 5 >= len(pairs) * 4
+
+
+def _cyrillic(data: bytes) -> tuple[str, str] | None:
+    """KOI8-R or Windows-1251 when every 8-bit byte is a Cyrillic letter of both (C0–FF)
+    and some word has three of them in a row (Latin-1 accents stand alone). Russian is
+    mostly lower case: KOI8-R has it at C0–DF, Windows-1251 at E0–FF."""
+    high = bytes(b for b in data if b >= 0x80)
+    if not high or min(high) < 0xC0 or not _CYRILLIC_WORD.search(data):
+        return None
+    lower_koi8 = sum(1 for b in high if b < 0xE0)
+    codec = "koi8_r" if lower_koi8 * 2 > len(high) else "cp1251"
+    return data.decode(codec), codec
+
+
+_CYRILLIC_WORD = re.compile(rb"[\xc0-\xff]{3}")
+
+
+def _cjk_run(text: str) -> bool:
+    """Two CJK characters (ideographs, kana, CJK or full-width punctuation) in a row."""
+    run = 0
+    for ch in text:
+        run = run + 1 if _is_cjk(ch) else 0
+        if run == 2:
+            return True
+    return False
+
+
+def _is_cjk(ch: str) -> bool:
+    point = ord(ch)
+    return (0x3000 <= point <= 0x30FF or 0x3400 <= point <= 0x9FFF
+            or 0xF900 <= point <= 0xFAFF or 0xFF00 <= point <= 0xFFEF or point >= 0x20000)
+
+
+def _detected(data: bytes) -> tuple[str, str] | None:
+    """charset-normalizer's reading of a text long enough for its statistics."""
+    if len(data) < _DETECT_MIN_BYTES:
+        return None
+    best = from_bytes(data[:_DETECT_MAX_BYTES], cp_isolation=_DETECTABLE).best()
+    if best is None:
+        return None
+    text = _strict(data, best.encoding)
+    return (text, best.encoding) if text is not None else None
+
+
+def _to_cp1252(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    bad = error.object[error.start:error.end]
+    return bad.decode("cp1252", errors="replace").replace("\ufffd", "") or "\ufffd", error.end
+
+
+codecs.register_error("complaintd-cp1252", _to_cp1252)
+
+
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _mixed_utf8(data: bytes) -> tuple[str, str] | None:
+    """UTF-8 with stray Windows-1252 bytes (a Latin-1 line pasted into UTF-8 text), when
+    most 8-bit bytes are in valid UTF-8 sequences."""
+    in_sequences = sum(len(m) for m in _UTF8_SEQUENCE.findall(data))
+    high = len(data) - len(data.translate(None, bytes(range(0x80, 0x100))))
+    if in_sequences <= high - in_sequences:
+        return None
+    return data.decode("utf-8", errors="complaintd-cp1252"), "utf-8"
+
+
+def repaired(text: str) -> str:
+    """``text`` as written when it is CJK text encoded twice (its Big5 or GBK bytes taken
+    as Latin-1 and written out as UTF-8), else ``text`` unchanged."""
+    if not all(ord(ch) < 0x100 for ch in text) or text.isascii():
+        return text
+    inner = text.encode("latin-1")
+    found = _chinese(inner)
+    return found[0] if found else text
 
 
 def clean_text(text: str) -> str:
@@ -102,10 +393,15 @@ def clean_text(text: str) -> str:
     return text.encode("utf-8", errors="ignore").decode("utf-8")
 
 
-def decode_header_value(raw: str) -> str:
-    """A readable header value from a raw one (8-bit bytes and encoded words alike)."""
+def decode_header_value(raw: str, hint: str | None = None) -> str:
+    """A readable header value from a raw one (8-bit bytes and encoded words alike).
+
+    ``hint`` is the charset of the message's text, for raw 8-bit bytes: they are read as
+    strict UTF-8, else in the charset of an encoded word around them, else as the hint
+    says, else as ``guess`` finds.
+    """
     if any("\udc80" <= ch <= "\udcff" for ch in raw):
-        raw = decode_bytes(raw.encode("ascii", errors="surrogateescape"))
+        raw = _eight_bit(raw.encode("ascii", errors="surrogateescape"), hint)
     try:
         chunks = decode_header(raw)
     except (ValueError, UnicodeError, HeaderParseError):
@@ -118,5 +414,27 @@ def decode_header_value(raw: str) -> str:
             # decode_header hands back unencoded text as raw-unicode-escape bytes.
             parts.append(chunk.decode("raw-unicode-escape", errors="replace"))
         else:
-            parts.append(decode_bytes(chunk, charset))
+            parts.append(decode_bytes(chunk, charset, hint))
     return clean_text(" ".join("".join(parts).split()))
+
+
+def _eight_bit(data: bytes, hint: str | None) -> str:
+    """Raw 8-bit bytes of a header: inside a Q encoded word they are escaped (its charset
+    then decodes them); elsewhere read as strict UTF-8, the hint, or a guess."""
+    labels = [m.group(1).decode("ascii") for m in _Q_WORD.finditer(data)]
+    data = _Q_WORD.sub(_escaped_word, data)
+    return decode_with(data, None, hint or _first_real(labels))[0]
+
+
+# A Q encoded word, 8-bit bytes allowed in its text. Single character classes: linear.
+_Q_WORD = re.compile(rb"=\?([!#-/0-9A-Z^-z{}~-]{1,60})\?[qQ]\?([^?\s]*)\?=")
+_HIGH = re.compile(rb"[\x80-\xff]")
+
+
+def _escaped_word(match: re.Match[bytes]) -> bytes:
+    text = _HIGH.sub(lambda byte: b"=%02X" % byte.group(0)[0], match.group(2))
+    return b"=?" + match.group(1) + b"?Q?" + text + b"?="
+
+
+def _first_real(labels: Iterable[str]) -> str | None:
+    return next((label for label in labels if normalise_charset(label)), None)
