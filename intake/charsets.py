@@ -131,8 +131,9 @@ _SUPERSETS = {"big5": ("big5hkscs", "big5", "cp950"), "cp950": ("cp950", "big5hk
               "latin-1": ("cp1252", "iso8859-1")}
 # The other charsets of a hint's language: raw 8-bit Japanese or Korean in a header is
 # rarely in the 7-bit ISO-2022 form its body declares.
+# EUC-JP first: Shift_JIS bytes fail it at once, while EUC-JP bytes often pass as Shift_JIS.
 _LANGUAGE = {
-    "iso2022_jp": ("cp932", "euc_jp"), "euc_jp": ("cp932",), "shift_jis": ("cp932", "euc_jp"),
+    "iso2022_jp": ("euc_jp", "cp932"), "euc_jp": ("cp932",), "shift_jis": ("cp932", "euc_jp"),
     "cp932": ("euc_jp",), "iso2022_kr": ("cp949",), "euc_kr": ("cp949",),
     "big5": ("big5hkscs", "cp950"), "big5hkscs": ("cp950",), "cp950": ("big5hkscs",),
 }
@@ -141,7 +142,7 @@ _LANGUAGE = {
 _DETECTABLE = ["utf_8", "gb18030", "big5hkscs", "cp932", "euc_jp", "cp949", "cp1250",
                "cp1251", "cp1252", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257",
                "koi8_r", "koi8_u", "iso8859_2", "iso8859_5", "iso8859_7", "iso8859_8",
-               "iso8859_9", "iso8859_15", "mac_roman", "tis_620"]
+               "iso8859_9", "iso8859_15", "tis_620"]
 _DETECT_MIN_BYTES = 200  # below it the statistics guess wildly (Fr\xf6sche → hp_roman8)
 _DETECT_MAX_BYTES = 200_000  # detection reads a sample; the whole text is decoded after
 
@@ -160,18 +161,33 @@ def decode_with(data: bytes, label: str | None = None,
     that look Chinese is a wrong label: Chinese clients send Chinese text under them.
     """
     declared = normalise_charset(label)
+    if declared == "ascii" and not data.isascii():
+        declared = None  # 8-bit bytes under us-ascii: the label says nothing of them
     if declared in _WESTERN_DEFAULTS and not data.isascii():
         better = _utf8(data) or _chinese(data, big5=False)
         if better:
             return better
     if declared:
-        for codec in _SUPERSETS.get(declared, (declared,)):
+        # The declared charset, else another of its language: Japanese labelled
+        # ISO-2022-JP (7-bit) that came as 8-bit EUC-JP is still Japanese, not GBK.
+        for codec in (*_SUPERSETS.get(declared, (declared,)), *_LANGUAGE.get(declared, ())):
             text = _strict(data, codec)
             if text is not None:
                 return clean_text(text), codec
     if data.isascii():
         return clean_text(data.decode("ascii")), "ascii"
     return guess(data, hint)
+
+
+def text_charset(body: bytes, label: str | None, headers: bytes = b"") -> str:
+    """The charset of a message's text (the hint for its raw 8-bit headers): as its first
+    8-bit text part ``body`` is read. A few unlabelled Cyrillic letters do not tell KOI8-R
+    from Windows-1251; the raw 8-bit ``headers`` (the subject) add their letters."""
+    codec = decode_with(body, label)[1]
+    if codec in ("koi8-r", "cp1251") and normalise_charset(label) is None:
+        found = _cyrillic(body + b" " + headers)
+        codec = found[1] if found else codec
+    return codec
 
 
 def guess(data: bytes, hint: str | None = None) -> tuple[str, str]:
@@ -194,8 +210,9 @@ def _strict(data: bytes, codec: str) -> str | None:
 
 
 def _utf8(data: bytes) -> tuple[str, str] | None:
-    """The UTF-8 reading, unless it is implausible and the bytes read as Chinese."""
-    text = _strict(data, "utf-8")
+    """The UTF-8 reading (a byte-order mark dropped), unless it is implausible and the
+    bytes read as Chinese."""
+    text = _strict(data, "utf-8-sig")
     if text is None or data.isascii():
         return None
     if _plausible_utf8(text) or not _looks_gb(data):
@@ -233,8 +250,6 @@ def _hinted(data: bytes, hint: str | None) -> tuple[str, str] | None:
         return None
     if declared in _WESTERN_DEFAULTS:
         return _chinese(data, big5=False) or _western(data, declared)
-    if declared in ("koi8-r", "cp1251") and _cyrillic(data):
-        return _cyrillic(data)  # which of the two: the header's own letters tell best
     for codec in (*_SUPERSETS.get(declared, (declared,)), *_LANGUAGE.get(declared, ())):
         if codec.startswith("iso2022") and not data.isascii():
             continue  # a 7-bit charset: its decoder skips what it cannot read
@@ -319,7 +334,7 @@ def _cyrillic(data: bytes) -> tuple[str, str] | None:
     if not high or min(high) < 0xC0 or not _CYRILLIC_WORD.search(data):
         return None
     lower_koi8 = sum(1 for b in high if b < 0xE0)
-    codec = "koi8_r" if lower_koi8 * 2 > len(high) else "cp1251"
+    codec = "koi8-r" if lower_koi8 * 2 > len(high) else "cp1251"
     return data.decode(codec), codec
 
 

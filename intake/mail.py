@@ -23,7 +23,7 @@ import re2  # type: ignore[import-untyped]
 
 from intake.authresults import authentication_summary, header_values
 from intake.bounces import original_message_ids
-from intake.charsets import clean_text, decode_header_value, decode_with
+from intake.charsets import clean_text, decode_header_value, decode_with, text_charset
 from intake.htmltext import html_to_text, meta_charset, rough_text, sanitise_html, too_complex
 from intake.machine import machine_reason, no_auto_reply
 
@@ -282,9 +282,17 @@ def _text_charset(msg: Message) -> str | None:
         data = _payload(part)
         label = _charset(part, data)
         if not data.isascii():
-            return decode_with(data, label)[1]
+            return text_charset(data, label, _raw_header(msg, "Subject"))
         labelled = labelled or label
     return labelled
+
+
+def _raw_header(msg: Message, name: str) -> bytes:
+    """The first ``name`` header as the bytes that came (8-bit bytes included)."""
+    for key, value in msg.raw_items():
+        if key.lower() == name.lower():
+            return _limited(value).encode("ascii", errors="surrogateescape")
+    return b""
 
 
 def _parts(msg: Message, problems: list[str]) -> Iterator[Message]:

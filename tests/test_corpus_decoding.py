@@ -1,0 +1,173 @@
+"""Decoding that guesses right (issue 12): the corpus through the real parser against a
+hand-checked table, and the rules behind it on mail made here.
+
+A wrong charset guess gives no U+FFFD — "Fr\\xf6sche" is valid GBK (Fr鰏che) — so only a
+table of what a human reads can see it. ``tests/fixtures/corpus_subjects.tsv`` holds the
+expected subject of every corpus message whose subject is not plain ASCII;
+``corpus_bodies.tsv`` a sample of bodies.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+
+from intake.charsets import decode_bytes, decode_header_value, normalise_charset
+from intake.htmltext import meta_charset
+from intake.mail import parse_mail
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "mail"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+needs_corpus = pytest.mark.skipif(
+    not CORPUS.exists(), reason=f"mail corpus not found at {CORPUS} (it is beside the project)")
+
+
+def _table(name: str) -> list[list[str]]:
+    lines = (FIXTURES / name).read_text(encoding="utf-8").splitlines()
+    return [line.split("\t") for line in lines if line and not line.startswith("#")]
+
+
+def _corpus_files() -> list[str]:
+    with open(CORPUS / "MANIFEST.tsv", encoding="utf-8", newline="") as fh:
+        return [row["file"] for row in csv.DictReader(fh, delimiter="\t")]
+
+
+def _raw_subject(raw: bytes) -> str:
+    msg = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
+    for key, value in msg.raw_items():
+        if key.lower() == "subject":
+            return value
+    return ""
+
+
+@needs_corpus
+def test_every_non_ascii_corpus_subject_reads_as_the_table_says(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    table = {path: (match, expected) for path, match, expected, _why in
+             _table("corpus_subjects.tsv")}
+    wrong, missing, replaced = [], [], 0
+    for path in _corpus_files():
+        raw = (CORPUS / path).read_bytes()
+        subject = parse_mail(raw).subject
+        replaced += "\ufffd" in subject
+        if path not in table:
+            if not subject.isascii() or not _raw_subject(raw).isascii():
+                missing.append(f"{path}: {subject!r}")
+            continue
+        match, expected = table.pop(path)
+        ok = subject == expected if match == "exact" else subject.startswith(expected)
+        if not ok:
+            wrong.append(f"{path}: {subject!r}, expected {expected!r}")
+    with capsys.disabled():
+        print(f"\ncorpus subjects: {len(wrong)} wrong by the table, {replaced} with U+FFFD")
+    assert not wrong, "\n".join(wrong)
+    assert not missing, "not in the table (hand-check and add):\n" + "\n".join(missing)
+    assert not table, f"in the table but not in the corpus: {sorted(table)}"
+    # The one left is the sender's own: "phone\xef\xbf\xbd…" is U+FFFD written in UTF-8.
+    assert replaced <= 1
+
+
+@needs_corpus
+def test_a_sample_of_corpus_bodies_reads_as_the_table_says() -> None:
+    rows = _table("corpus_bodies.tsv")
+    assert len(rows) >= 30
+    wrong = [f"{path}: {expected!r} not in {parse_mail((CORPUS / path).read_bytes()).text!r}"
+             for path, expected, _why in rows
+             if expected not in parse_mail((CORPUS / path).read_bytes()).text]
+    assert not wrong, "\n".join(wrong)
+
+
+# -- the rules, on mail made here (no corpus needed) ---------------------------------------
+
+
+def _mail(subject: bytes, body: bytes, content_type: bytes = b"text/plain") -> bytes:
+    return (b"From: a@example.org\r\nSubject: " + subject + b"\r\nContent-Type: "
+            + content_type + b"\r\n\r\n" + body)
+
+
+def test_raw_latin1_subject_is_read_by_its_latin1_body_not_as_gbk() -> None:
+    raw = _mail("Die Hasen und die Frösche".encode("latin-1"),
+                "Die Hasen klagten einst über ihre mißliche Lage".encode("latin-1"),
+                b"text/plain; charset=iso-8859-1")
+    mail = parse_mail(raw)
+    assert mail.subject == "Die Hasen und die Frösche"
+    assert mail.text == "Die Hasen klagten einst über ihre mißliche Lage"
+
+
+def test_a_latin1_encoded_word_is_believed() -> None:
+    assert decode_header_value("=?iso-8859-1?Q?CI_Daten_f=FCr_PublicView?=") == \
+        "CI Daten für PublicView"
+    # 8-bit bytes inside a Q word (a broken client): the word's charset reads them.
+    raw = "=?iso-8859-1?Q?Die_Hasen_und_die_Frösche?=".encode("latin-1")
+    assert decode_header_value(raw.decode("ascii", errors="surrogateescape")) == \
+        "Die Hasen und die Frösche"
+
+
+def test_big5_subject_and_body_are_told_from_gbk() -> None:
+    subject, body = "投訴：醫院收費不合理", "香港的醫院拒絕退還押金，請協助處理。"
+    mail = parse_mail(_mail(subject.encode("big5"), body.encode("big5"),
+                            b"text/plain; charset=big5"))
+    assert (mail.subject, mail.text) == (subject, body)
+    # Unlabelled Big5 too: its second bytes in the ASCII range are not GBK's.
+    mail = parse_mail(_mail(subject.encode("big5"), body.encode("big5")))
+    assert (mail.subject, mail.text) == (subject, body)
+
+
+def test_gbk_stays_the_prior_for_chinese_looking_bytes() -> None:
+    subject, body = "撤回：投诉王喆医生", "医院乱收费，镕字也要对。"
+    mail = parse_mail(_mail(subject.encode("gbk"), body.encode("gbk")))
+    assert (mail.subject, mail.text) == (subject, body)
+    # GBK under a Western default label, and short GBK that is valid UTF-8 (医院 is ҽԺ).
+    assert decode_bytes("医院".encode("gbk"), "iso-8859-1") == "医院"
+    assert decode_bytes("医院".encode("gbk")) == "医院"
+
+
+def test_utf8_first_even_when_gbk_would_decode() -> None:
+    for text in ("Пример email с вложением", "Nøt ASCIIだよ", "Another PDF with 🎉"):
+        assert decode_bytes(text.encode()) == text
+        assert decode_header_value(text.encode().decode("ascii", "surrogateescape")) == text
+
+
+def test_unknown_labels_are_salvaged_and_missing_aliases_mapped() -> None:
+    assert normalise_charset("windows-1252http-equivContent-Type") == "cp1252"
+    assert normalise_charset("iso-8859-8-i") == "iso8859-8"
+    assert normalise_charset("ks_c_5601-1987") == "cp949"
+    assert normalise_charset("unicode-1-1-utf-7") == "utf-7"
+    assert normalise_charset("x-gbk") == "gb18030"
+    assert normalise_charset("iso-8859-2*sl") == "iso8859-2"  # RFC 2231 language
+    assert normalise_charset("x-user-defined") is None  # says nothing: the bytes are guessed
+    assert normalise_charset("zlibfoo") is None  # a salvaged prefix is still whitelisted
+    hebrew = "מענה 'אני לא נמצא'"
+    word = base64.b64encode(hebrew.encode("iso8859-8")).decode()
+    assert decode_header_value(f"=?iso-8859-8-i?B?{word}?=") == hebrew
+
+
+def test_japanese_and_cyrillic_by_the_messages_own_charset() -> None:
+    # Raw Shift_JIS subject in a mail whose body declares (7-bit) ISO-2022-JP.
+    body = "今なら無料".encode("iso2022_jp")
+    mail = parse_mail(_mail("ツール".encode("cp932"), body,
+                            b"text/plain; charset=iso-2022-jp"))
+    assert mail.subject == "ツール" and mail.text == "今なら無料"
+    # EUC-JP bytes under an ISO-2022-JP label are Japanese, not GBK.
+    assert decode_bytes("同じ問題です".encode("euc_jp"), "iso-2022-jp") == "同じ問題です"
+    # KOI8-R without any label: the subject's lower case letters decide.
+    mail = parse_mail(_mail("тест тест".encode("koi8_r"), "ТЕСТ".encode("koi8_r")))
+    assert mail.subject == "тест тест" and mail.text == "ТЕСТ"
+
+
+def test_html_meta_charset_is_read_when_mime_names_none() -> None:
+    html = '<html><head><meta charset="big5"></head><body>醫院</body></html>'
+    assert meta_charset(html.encode("big5")) == "big5"
+    mail = parse_mail(_mail(b"x", html.encode("big5"), b"text/html"))
+    assert mail.text == "醫院"
+
+
+def test_mixed_utf8_with_stray_latin1_and_double_encoded_big5() -> None:
+    assert decode_bytes("äöü 差出人 ".encode() + "äöü".encode("latin-1")) == "äöü 差出人 äöü"
+    twice = "大家說英語".encode("big5").decode("latin-1").encode()
+    assert decode_bytes(twice) == "大家說英語"
