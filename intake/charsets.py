@@ -248,8 +248,8 @@ def _plausible_utf8(text: str) -> bool:
 def _hinted(data: bytes, hint: str | None) -> tuple[str, str] | None:
     """The reading in the charset of the message's own text, or of its language."""
     declared = normalise_charset(hint)
-    if declared is None:
-        return None
+    if declared is None or declared == "ascii":
+        return None  # a 7-bit us-ascii text says nothing of 8-bit bytes
     if declared in _WESTERN_DEFAULTS:
         return _chinese(data, big5=False) or _western(data, declared)
     for codec in (*_SUPERSETS.get(declared, (declared,)), *_LANGUAGE.get(declared, ())):
