@@ -129,9 +129,9 @@ _WESTERN_DEFAULTS = frozenset({"ascii", "iso8859-1", "latin-1", "cp1252"})
 _SUPERSETS = {"big5": ("big5hkscs", "big5", "cp950"), "cp950": ("cp950", "big5hkscs"),
               "iso8859-1": ("cp1252", "iso8859-1"), "ascii": ("cp1252", "iso8859-1"),
               "latin-1": ("cp1252", "iso8859-1")}
-# The other charsets of a hint's language: raw 8-bit Japanese or Korean in a header is
-# rarely in the 7-bit ISO-2022 form its body declares.
-# EUC-JP first: Shift_JIS bytes fail it at once, while EUC-JP bytes often pass as Shift_JIS.
+# The other charsets of a label's or hint's language: raw 8-bit Japanese or Korean is not
+# in the 7-bit ISO-2022 form its label declares. EUC-JP before Shift_JIS: Shift_JIS bytes
+# fail EUC-JP at once, while EUC-JP bytes often pass as Shift_JIS.
 _LANGUAGE = {
     "iso2022_jp": ("euc_jp", "cp932"), "euc_jp": ("cp932",), "shift_jis": ("cp932", "euc_jp"),
     "cp932": ("euc_jp",), "iso2022_kr": ("cp949",), "euc_kr": ("cp949",),
@@ -169,7 +169,11 @@ def decode_with(data: bytes, label: str | None = None,
     if declared in _WESTERN_DEFAULTS and not data.isascii():
         better = _utf8(data) or _chinese(data, big5=False)
         if better:
-            return better
+            return clean_text(better[0]), better[1]
+    if declared == "gb18030" and not data.isascii() and _utf8_not_gb(data):
+        # GB18030 decodes nearly any bytes: UTF-8 under a GB label (bulk mailers' templates)
+        # would pass as mojibake. Real GBK text is never UTF-8 with three-byte characters.
+        return clean_text(data.decode("utf-8-sig")), "utf-8"
     if declared:
         # The declared charset, else another of its language: Japanese labelled
         # ISO-2022-JP (7-bit) that came as 8-bit EUC-JP is still Japanese, not GBK.
@@ -221,6 +225,12 @@ def _utf8(data: bytes) -> tuple[str, str] | None:
     if not _looks_gb(data) or _plausible_utf8(text[:SAMPLE]):
         return repaired(text), "utf-8"
     return None
+
+
+def _utf8_not_gb(data: bytes) -> bool:
+    text = _strict(data, "utf-8-sig")
+    return (text is not None and bool(_LONG_SEQUENCE.search(text[:SAMPLE]))
+            and not _looks_gb(data))
 
 
 # A character of three or four UTF-8 bytes: no GBK pair gives one by accident.

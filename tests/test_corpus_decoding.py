@@ -184,3 +184,9 @@ def test_guessing_a_megabyte_of_unlabelled_text_is_bounded(body: bytes) -> None:
     mail = parse_mail(_mail(b"x", body))
     assert time.perf_counter() - started < 1.5  # ~0.1 s on the shared 2-core VM
     assert len(mail.text) > 200_000
+
+
+def test_utf8_under_a_gb_label_is_utf8_and_gbk_under_it_stays_gbk() -> None:
+    for text in ("你好，医院拒收", "医院", "投诉：药费报销被拒绝"):
+        assert decode_bytes(text.encode(), "gb2312") == text
+        assert decode_bytes(text.encode("gbk"), "gb2312") == text
