@@ -183,7 +183,7 @@ def decode_with(data: bytes, label: str | None = None,
                 return clean_text(text), codec
     if data.isascii():
         return clean_text(data.decode("ascii")), "ascii"
-    return guess(data, hint)
+    return guess(data, hint, declared)
 
 
 def text_charset(body: bytes, label: str | None, headers: bytes = b"") -> str:
@@ -197,12 +197,15 @@ def text_charset(body: bytes, label: str | None, headers: bytes = b"") -> str:
     return codec
 
 
-def guess(data: bytes, hint: str | None = None) -> tuple[str, str]:
-    """(text, codec) for 8-bit bytes of no (believable) charset: see the module's order."""
+def guess(data: bytes, hint: str | None = None,
+          declared: str | None = None) -> tuple[str, str]:
+    """(text, codec) for 8-bit bytes of no (believable) charset: see the module's order.
+    ``declared`` is a label the bytes failed: after every strict reading, it is still
+    believed (with U+FFFD for what does not fit) over a statistical guess."""
     found = _utf8(data)
     if found is None:
         found = (_hinted(data, hint) or _chinese(data) or _cyrillic(data) or _mixed_utf8(data)
-                 or _detected(data))
+                 or _nearly(data, declared) or _detected(data))
     if found is None:
         text = _strict(data, "cp1252")
         found = (text, "cp1252") if text is not None else (data.decode("latin-1"), "latin-1")
@@ -280,8 +283,12 @@ def _western(data: bytes, declared: str) -> tuple[str, str] | None:
 
 
 def _chinese(data: bytes, big5: bool = True) -> tuple[str, str] | None:
-    """GB18030 when the bytes look like simplified Chinese, else (with ``big5``) Big5 when
-    they look like traditional Chinese, else None."""
+    """Japanese when the bytes read as text with kana (EUC-JP pairs look like GB2312's),
+    else GB18030 when they look like simplified Chinese, else (with ``big5``) Big5 when they
+    look like traditional Chinese, else None."""
+    japanese = _japanese(data)
+    if japanese:
+        return japanese
     if _looks_gb(data):
         return data.decode("gb18030"), "gb18030"
     if big5:
@@ -308,7 +315,50 @@ def _pairs(data: bytes) -> Iterator[tuple[int, int]]:
             i += 2
 
 
-def _looks_gb(data: bytes) -> bool:
+_HIRAGANA = re.compile("[\u3041-\u309f]")
+_CJK_CHARACTER = re.compile("[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def _japanese(data: bytes, tolerance: int = 0) -> tuple[str, str] | None:
+    """EUC-JP or Shift_JIS when the reading has hiragana (one in twenty CJK characters at
+    least: Japanese text is full of them; GB2312 and Big5 text read so has none), with at
+    most ``tolerance`` bytes that do not decode."""
+    for codec in ("euc_jp", "cp932"):
+        text = data.decode(codec, errors="replace")
+        sample = text[:SAMPLE]
+        if sample.count("\ufffd") > tolerance:
+            continue
+        hiragana = len(_HIRAGANA.findall(sample))
+        if hiragana >= 2 and hiragana * 20 >= len(_CJK_CHARACTER.findall(sample)):
+            return text, codec
+    return None
+
+
+def _nearly(data: bytes, declared: str | None) -> tuple[str, str] | None:
+    """A reading with a few bytes that do not decode (a mail cut mid-character, a stray
+    byte): Japanese, then GB18030, then Big5 as their statistics say, then the declared
+    charset; U+FFFD marks what does not fit."""
+    tolerance = max(1, len(data[:SAMPLE].translate(None, _ASCII)) // 100)
+    found = _japanese(data, tolerance)
+    if found:
+        return found
+    if _looks_gb(data, tolerance):
+        return data.decode("gb18030", errors="replace"), "gb18030"
+    big5 = data.decode("big5hkscs", errors="replace")
+    if (big5[:SAMPLE].count("\ufffd") <= tolerance and _cjk_run(big5[:SAMPLE])
+            and _common_big5(data)):
+        return big5, "big5hkscs"
+    if declared in _CJK_CHARSETS:  # (Latin-1 under a utf-8 label is left to detection)
+        return data.decode(declared, errors="replace"), declared
+    return None
+
+
+# Multi-byte charsets whose label is believed over a statistical guess when a few bytes fail.
+_CJK_CHARSETS = frozenset({"gb18030", "big5", "big5hkscs", "cp950", "cp932", "shift_jis",
+                           "euc_jp", "euc_kr", "cp949"})
+
+
+def _looks_gb(data: bytes, tolerance: int = 0) -> bool:
     """GB18030 decodes ``data``, its 8-bit bytes are pairs of the GB2312 area (a few GBK
     pairs allowed for names like 镕 or 喆), half of them common characters, and two
     Chinese characters follow each other.
@@ -316,8 +366,8 @@ def _looks_gb(data: bytes) -> bool:
     Latin-1 text is valid GBK too ("f\\xfcr" reads f黵), but its 8-bit bytes stand alone
     between ASCII letters; Big5 text has many second bytes in the ASCII range.
     """
-    text = _strict(data, "gb18030")
-    if text is None:
+    text = data.decode("gb18030", errors="replace") if tolerance else _strict(data, "gb18030")
+    if text is None or text[:SAMPLE].count("\ufffd") > tolerance:
         return False
     inside = outside = common = 0
     for lead, trail in _pairs(data[:SAMPLE]):

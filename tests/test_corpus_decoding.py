@@ -190,3 +190,14 @@ def test_utf8_under_a_gb_label_is_utf8_and_gbk_under_it_stays_gbk() -> None:
     for text in ("你好，医院拒收", "医院", "投诉：药费报销被拒绝"):
         assert decode_bytes(text.encode(), "gb2312") == text
         assert decode_bytes(text.encode("gbk"), "gb2312") == text
+
+
+def test_chinese_cut_mid_character_stays_chinese_with_one_replacement() -> None:
+    # A body cut by a size cap or a broken client: one byte does not decode.
+    cut = "医院拒绝退还押金，请帮忙处理".encode("gbk")[:-1]
+    assert decode_bytes(cut) == "医院拒绝退还押金，请帮忙处\ufffd"
+    assert decode_bytes(cut, "gb2312") == "医院拒绝退还押金，请帮忙处\ufffd"
+    big5 = "醫院拒絕退還押金，請幫忙處理".encode("big5")[:-1]
+    assert decode_bytes(big5, "big5") == "醫院拒絕退還押金，請幫忙處\ufffd"
+    japanese = "今後、広告をご希望されない方は".encode("cp932") + b"\x82"
+    assert decode_bytes(japanese).startswith("今後、広告をご希望されない方は")
