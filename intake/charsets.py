@@ -324,13 +324,14 @@ def _japanese(data: bytes, tolerance: int = 0) -> tuple[str, str] | None:
     least: Japanese text is full of them; GB2312 and Big5 text read so has none), with at
     most ``tolerance`` bytes that do not decode."""
     for codec in ("euc_jp", "cp932"):
-        text = data.decode(codec, errors="replace")
-        sample = text[:SAMPLE]
-        if sample.count("\ufffd") > tolerance:
+        sample = data[:SAMPLE].decode(codec, errors="replace")
+        if sample.count("\ufffd") > tolerance + 1:  # + the character the sample cut
             continue
         hiragana = len(_HIRAGANA.findall(sample))
         if hiragana >= 2 and hiragana * 20 >= len(_CJK_CHARACTER.findall(sample)):
-            return text, codec
+            text = data.decode(codec, errors="replace")
+            if text.count("\ufffd") <= tolerance * max(1, len(data) // SAMPLE):
+                return text, codec
     return None
 
 
@@ -344,10 +345,9 @@ def _nearly(data: bytes, declared: str | None) -> tuple[str, str] | None:
         return found
     if _looks_gb(data, tolerance):
         return data.decode("gb18030", errors="replace"), "gb18030"
-    big5 = data.decode("big5hkscs", errors="replace")
-    if (big5[:SAMPLE].count("\ufffd") <= tolerance and _cjk_run(big5[:SAMPLE])
-            and _common_big5(data)):
-        return big5, "big5hkscs"
+    big5 = data[:SAMPLE].decode("big5hkscs", errors="replace")
+    if big5.count("\ufffd") <= tolerance + 1 and _cjk_run(big5) and _common_big5(data):
+        return data.decode("big5hkscs", errors="replace"), "big5hkscs"
     if declared in _CJK_CHARSETS:  # (Latin-1 under a utf-8 label is left to detection)
         return data.decode(declared, errors="replace"), declared
     return None
@@ -366,8 +366,12 @@ def _looks_gb(data: bytes, tolerance: int = 0) -> bool:
     Latin-1 text is valid GBK too ("f\\xfcr" reads f黵), but its 8-bit bytes stand alone
     between ASCII letters; Big5 text has many second bytes in the ASCII range.
     """
-    text = data.decode("gb18030", errors="replace") if tolerance else _strict(data, "gb18030")
-    if text is None or text[:SAMPLE].count("\ufffd") > tolerance:
+    if tolerance:  # the sample only (+ the character its end may cut)
+        text: str | None = data[:SAMPLE].decode("gb18030", errors="replace")
+        text = text if text.count("\ufffd") <= tolerance + 1 else None
+    else:
+        text = _strict(data, "gb18030")
+    if text is None:
         return False
     inside = outside = common = 0
     for lead, trail in _pairs(data[:SAMPLE]):
