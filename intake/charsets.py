@@ -324,8 +324,8 @@ def _japanese(data: bytes, tolerance: int = 0) -> tuple[str, str] | None:
     least: Japanese text is full of them; GB2312 and Big5 text read so has none), with at
     most ``tolerance`` bytes that do not decode."""
     for codec in ("euc_jp", "cp932"):
-        sample = data[:SAMPLE].decode(codec, errors="replace")
-        if sample.count("\ufffd") > tolerance + 1:  # + the character the sample cut
+        sample = _tolerant(data[:SAMPLE], codec, tolerance)
+        if sample is None:
             continue
         hiragana = len(_HIRAGANA.findall(sample))
         if hiragana >= 2 and hiragana * 20 >= len(_CJK_CHARACTER.findall(sample)):
@@ -345,8 +345,8 @@ def _nearly(data: bytes, declared: str | None) -> tuple[str, str] | None:
         return found
     if _looks_gb(data, tolerance):
         return data.decode("gb18030", errors="replace"), "gb18030"
-    big5 = data[:SAMPLE].decode("big5hkscs", errors="replace")
-    if big5.count("\ufffd") <= tolerance + 1 and _cjk_run(big5) and _common_big5(data):
+    big5 = _tolerant(data[:SAMPLE], "big5hkscs", tolerance)
+    if big5 is not None and _cjk_run(big5) and _common_big5(data):
         return data.decode("big5hkscs", errors="replace"), "big5hkscs"
     if declared in _CJK_CHARSETS:  # (Latin-1 under a utf-8 label is left to detection)
         return data.decode(declared, errors="replace"), declared
@@ -366,11 +366,8 @@ def _looks_gb(data: bytes, tolerance: int = 0) -> bool:
     Latin-1 text is valid GBK too ("f\\xfcr" reads f黵), but its 8-bit bytes stand alone
     between ASCII letters; Big5 text has many second bytes in the ASCII range.
     """
-    if tolerance:  # the sample only (+ the character its end may cut)
-        text: str | None = data[:SAMPLE].decode("gb18030", errors="replace")
-        text = text if text.count("\ufffd") <= tolerance + 1 else None
-    else:
-        text = _strict(data, "gb18030")
+    text = _tolerant(data[:SAMPLE], "gb18030", tolerance) if tolerance else \
+        _strict(data, "gb18030")
     if text is None:
         return False
     inside = outside = common = 0
@@ -382,6 +379,13 @@ def _looks_gb(data: bytes, tolerance: int = 0) -> bool:
             outside += 1
     return (inside >= 2 and outside * 8 <= inside and common * 2 >= inside
             and _cjk_run(text[:SAMPLE]))
+
+
+def _tolerant(sample: bytes, codec: str, tolerance: int) -> str | None:
+    """``sample`` decoded if at most ``tolerance`` bytes fail (+ the character its end may
+    have cut), else None."""
+    text = sample.decode(codec, errors="replace")
+    return text if text.count("\ufffd") <= tolerance + 1 else None
 
 
 def _common_big5(data: bytes) -> bool:
