@@ -5,18 +5,25 @@ in GB2312), so every label of that family is decoded as GB18030, its superset. H
 carry raw 8-bit bytes (QQ recall notices, old Outlook and Netscape) as well as RFC 2047
 encoded words, and bodies may come without a charset or with a wrong one.
 
-Bytes whose charset is not known are read in this order (``guess``):
+A declared charset is believed, except us-ascii on 8-bit bytes (it says nothing of them) and
+iso-8859-1/windows-1252 on bytes that are UTF-8 or look Chinese (Chinese clients' default
+label); when it fails, the other charsets of its language are tried (ISO-2022-JP sent as
+8-bit EUC-JP). Bytes whose charset is not known are read in this order (``guess``):
 
 1. strict UTF-8 — unless the reading is implausible (only two-byte sequences from
    unrelated scripts, as GBK 医院 reads ҽԺ) and the bytes look Chinese;
-2. the charset of the message's own text part (a Big5 or Latin-1 body says what its raw
-   subject is), with the other charsets of its language (raw Japanese is Shift_JIS or EUC);
-3. GB18030 when the bytes look Chinese: every 8-bit byte in a pair of the GB2312 area, with
-   a run of two Chinese characters — the mainland case, the common one; then Big5 (Hong
-   Kong and Taiwan) when they look Chinese as Big5 instead;
-4. charset-normalizer on text long enough for statistics (a body), from the charsets mail
-   is written in;
-5. UTF-8 with its stray bytes read as Windows-1252 (a mixed body), else Windows-1252.
+2. the charset of the message's own text (a Big5 or Latin-1 body says what its raw subject
+   is), with the other charsets of its language (raw Japanese is Shift_JIS or EUC-JP);
+3. Japanese when the reading has hiragana; GB18030 when the bytes look Chinese: every 8-bit
+   byte in a pair of the GB2312 area, mostly its frequent characters, with a run of two
+   CJK characters — the mainland case, the common one; then Big5 (Hong Kong and Taiwan)
+   when most pairs are Big5's frequent characters;
+4. KOI8-R or Windows-1251 for words of Cyrillic letters;
+5. UTF-8 with stray bytes read as Windows-1252 (a Latin-1 line pasted into UTF-8 text);
+6. the same CJK statistics with a few bytes that do not decode (a body cut mid-character),
+   then a failed CJK label with U+FFFD;
+7. charset-normalizer on text long enough for statistics (a body), from the charsets mail
+   is written in; else Windows-1252.
 
 GB18030 is the prior for Chinese-looking bytes, never the answer for every byte string:
 "Fr\\xf6sche" is valid GBK too (Fr鰏che), which no replacement-character count would see.
