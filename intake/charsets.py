@@ -384,6 +384,11 @@ def _looks_gb(data: bytes, tolerance: int = 0) -> bool:
             common += lead <= 0xD7  # symbols and the 3,755 frequent characters
         else:
             outside += 1
+    if inside == 1 and outside == 0:
+        # One character ("急"): one of the 3,755 frequent ones (B0A1–D7F9) is Chinese. In
+        # Latin-1 its bytes would be a symbol or an upper-case accented letter followed by
+        # another 8-bit letter ("Éé").
+        return common == 1 and data.translate(None, _ASCII)[0] >= 0xB0
     return (inside >= 2 and outside * 8 <= inside and common * 2 >= inside
             and _cjk_run(text[:SAMPLE]))
 

@@ -201,3 +201,9 @@ def test_chinese_cut_mid_character_stays_chinese_with_one_replacement() -> None:
     assert decode_bytes(big5, "big5") == "醫院拒絕退還押金，請幫忙處\ufffd"
     japanese = "今後、広告をご希望されない方は".encode("cp932") + b"\x82"
     assert decode_bytes(japanese).startswith("今後、広告をご希望されない方は")
+
+
+def test_a_single_raw_gbk_character_is_still_chinese() -> None:
+    for subject in ("急", "Re: 急!", "投诉"):
+        assert parse_mail(_mail(subject.encode("gbk"), b"plain ascii body")).subject == subject
+    assert decode_bytes("Größe".encode("latin-1")) == "Größe"  # F6 DF: a rare GB character
