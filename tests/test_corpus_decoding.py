@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import random
 import time
 from email import policy
 from email.parser import BytesParser
@@ -207,3 +208,18 @@ def test_a_single_raw_gbk_character_is_still_chinese() -> None:
     for subject in ("急", "Re: 急!", "投诉"):
         assert parse_mail(_mail(subject.encode("gbk"), b"plain ascii body")).subject == subject
     assert decode_bytes("Größe".encode("latin-1")) == "Größe"  # F6 DF: a rare GB character
+
+
+COMMON = ("的一是不了在人有我他这个们中来上大为和国地到以说时要就出会可也你对生能而子那得于着下"
+          "自之年过发后作里用道行所然家种事成方多经么去法学如都同现当没动面起看定天分还进好小部"
+          "其些主样理心她本前开但因只从想实医院药费报销投诉救助病人患者家属手术住院检查")
+
+
+def test_short_raw_chinese_of_common_characters_reads_right_as_gbk_and_utf8() -> None:
+    # Two to eight characters, as in a subject: GBK that is valid UTF-8 by accident
+    # (一前没 reads һǰû) must still be Chinese; UTF-8 must stay UTF-8.
+    rng = random.Random(7)
+    for _ in range(2000):
+        text = "".join(rng.choice(COMMON) for _ in range(rng.randint(2, 8)))
+        assert decode_bytes(text.encode("gbk")) == text
+        assert decode_bytes(text.encode()) == text
