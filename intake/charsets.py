@@ -250,9 +250,11 @@ _LONG_SEQUENCE = re.compile("[\u0800-\U0010ffff]")
 # Latin Extended-B is odd but for Romanian ș ț; Cyrillic beyond Russian but for Ukrainian ґ.
 _ODD_TWO_BYTE = re.compile("[\u0080-\u009f\u0180-\u0217\u021c-\u036f\u0460-\u048f"
                            "\u0492-\u04ff\u0530-\u058f\u0700-\u07ff]")
-# The scripts of the two-byte range; one per text (Latin and its punctuation go with any).
-_TWO_BYTE_SCRIPTS = (re.compile("[\u0370-\u03ff]"), re.compile("[\u0400-\u045f\u0490\u0491]"),
-                     re.compile("[\u0590-\u05ff]"), re.compile("[\u0600-\u06ff]"))
+# The scripts of the two-byte range, one per text: accented Latin letters, Greek, Cyrillic,
+# Hebrew, Arabic (Latin-1 punctuation, ° « », goes with any).
+_TWO_BYTE_SCRIPTS = (re.compile("[\u00c0-\u024f]"), re.compile("[\u0370-\u03ff]"),
+                     re.compile("[\u0400-\u045f\u0490\u0491]"), re.compile("[\u0590-\u05ff]"),
+                     re.compile("[\u0600-\u06ff]"))
 
 
 def _plausible_utf8(text: str) -> bool:
