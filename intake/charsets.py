@@ -247,9 +247,12 @@ def _utf8_not_gb(data: bytes) -> bool:
 _LONG_SEQUENCE = re.compile("[\u0800-\U0010ffff]")
 # Two-byte characters outside the scripts real text is written in (C1 controls, IPA,
 # combining marks, Cyrillic extensions for Abkhaz and the like, Armenian, Syriac …).
-# Latin Extended-B is odd but for Romanian ș ț; Cyrillic beyond Russian but for Ukrainian ґ.
-_ODD_TWO_BYTE = re.compile("[\u0080-\u009f\u0180-\u0217\u021c-\u036f\u0460-\u048f"
-                           "\u0492-\u04ff\u0530-\u058f\u0700-\u07ff]")
+# Latin Extended-B is odd but for Romanian ș ț; Cyrillic beyond Russian but for Ukrainian ґ;
+# archaic and Coptic Greek; Hebrew points and cantillation marks (mail writes bare letters).
+_ODD_TWO_BYTE = re.compile("[\u0080-\u009f\u0180-\u0217\u021c-\u0383\u03cf-\u03ff"
+                           "\u0460-\u048f\u0492-\u04ff\u0530-\u05cf\u0700-\u07ff]")
+# Accented letters with no plain letter beside them (GBK 没么 reads ûô): no Latin word.
+_LONE_ACCENTS = re.compile("(?<![A-Za-z])[\u00c0-\u024f]{2,}(?![A-Za-z])")
 # The scripts of the two-byte range, one per text: accented Latin letters, Greek, Cyrillic,
 # Hebrew, Arabic (Latin-1 punctuation, ° « », goes with any).
 _TWO_BYTE_SCRIPTS = (re.compile("[\u00c0-\u024f]"), re.compile("[\u0370-\u03ff]"),
@@ -262,7 +265,7 @@ def _plausible_utf8(text: str) -> bool:
     two-byte letters of one script (GBK 医院 reads ҽԺ, Cyrillic and Armenian)."""
     if _LONG_SEQUENCE.search(text):
         return True
-    if _ODD_TWO_BYTE.search(text):
+    if _ODD_TWO_BYTE.search(text) or _LONE_ACCENTS.search(text):
         return False
     return sum(1 for script in _TWO_BYTE_SCRIPTS if script.search(text)) <= 1
 

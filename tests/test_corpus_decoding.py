@@ -223,3 +223,11 @@ def test_short_raw_chinese_of_common_characters_reads_right_as_gbk_and_utf8() ->
         text = "".join(rng.choice(COMMON) for _ in range(rng.randint(2, 8)))
         assert decode_bytes(text.encode("gbk")) == text
         assert decode_bytes(text.encode()) == text
+
+
+@pytest.mark.parametrize("text", [
+    "Grüße aus München", "Café à côté", "Zażółć gęślą jaźń", "Příliš žluťoučký kůň",
+    "Árvíztűrő tükörfúrógép", "Şeker ğı", "Înștiințare", "Ελληνικά γράμματα", "Привет, мир",
+    "Ґанок", "עברית", "العربية", "Tiếng Việt", "Ää Öö", "Æble og øl", "ÀÉÎ"])
+def test_utf8_in_other_languages_stays_utf8(text: str) -> None:
+    assert decode_bytes(text.encode()) == text
