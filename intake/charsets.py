@@ -509,7 +509,7 @@ def decode_header_value(raw: str, hint: str | None = None) -> str:
     says, else as ``guess`` finds.
     """
     if any("\udc80" <= ch <= "\udcff" for ch in raw):
-        raw = _eight_bit(raw.encode("ascii", errors="surrogateescape"), hint)
+        raw = _eight_bit(raw.encode("utf-8", errors="surrogateescape"), hint)
     try:
         chunks = decode_header(raw)
     except (ValueError, UnicodeError, HeaderParseError):

@@ -291,7 +291,7 @@ def _raw_header(msg: Message, name: str) -> bytes:
     """The first ``name`` header as the bytes that came (8-bit bytes included)."""
     for key, value in msg.raw_items():
         if key.lower() == name.lower():
-            return _limited(value).encode("ascii", errors="surrogateescape")
+            return _limited(value).encode("utf-8", errors="surrogateescape")
     return b""
 
 
@@ -385,7 +385,7 @@ def _param(part: Message, name: str, header_name: str, charset: str | None = Non
 def _eight_bit_text(raw: str, charset: str | None = None) -> str:
     """A raw header value with its 8-bit bytes (kept as surrogates) decoded to text."""
     if any("\udc80" <= ch <= "\udcff" for ch in raw):
-        return decode_with(raw.encode("ascii", errors="surrogateescape"), None, charset)[0]
+        return decode_with(raw.encode("utf-8", errors="surrogateescape"), None, charset)[0]
     return raw
 
 
