@@ -384,9 +384,13 @@ def _looks_gb(data: bytes, tolerance: int = 0) -> bool:
         return False
     inside = outside = common = 0
     for lead, trail in _pairs(data[:SAMPLE]):
-        if 0xA1 <= lead <= 0xF7 and 0xA1 <= trail <= 0xFE:
+        # Rows AA–AF are empty in GB2312 (user-defined in GBK) and A4–A9 hold kana, Greek,
+        # Cyrillic, pinyin and box drawing: Big5 puts a third of its frequent characters
+        # there.
+        if 0xA1 <= lead <= 0xF7 and 0xA1 <= trail <= 0xFE and not 0xAA <= lead <= 0xAF:
             inside += 1
-            common += lead <= 0xD7  # symbols and the 3,755 frequent characters
+            # full-width punctuation and the 3,755 frequent characters
+            common += lead <= 0xA3 or 0xB0 <= lead <= 0xD7
         else:
             outside += 1
     if inside == 1 and outside == 0:

@@ -231,3 +231,19 @@ def test_short_raw_chinese_of_common_characters_reads_right_as_gbk_and_utf8() ->
     "Ґанок", "עברית", "العربية", "Tiếng Việt", "Ää Öö", "Æble og øl", "ÀÉÎ"])
 def test_utf8_in_other_languages_stays_utf8(text: str) -> None:
     assert decode_bytes(text.encode()) == text
+
+
+TRADITIONAL = ("的一是不了在人有我他這個們中來上大為和國地到以說時要就出會可也你對生能而子"
+               "那得於著下自之年過發後作裡用道行所然家種事成方多經麼去法學如都同現當沒動面"
+               "起看定天分還進好小部其些主樣理心她本前開但因只從想實醫院藥費報銷投訴救助病人"
+               "患者家屬手術住院檢查")
+
+
+def test_raw_big5_subjects_of_a_big5_mail_read_as_big5() -> None:
+    # Hong Kong and Taiwan: the Big5 body says what the raw subject is, however short.
+    rng = random.Random(11)
+    body = "醫院拒絕退還押金".encode("big5")
+    for _ in range(300):
+        subject = "".join(rng.choice(TRADITIONAL) for _ in range(rng.randint(1, 8)))
+        mail = parse_mail(_mail(subject.encode("big5"), body, b"text/plain; charset=big5"))
+        assert mail.subject == subject
