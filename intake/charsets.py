@@ -434,20 +434,13 @@ _CYRILLIC_WORD = re.compile(rb"[\xc0-\xff]{3}")
 _ASCII = bytes(range(0x80))
 
 
+# Two CJK characters (ideographs, kana, CJK or full-width punctuation) in a row.
+_CJK_PAIR = re.compile("[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"
+                       "\U00020000-\U0010ffff]{2}")
+
+
 def _cjk_run(text: str) -> bool:
-    """Two CJK characters (ideographs, kana, CJK or full-width punctuation) in a row."""
-    run = 0
-    for ch in text:
-        run = run + 1 if _is_cjk(ch) else 0
-        if run == 2:
-            return True
-    return False
-
-
-def _is_cjk(ch: str) -> bool:
-    point = ord(ch)
-    return (0x3000 <= point <= 0x30FF or 0x3400 <= point <= 0x9FFF
-            or 0xF900 <= point <= 0xFAFF or 0xFF00 <= point <= 0xFFEF or point >= 0x20000)
+    return _CJK_PAIR.search(text) is not None
 
 
 def _detected(data: bytes) -> tuple[str, str] | None:
