@@ -23,8 +23,8 @@ import re2  # type: ignore[import-untyped]
 
 from intake.authresults import authentication_summary, header_values
 from intake.bounces import original_message_ids
-from intake.charsets import clean_text, decode_bytes, decode_header_value
-from intake.htmltext import html_to_text, rough_text, sanitise_html, too_complex
+from intake.charsets import clean_text, decode_header_value, decode_with, text_charset
+from intake.htmltext import html_to_text, meta_charset, rough_text, sanitise_html, too_complex
 from intake.machine import machine_reason, no_auto_reply
 
 # Single character classes between fixed characters: linear on any text.
@@ -87,8 +87,8 @@ def parse_mail(raw: bytes) -> ParsedMail:
     """Parse ``raw``; compat32 is used because it keeps raw header bytes we decode ourselves."""
     problems: list[str] = []
     msg = BytesParser(policy=policy.compat32).parsebytes(_bounded(raw, problems))
-    text, html, attachments = _walk(msg, problems)
-    headers = _from_headers(msg)
+    text, html, attachments, charset = _walk(msg, problems)
+    headers = _from_headers(msg, charset)
     return replace(
         headers, text=text, html=_sanitised(html, problems), attachments=tuple(attachments),
         bounce_of=original_message_ids(msg) if headers.machine_reason else (),
@@ -136,11 +136,14 @@ def parse_headers(raw_headers: bytes) -> ParsedMail:
         BytesParser(policy=policy.compat32).parsebytes(raw_headers, headersonly=True))
 
 
-def _from_headers(msg: Message) -> ParsedMail:
-    """What the headers say: sender, subject, thread, machine signs, authentication."""
-    name, address, unverified = _sender(msg)
+def _from_headers(msg: Message, charset: str | None = None) -> ParsedMail:
+    """What the headers say: sender, subject, thread, machine signs, authentication.
+
+    ``charset`` is the charset of the message's text, for raw 8-bit header bytes.
+    """
+    name, address, unverified = _sender(msg, charset)
     return ParsedMail(
-        subject=header(msg, "Subject"),
+        subject=header(msg, "Subject", charset),
         from_name=name,
         from_email=address,
         sender_unverified=unverified,
@@ -175,12 +178,13 @@ def header_message_id(raw_headers: bytes) -> str | None:
     return _first_msgid(msg.get("Message-ID"))
 
 
-def header(msg: Message, name: str) -> str:
-    """The first ``name`` header, decoded from its raw form (8-bit bytes kept as surrogates)."""
+def header(msg: Message, name: str, charset: str | None = None) -> str:
+    """The first ``name`` header, decoded from its raw form (8-bit bytes kept as surrogates);
+    ``charset`` (the message text's) is the first guess for raw 8-bit bytes after UTF-8."""
     wanted = name.lower()
     for key, value in msg.raw_items():
         if key.lower() == wanted:
-            return decode_header_value(_limited(value))
+            return decode_header_value(_limited(value), charset)
     return ""
 
 
@@ -188,7 +192,7 @@ def header(msg: Message, name: str) -> str:
 _ADDR_SPEC = re.compile(r"[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+")
 
 
-def _sender(msg: Message) -> tuple[str, str, str | None]:
+def _sender(msg: Message, charset: str | None = None) -> tuple[str, str, str | None]:
     """(display name, address, why the address is unverified or None).
 
     The address is read from the raw header, before any encoded word is decoded: an
@@ -205,9 +209,9 @@ def _sender(msg: Message) -> tuple[str, str, str | None]:
     if not pairs:
         return "", "", None
     raw_name, address = pairs[0]
-    name = decode_header_value(raw_name).strip()
+    name = decode_header_value(raw_name, charset).strip()
     if any("\udc80" <= ch <= "\udcff" for ch in address):
-        address = decode_header_value(address)  # raw 8-bit (UTF-8 mailbox names), not MIME
+        address = decode_header_value(address, charset)  # raw 8-bit (UTF-8 mailbox names), not MIME
     address = address.strip().lower()
     if not address:
         return name, "", None
@@ -246,29 +250,62 @@ def _first_msgid(value: object) -> str | None:
     return found.group(0) if found else None
 
 
-def _walk(msg: Message, problems: list[str]) -> tuple[str, str | None, list[MailPart]]:
+def _walk(msg: Message, problems: list[str]
+          ) -> tuple[str, str | None, list[MailPart], str | None]:
+    """(text, HTML, attachments, the charset of the first 8-bit text part or None)."""
+    charset = _text_charset(msg)
     texts: list[str] = []
     htmls: list[str] = []
     attachments: list[MailPart] = []
     for part in _parts(msg, problems):
         if part.get_content_type() == "message/rfc822" and part is not msg:
-            texts.append(_forwarded_banner(part))
+            texts.append(_forwarded_banner(part, charset))
         if part.is_multipart():
             continue
-        payload = part.get_payload(decode=True)
-        data = payload if isinstance(payload, bytes) else b""
+        data = _payload(part)
         kind = part.get_content_type()
         if _is_attachment(part):
-            attachments.append(MailPart(_filename(part, len(attachments)), kind, data))
-        elif kind == "text/plain":
-            texts.append(decode_bytes(data, _charset(part)))
-        elif kind == "text/html":
-            htmls.append(decode_bytes(data, _charset(part)))
+            attachments.append(MailPart(_filename(part, len(attachments), charset), kind, data))
+        elif kind in ("text/plain", "text/html"):
+            text, _codec = decode_with(data, _charset(part, data), charset)
+            (texts if kind == "text/plain" else htmls).append(text)
         elif data:
-            attachments.append(MailPart(_filename(part, len(attachments)), kind, data))
+            attachments.append(MailPart(_filename(part, len(attachments), charset), kind, data))
     html = "\n".join(htmls) or None
     text = "\n".join(t.strip() for t in texts) if texts else _html_text(html, problems)
-    return clean_text(text), html, attachments
+    return clean_text(text), html, attachments, charset
+
+
+def _payload(part: Message) -> bytes:
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
+
+
+def _text_charset(msg: Message) -> str | None:
+    """The charset the message's own text is in: that of its first text part with 8-bit
+    bytes, as declared or (unlabelled or wrongly labelled) as read; else the first label
+    of a 7-bit text part (ISO-2022-JP is 7-bit). A Big5 or Latin-1 body says what its raw
+    8-bit subject and names are."""
+    labelled = None
+    for part in _parts(msg, []):
+        if part.is_multipart() or part.get_content_type() not in ("text/plain", "text/html"):
+            continue
+        if _is_attachment(part):
+            continue
+        data = _payload(part)
+        label = _charset(part, data)
+        if not data.isascii():
+            return text_charset(data, label, _raw_header(msg, "Subject"))
+        labelled = labelled or label
+    return labelled
+
+
+def _raw_header(msg: Message, name: str) -> bytes:
+    """The first ``name`` header as the bytes that came (8-bit bytes included)."""
+    for key, value in msg.raw_items():
+        if key.lower() == name.lower():
+            return _limited(value).encode("utf-8", errors="surrogateescape")
+    return b""
 
 
 def _parts(msg: Message, problems: list[str]) -> Iterator[Message]:
@@ -300,14 +337,14 @@ def _html_text(html: str | None, problems: list[str]) -> str:
     return html_to_text(html)
 
 
-def _forwarded_banner(part: Message) -> str:
+def _forwarded_banner(part: Message, charset: str | None) -> str:
     """Who wrote a forwarded mail, and when: its text follows in the walk."""
     inner = part.get_payload()
     if not isinstance(inner, list) or not inner or not isinstance(inner[0], Message):
         return "---- 转发的邮件 / forwarded message ----"
     lines = ["---- 转发的邮件 / forwarded message ----"]
     for name in ("From", "Date", "Subject"):
-        value = header(inner[0], name)
+        value = header(inner[0], name, charset)
         if value:
             lines.append(f"{name}: {value}")
     return "\n".join(lines)
@@ -321,42 +358,47 @@ def _is_attachment(part: Message) -> bool:
     )
 
 
-def _filename(part: Message, index: int) -> str:
-    raw = _param(part, "filename", "content-disposition") or _param(part, "name", "content-type")
-    name = decode_header_value(raw[:MAX_HEADER_CHARS]) if raw else ""
+def _filename(part: Message, index: int, charset: str | None = None) -> str:
+    raw = (_param(part, "filename", "content-disposition", charset)
+           or _param(part, "name", "content-type", charset))
+    name = decode_header_value(raw[:MAX_HEADER_CHARS], charset) if raw else ""
     return safe_filename(name) or f"attachment-{index + 1}"
 
 
-def _charset(part: Message) -> str | None:
-    return _param(part, "charset", "content-type") or None
+def _charset(part: Message, data: bytes = b"") -> str | None:
+    """The part's declared charset; for HTML without one, its <meta> charset."""
+    declared = _param(part, "charset", "content-type") or None
+    if declared is None and part.get_content_type() == "text/html":
+        return meta_charset(data)
+    return declared
 
 
-def _param(part: Message, name: str, header_name: str) -> str:
+def _param(part: Message, name: str, header_name: str, charset: str | None = None) -> str:
     """A parameter of a part's header as text, its raw 8-bit bytes decoded like a header's.
 
     The standard library turns raw 8-bit bytes in a parameter into U+FFFD (病历.pdf sent
     raw by a Chinese client became ������.pdf) and runs an RFC 2231 value through whatever
     codec it names (``zlib``, ``idna``…). Here the raw header is decoded first, and an RFC
-    2231 value goes through ``decode_bytes``, which accepts only real text charsets.
+    2231 value goes through ``decode_with``, which accepts only real text charsets.
     """
     holder = Message()
     for key, raw in part.raw_items():
         if key.lower() == header_name:
-            holder[key] = _eight_bit_text(_limited(raw))
+            holder[key] = _eight_bit_text(_limited(raw), charset)
             break
     value = holder.get_param(name, header=header_name)
     if isinstance(value, tuple):  # RFC 2231: (charset, language, %-decoded as Latin-1)
-        charset, _language, text = value
+        label, _language, text = value
         if all(ord(ch) < 256 for ch in text):
-            return decode_bytes(text.encode("latin-1"), str(charset or "") or None)
+            return decode_with(text.encode("latin-1"), str(label or "") or None)[0]
         return str(text)
     return str(value) if isinstance(value, str) else ""
 
 
-def _eight_bit_text(raw: str) -> str:
+def _eight_bit_text(raw: str, charset: str | None = None) -> str:
     """A raw header value with its 8-bit bytes (kept as surrogates) decoded to text."""
     if any("\udc80" <= ch <= "\udcff" for ch in raw):
-        return decode_bytes(raw.encode("ascii", errors="surrogateescape"))
+        return decode_with(raw.encode("utf-8", errors="surrogateescape"), None, charset)[0]
     return raw
 
 
