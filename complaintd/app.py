@@ -31,7 +31,7 @@ from handling.pipeline import Pipeline
 from handling.routing_step import CaseRouter
 from intake.hotline import ColumnMap, HotlineFolders, HotlineImporter, ImportReport
 from intake.imap import ImapPoller
-from intake.ledger import Ledger, Outcome, RefusalNotice
+from intake.ledger import DATABASE_TROUBLE, Ledger, Outcome, RefusalNotice
 from intake.mail import parse_mail
 from intake.maildir import MaildirSource
 from intake.mailstate import MailboxStates
@@ -235,7 +235,12 @@ class App:
         # Not str(exc): a decoding or database error may quote a mail; the traceback is
         # at DEBUG. The type, and an OS error's or an IMAP server's own words, are kept.
         error = safe_error(exc)
-        failures = self.mail_states.failed(f"{box.kind}:{box.name}", _folder(box), error)
+        if isinstance(exc, DATABASE_TROUBLE):
+            error += " (database; the mail stays in the mailbox and is taken at the next poll)"
+        try:
+            failures = self.mail_states.failed(f"{box.kind}:{box.name}", _folder(box), error)
+        except DATABASE_TROUBLE:  # the same trouble: the alert is the log line alone
+            failures = 0
         log.error("mailbox %s: poll failed (%d in a row): %s", box.name, failures, error)
         log.debug("mailbox %s traceback", box.name, exc_info=exc)
         return f"mailbox {box.name}: {error}"

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, select
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from casework.batchwrite import write_batch
@@ -83,6 +85,15 @@ class Understood:
         self.blobs = blobs
 
 
+# The database's trouble, never the item's: locked (SQLite), a serialization failure or a
+# deadlock, a lock or statement timeout, a lost connection or a server shutdown
+# (PostgreSQL), a full disk — every one is an OperationalError through SQLAlchemy — and no
+# connection to be had. The transaction is rolled back and the error raised: the source
+# leaves the item where it is (not moved, not flagged, not archived) and takes it again
+# at the next poll. It is never quarantined and never marked done.
+DATABASE_TROUBLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeout)
+
+
 @dataclass(frozen=True)
 class Door:
     """How the items of one source are taken in, where sources differ (mail: the defaults)."""
@@ -98,7 +109,7 @@ class Door:
     # quarantined with its file and taken again when the file comes again).
     quarantine_failures: bool = True
     # Errors that stop the whole take instead of failing one item (the database is gone).
-    passing: tuple[type[Exception], ...] = ()
+    passing: tuple[type[Exception], ...] = DATABASE_TROUBLE
     # An INFO line per item (a call's place could point at a caller: none for calls).
     log_items: bool = True
 
@@ -241,6 +252,8 @@ class Ledger:
             with self.session_factory.begin() as session:
                 outcomes = _Batch(self, session, now).take(items, prepared)
                 self.checkpoint("before_commit")
+        except self.door.passing:
+            raise  # the database's trouble: one by one would fail the same way
         except Exception as exc:
             log.warning("intake: a batch of %d failed as a whole (%s); taking its items one "
                         "by one", len(items), type(exc).__name__)
@@ -281,6 +294,8 @@ class Ledger:
             with session.begin_nested():
                 assert self.refusal is not None
                 self.refusal(session, item.raw, reason, now)
+        except self.door.passing:
+            raise
         except Exception as exc:  # the refusal is recorded even when the notice is not
             log.warning("intake %s: sender not told of the refusal (%s)", item.location,
                         type(exc).__name__)
