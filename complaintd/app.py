@@ -97,9 +97,11 @@ class App:
                                  tell_triage=self._triage_notifier())
         self.ledger = Ledger(self.session_factory, self.raw_store, clock, self.pipeline,
                              refusal=self._refusal(), prepare_batch=self.pipeline.prepare_batch,
-                             bounce=record_bounce)
+                             bounce=record_bounce,
+                             max_attempts=settings.intake.poison_after_attempts)
         self.mail_states = MailboxStates(self.session_factory, clock)
-        self.parse_pool = ParsePool(self.raw_store, settings.intake.parse_workers)
+        self.parse_pool = ParsePool(self.raw_store, settings.intake.parse_workers,
+                                    settings.intake.parse_seconds)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> App:

@@ -41,7 +41,7 @@ class SourceFile:
 # recorded (it is quarantined with the file and taken again with it), the database gone
 # fails the whole file, and no line per call is logged (it could point at a caller).
 CALLS = Door(place_conflict=True, note_new_place=False, quarantine_failures=False,
-             passing=DATABASE_TROUBLE, log_items=False)
+             passing=DATABASE_TROUBLE, log_items=False, count_attempts=False)
 
 
 def ledger_item(record: CallRecord, source: SourceFile) -> tuple[SourceItem, Prepared]:
