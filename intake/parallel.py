@@ -104,6 +104,8 @@ class ParsePool:
         self.workers = workers
         # A worker's parse of one mail ends after this long (the mail is read degraded).
         self.parse_seconds = parse_seconds
+        # Beyond every mail at its limit, for the fetch and the raw store's writes.
+        self.hard_margin = 60.0
         self.sent_to_workers = 0  # batches handed to a worker (for the operator and tests)
         self._executor: ProcessPoolExecutor | None = None
         self._started: Future[None] | None = None  # done once a worker is up
@@ -133,8 +135,7 @@ class ParsePool:
         return None
 
     def hard_limit(self, items: int) -> float:
-        # Every mail at its soft limit, plus the fetch and the raw store's writes.
-        return self.parse_seconds * (items + 1) + 60.0
+        return self.parse_seconds * (items + 1) + self.hard_margin
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T] | None:
         """Run ``fn(*args)`` in a worker; None when no worker is up (the caller does it)."""
