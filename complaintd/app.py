@@ -227,10 +227,13 @@ class App:
 
     def mail_parser(self, max_attachment_bytes: int | None = None) -> MailUnderstanding:
         """The mail parser with a mailbox's limits and our border's authserv-ids."""
-        trusted = frozenset(i.lower() for i in self.settings.intake.trusted_authserv_ids)
+        intake = self.settings.intake
+        trusted = frozenset(i.lower() for i in intake.trusted_authserv_ids)
+        caps = {"max_attachments": intake.max_attachments,
+                "max_attachments_total_bytes": intake.max_attachments_total_bytes}
         if max_attachment_bytes is None:
-            return MailUnderstanding(trusted_authserv_ids=trusted)
-        return MailUnderstanding(max_attachment_bytes, trusted_authserv_ids=trusted)
+            return MailUnderstanding(trusted_authserv_ids=trusted, **caps)
+        return MailUnderstanding(max_attachment_bytes, trusted_authserv_ids=trusted, **caps)
 
     def mailbox_failed(self, box: ImapMailbox | MaildirMailbox, exc: BaseException) -> str:
         """The operator alert: an ERROR line and the stored status (``mailboxes status``)."""
