@@ -28,7 +28,11 @@ _MARKERS = re2.compile(
 
 def strip_quoted(text: str) -> str:
     """``text`` up to the first quote marker, with ``>`` lines dropped; never empty."""
-    match = _MARKERS.search(text)
+    try:
+        match = _MARKERS.search(text)
+    except UnicodeEncodeError:  # a lone surrogate (intake removes them; other callers may not)
+        text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        match = _MARKERS.search(text)
     head = text[:int(match.start())] if match else text
     lines = head.splitlines()
     if ">" in head:  # a line at a time only when there may be a ">" line to drop

@@ -46,18 +46,25 @@ class RawStore:
             return [self.put(data) for data in blobs]
         digests: list[str] = []
         unsynced: dict[str, Path] = {}
-        for data in blobs:
-            digest = sha256_hex(data)
-            digests.append(digest)
-            if digest not in unsynced and self._found(digest) is None:
-                unsynced[digest] = self._tmp_for(digest)
-                with _create(unsynced[digest]) as fh:
-                    fh.write(data)
-        if unsynced and not _syncfs(self.root):
+        try:
+            for data in blobs:
+                digest = sha256_hex(data)
+                digests.append(digest)
+                if digest not in unsynced and self._found(digest) is None:
+                    unsynced[digest] = self._tmp_for(digest)
+                    with _create(unsynced[digest]) as fh:
+                        fh.write(data)
+            if unsynced and not _syncfs(self.root):
+                for tmp in unsynced.values():
+                    _fsync_file(tmp)
+            for digest, tmp in unsynced.items():
+                os.replace(tmp, self.path_for(digest))
+        except BaseException:
+            # A full disk (or a kill signal turned exception) midway: no temporary file
+            # stays behind. Files already renamed are complete and stay, as ``put``'s do.
             for tmp in unsynced.values():
-                _fsync_file(tmp)
-        for digest, tmp in unsynced.items():
-            os.replace(tmp, self.path_for(digest))
+                tmp.unlink(missing_ok=True)
+            raise
         return digests
 
     def write(self, digest: str, fill: Callable[[BinaryIO], object]) -> None:

@@ -32,7 +32,7 @@ from handling.pipeline import Pipeline
 from handling.routing_step import CaseRouter
 from intake.hotline import ColumnMap, HotlineFolders, HotlineImporter, ImportReport
 from intake.imap import ImapPoller
-from intake.ledger import Ledger, Outcome, RefusalNotice
+from intake.ledger import DATABASE_TROUBLE, Ledger, Outcome, RefusalNotice
 from intake.mail import parse_mail
 from intake.maildir import MaildirSource
 from intake.mailstate import MailboxStates
@@ -98,9 +98,11 @@ class App:
                                  tell_triage=self._triage_notifier())
         self.ledger = Ledger(self.session_factory, self.raw_store, clock, self.pipeline,
                              refusal=self._refusal(), prepare_batch=self.pipeline.prepare_batch,
-                             bounce=record_bounce)
+                             bounce=record_bounce,
+                             max_attempts=settings.intake.poison_after_attempts)
         self.mail_states = MailboxStates(self.session_factory, clock)
-        self.parse_pool = ParsePool(self.raw_store, settings.intake.parse_workers)
+        self.parse_pool = ParsePool(self.raw_store, settings.intake.parse_workers,
+                                    settings.intake.parse_seconds)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> App:
@@ -235,17 +237,25 @@ class App:
 
     def mail_parser(self, max_attachment_bytes: int | None = None) -> MailUnderstanding:
         """The mail parser with a mailbox's limits and our border's authserv-ids."""
-        trusted = frozenset(i.lower() for i in self.settings.intake.trusted_authserv_ids)
+        intake = self.settings.intake
+        trusted = frozenset(i.lower() for i in intake.trusted_authserv_ids)
+        caps = {"max_attachments": intake.max_attachments,
+                "max_attachments_total_bytes": intake.max_attachments_total_bytes}
         if max_attachment_bytes is None:
-            return MailUnderstanding(trusted_authserv_ids=trusted)
-        return MailUnderstanding(max_attachment_bytes, trusted_authserv_ids=trusted)
+            return MailUnderstanding(trusted_authserv_ids=trusted, **caps)
+        return MailUnderstanding(max_attachment_bytes, trusted_authserv_ids=trusted, **caps)
 
     def mailbox_failed(self, box: ImapMailbox | MaildirMailbox, exc: BaseException) -> str:
         """The operator alert: an ERROR line and the stored status (``mailboxes status``)."""
         # Not str(exc): a decoding or database error may quote a mail; the traceback is
         # at DEBUG. The type, and an OS error's or an IMAP server's own words, are kept.
         error = safe_error(exc)
-        failures = self.mail_states.failed(f"{box.kind}:{box.name}", _folder(box), error)
+        if isinstance(exc, DATABASE_TROUBLE):
+            error += " (database; the mail stays in the mailbox and is taken at the next poll)"
+        try:
+            failures = self.mail_states.failed(f"{box.kind}:{box.name}", _folder(box), error)
+        except DATABASE_TROUBLE:  # the same trouble: the alert is the log line alone
+            failures = 0
         log.error("mailbox %s: poll failed (%d in a row): %s", box.name, failures, error)
         log.debug("mailbox %s traceback", box.name, exc_info=exc)
         return f"mailbox {box.name}: {error}"

@@ -2,7 +2,7 @@
 
 from casework import models as _casework_models
 from casework import tasks as _casework_tasks  # noqa: F401  (call_task)
-from intake import tables as _intake_tables  # noqa: F401  (mailbox_state)
+from intake import tables as _intake_tables  # noqa: F401  (mailbox_state, intake_attempt)
 from notifications import models as _notification_models
 
 metadata = _casework_models.Base.metadata

@@ -181,6 +181,16 @@ class Intake(_Section):
     # part before the first ";"). Only those headers count; when set, a staff command or
     # an authority's answer needs a DMARC pass, or a DKIM pass aligned with the From domain.
     trusted_authserv_ids: list[Annotated[str, Field(min_length=1, max_length=255)]] = []
+    # A mail whose taking-in was cut short this many times (the process died or was killed
+    # while hung on it) is quarantined with its bytes instead of being parsed again.
+    poison_after_attempts: Annotated[int, Field(ge=1, le=100)] = 3
+    # A parse worker ends the parse of one mail after this many seconds and reads the mail
+    # degraded (its raw text, the case flagged for staff).
+    parse_seconds: Annotated[float, Field(gt=0, le=3600)] = 30
+    # Attachments kept as files per mail, by count and by total size; the rest stay in the
+    # raw mail only, listed on the case as not kept, and the case is flagged for staff.
+    max_attachments: Annotated[int, Field(ge=1, le=1000)] = 100
+    max_attachments_total_bytes: Annotated[int, Field(ge=1)] = 100 * 1024 * 1024
 
     @model_validator(mode="after")
     def _caps_fit(self) -> Intake:

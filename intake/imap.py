@@ -205,19 +205,22 @@ class ImapPoller:
                batch: list[int]) -> Callable[[], _Fetched]:
         """Start getting ``batch`` ready; the result waits until it is fetched."""
         assert self.pool is not None
-        in_worker = (self.pool.submit(fetch_and_prepare, self.account, uidvalidity, batch,
-                                      self.pool.raw_store, self.parse, self.ledger.clock.now())
+        pool = self.pool
+        in_worker = (pool.submit(fetch_and_prepare, self.account, uidvalidity, batch,
+                                 pool.raw_store, pool.limited(self.parse),
+                                 self.ledger.clock.now())
                      if self.account.sign_in().method == "password" else None)
         if in_worker is None:
-            return imap.submit(self._fetch, client, uidvalidity, batch, self.pool).result
+            return imap.submit(self._fetch, client, uidvalidity, batch, pool).result
 
         def from_worker() -> _Fetched:
-            try:
-                items, over, prepared = in_worker.result()
-            except Exception as exc:  # the worker, its connection or the server
-                log.warning("mailbox %s: the parse worker could not fetch a batch (%s); "
-                            "fetching it here", self.account.name, type(exc).__name__)
-                return imap.submit(self._fetch, client, uidvalidity, batch, self.pool).result()
+            # The worker, its connection or the server failed, or the worker is stuck.
+            fetched = pool.wait(in_worker, len(batch))
+            if fetched is None:
+                log.warning("mailbox %s: the parse worker could not fetch a batch; "
+                            "fetching it here", self.account.name)
+                return imap.submit(self._fetch, client, uidvalidity, batch, pool).result()
+            items, over, prepared = fetched
             self.checkpoint("fetched")
             return _Fetched(batch, items, over, Preparing.done(prepared))
         return from_worker
@@ -242,7 +245,10 @@ class ImapPoller:
     def _take_prepared(self, fetched: _Fetched) -> list[Outcome]:
         """Take a batch in without the IMAP connection (another thread may be using it)."""
         assert fetched.preparing is not None
-        return self.ledger.take_prepared(fetched.items, fetched.preparing.result(), self.parse)
+        prepared = fetched.preparing.result()
+        if prepared is None:  # no worker prepared it: parsed here, each try recorded first
+            return self.ledger.take_batch(fetched.items, self.parse)
+        return self.ledger.take_prepared(fetched.items, prepared, self.parse)
 
     def _fetch(self, client: IMAPClient, uidvalidity: int, batch: list[int],
                pool: ParsePool | None) -> _Fetched:

@@ -19,7 +19,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from casework.batchwrite import write_batch
@@ -28,6 +30,7 @@ from casework.db import forget_batch_lookups, start_batch
 from casework.inbound import Inbound, Receipt
 from casework.models import Case, IngestedItem, Message, QuarantineItem
 from casework.rawstore import RawStore, sha256_hex
+from intake.tables import IntakeAttempt
 
 log = logging.getLogger("complaintd.intake")
 
@@ -83,6 +86,15 @@ class Understood:
         self.blobs = blobs
 
 
+# The database's trouble, never the item's: locked (SQLite), a serialization failure or a
+# deadlock, a lock or statement timeout, a lost connection or a server shutdown
+# (PostgreSQL), a full disk — every one is an OperationalError through SQLAlchemy — and no
+# connection to be had. The transaction is rolled back and the error raised: the source
+# leaves the item where it is (not moved, not flagged, not archived) and takes it again
+# at the next poll. It is never quarantined and never marked done.
+DATABASE_TROUBLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeout)
+
+
 @dataclass(frozen=True)
 class Door:
     """How the items of one source are taken in, where sources differ (mail: the defaults)."""
@@ -98,9 +110,12 @@ class Door:
     # quarantined with its file and taken again when the file comes again).
     quarantine_failures: bool = True
     # Errors that stop the whole take instead of failing one item (the database is gone).
-    passing: tuple[type[Exception], ...] = ()
+    passing: tuple[type[Exception], ...] = DATABASE_TROUBLE
     # An INFO line per item (a call's place could point at a caller: none for calls).
     log_items: bool = True
+    # Tries at parsing an item are recorded before the parse (poison mail); a reader that
+    # parsed its items before the ledger saw them (calls) has none to record.
+    count_attempts: bool = True
 
 
 MAIL = Door()
@@ -119,6 +134,13 @@ Checkpoint = Callable[[str], None]
 
 def no_checkpoint(_step: str) -> None:
     return None
+
+
+def poison_reason(tries: int) -> str:
+    """The quarantine reason of a mail that ended or hung the process ``tries`` times."""
+    return (f"处理 {tries} 次均中断（进程终止或卡死），不再解析；原始邮件已保存 / taking this "
+            f"item in was interrupted {tries} times (the process died or hung); it is not "
+            "parsed again, its raw bytes are kept")
 
 
 class ParseFailure(Exception):
@@ -172,7 +194,7 @@ class Ledger:
                  clock: Clock, handler: Handler, refusal: RefusalNotice | None = None,
                  checkpoint: Checkpoint = no_checkpoint,
                  prepare_batch: BatchPreparer | None = None, door: Door = MAIL,
-                 bounce: BounceRecorder | None = None) -> None:
+                 bounce: BounceRecorder | None = None, max_attempts: int = 3) -> None:
         self.session_factory = session_factory
         self.raw_store = raw_store
         self.clock = clock
@@ -182,6 +204,8 @@ class Ledger:
         self.prepare_batch = prepare_batch
         self.door = door
         self.bounce = bounce
+        # Interrupted tries after which an item is quarantined unparsed (poison mail).
+        self.max_attempts = max_attempts
 
     def taken_uids(self, source: str, folder: str, uidvalidity: int, uids: list[str]) -> set[str]:
         """Which of ``uids`` at this place are already in the ledger."""
@@ -195,19 +219,29 @@ class Ledger:
         return found
 
     def take(self, item: SourceItem, parse: Parser) -> Outcome:
-        """Take ``item`` in (or recognise it as already taken) and commit."""
+        """Take ``item`` in (or recognise it as already taken) and commit.
+
+        The try is recorded (committed) before the parse: a mail that kills or hangs the
+        process is known by its unfinished tries, and after ``max_attempts`` of them it is
+        quarantined with its bytes instead of being parsed again.
+        """
         digest = self.raw_store.put(item.raw)
         self.checkpoint("raw_stored")
         now = self.clock.now()
+        (tries,) = self._note_tries([item], [digest], now)
         with self.session_factory.begin() as session:
             seen = self._seen(session, item, digest)
-            if seen is not None:
-                return seen
-            outcome = self._take_new(session, item, prepare(self.raw_store, item, parse, now), now)
-            self.checkpoint("before_commit")
+            if seen is None:
+                if tries > self.max_attempts:
+                    ready = Prepared(digest, ParseFailure(poison_reason(tries - 1)))
+                else:
+                    ready = prepare(self.raw_store, item, parse, now)
+                seen = self._take_new(session, item, ready, now)
+                self.checkpoint("before_commit")
+            self._forget_tries(session, [item])
         self.checkpoint("committed")
-        self._log(item, outcome)
-        return outcome
+        self._log(item, seen)
+        return seen
 
     def take_ready(self, item: SourceItem, prepared: Prepared) -> Outcome:
         """``take`` for an item prepared already (its bytes stored, its text understood)."""
@@ -220,11 +254,64 @@ class Ledger:
         return outcome
 
     def take_batch(self, items: Sequence[SourceItem], parse: Parser) -> list[Outcome]:
-        """``take_prepared`` with the items prepared here and now."""
-        if len(items) < 2:
+        """``take_prepared`` with the items prepared here and now.
+
+        A batch with an item whose earlier try never finished (the process died in it) is
+        taken one item at a time, each try recorded on its own, so that only the mail that
+        kills the process is counted towards its quarantine, not the innocent ones beside it.
+        """
+        if len(items) < 2 or self._unfinished(items):
             return [self.take(item, parse) for item in items]
         now = self.clock.now()
+        self._note_tries(items, [sha256_hex(item.raw) for item in items], now)
         return self.take_prepared(items, prepare_all(self.raw_store, items, parse, now), parse)
+
+    def _unfinished(self, items: Sequence[SourceItem]) -> bool:
+        """Whether any of ``items`` (all at one place) has a try that never finished."""
+        first = items[0]
+        with self.session_factory() as session:
+            found = session.scalar(select(IntakeAttempt.id).where(
+                IntakeAttempt.source == first.source, IntakeAttempt.folder == first.folder,
+                IntakeAttempt.uidvalidity == first.uidvalidity,
+                IntakeAttempt.uid.in_([i.uid for i in items])).limit(1))
+        return found is not None
+
+    def _note_tries(self, items: Sequence[SourceItem], digests: Sequence[str],
+                    now: datetime) -> list[int]:
+        """Record one more try at each item, committed; the tries so far, this one included."""
+        if not self.door.count_attempts:
+            return [1] * len(items)
+        first = items[0]
+        with self.session_factory.begin() as session:
+            rows = {row.uid: row for row in session.scalars(select(IntakeAttempt).where(
+                IntakeAttempt.source == first.source, IntakeAttempt.folder == first.folder,
+                IntakeAttempt.uidvalidity == first.uidvalidity,
+                IntakeAttempt.uid.in_([i.uid for i in items])))}
+            tries = []
+            for item, digest in zip(items, digests, strict=True):
+                row = rows.get(item.uid)
+                if row is None or row.raw_sha256 != digest:  # other bytes: another mail
+                    if row is not None:
+                        session.delete(row)
+                        session.flush()
+                    row = rows[item.uid] = IntakeAttempt(
+                        source=item.source, folder=item.folder, uidvalidity=item.uidvalidity,
+                        uid=item.uid, raw_sha256=digest, attempts=0, last_attempt_at=now)
+                    session.add(row)
+                row.attempts += 1
+                row.last_attempt_at = now
+                tries.append(row.attempts)
+        return tries
+
+    def _forget_tries(self, session: Session, items: Sequence[SourceItem]) -> None:
+        """The items are taken in (in ``session``'s transaction): their tries are over."""
+        if not self.door.count_attempts or not items:
+            return
+        first = items[0]
+        session.execute(delete(IntakeAttempt).where(
+            IntakeAttempt.source == first.source, IntakeAttempt.folder == first.folder,
+            IntakeAttempt.uidvalidity == first.uidvalidity,
+            IntakeAttempt.uid.in_([i.uid for i in items])))
 
     def take_prepared(self, items: Sequence[SourceItem], prepared: Sequence[Prepared],
                       parse: Parser | None = None) -> list[Outcome]:
@@ -241,7 +328,10 @@ class Ledger:
         try:
             with self.session_factory.begin() as session:
                 outcomes = _Batch(self, session, now).take(items, prepared)
+                self._forget_tries(session, items)
                 self.checkpoint("before_commit")
+        except self.door.passing:
+            raise  # the database's trouble: one by one would fail the same way
         except Exception as exc:
             log.warning("intake: a batch of %d failed as a whole (%s); taking its items one "
                         "by one", len(items), type(exc).__name__)
@@ -284,6 +374,8 @@ class Ledger:
             with session.begin_nested():
                 assert self.refusal is not None
                 not_told = self.refusal(session, item.raw, reason, now)
+        except self.door.passing:
+            raise
         except Exception as exc:  # the refusal is recorded even when the notice is not
             log.warning("intake %s: sender not told of the refusal (%s)", item.location,
                         type(exc).__name__)

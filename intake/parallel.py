@@ -15,14 +15,19 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import signal
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from datetime import datetime
+from types import FrameType
 from typing import Any, TypeVar
 
 from casework.rawstore import RawStore
-from intake.ledger import Parser, Prepared, SourceItem, prepare_all
+from intake.ledger import Parser, Prepared, SourceItem, Understood, prepare_all
 
 log = logging.getLogger("complaintd.intake")
 T = TypeVar("T")
@@ -31,27 +36,62 @@ T = TypeVar("T")
 _PRELOAD = ["intake.understand", "intake.ledger", "intake.imap", "casework.rawstore"]
 
 
-class Preparing:
-    """The prepared batch, once ready; ``result`` falls back to preparing it here when
-    the worker is gone."""
+class ParseTimeLimit(Exception):
+    """Raised inside a parse that ran past ``intake.parse_seconds`` in a parse worker; the
+    mail parser reads the mail degraded instead (``intake.understand``)."""
 
-    def __init__(self, future: Future[list[Prepared]] | None,
-                 here: Callable[[], list[Prepared]]) -> None:
+
+def _too_long(_signum: int, _frame: FrameType | None) -> None:
+    raise ParseTimeLimit("the parse ran past its time limit")
+
+
+@dataclass(frozen=True)
+class TimeLimited:
+    """``parse`` ended after ``seconds`` per item (a ``Parser``; used in parse workers).
+
+    The alarm interrupts Python code between two steps, so the mail parser's own
+    ``except`` turns it into a degraded reading of that one mail and the batch goes on.
+    Only a process's main thread receives signals, as a worker's task runs; elsewhere the
+    parse runs unlimited (the caller's hard limit, ``ParsePool.wait``, still holds).
+    """
+
+    parse: Parser
+    seconds: float
+
+    def __call__(self, item: SourceItem, digest: str, now: datetime) -> Understood:
+        if threading.current_thread() is not threading.main_thread():
+            return self.parse(item, digest, now)
+        previous = signal.signal(signal.SIGALRM, _too_long)
+        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        try:
+            return self.parse(item, digest, now)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+
+class Preparing:
+    """The prepared batch, once ready; None when no worker prepared it (none was up, it
+    failed or ran past its hard limit): the caller then takes the batch itself
+    (``Ledger.take_batch``, which records each try before it parses)."""
+
+    def __init__(self, future: Future[list[Prepared]] | None, pool: ParsePool | None = None,
+                 count: int = 0) -> None:
         self.future = future
-        self.here = here
+        self.pool = pool
+        self.count = count
+        self.prepared: list[Prepared] | None = None
 
     @classmethod
     def done(cls, prepared: list[Prepared]) -> Preparing:
-        return cls(None, lambda: prepared)
+        ready = cls(None)
+        ready.prepared = prepared
+        return ready
 
-    def result(self) -> list[Prepared]:
-        if self.future is not None:
-            try:
-                return self.future.result()
-            except Exception as exc:  # prepare itself never raises: the worker failed
-                log.warning("intake: the parse worker failed (%s); parsing this batch "
-                            "in-process", type(exc).__name__)
-        return self.here()
+    def result(self) -> list[Prepared] | None:
+        if self.future is not None and self.pool is not None:
+            self.prepared = self.pool.wait(self.future, self.count)
+        return self.prepared
 
 
 class ParsePool:
@@ -59,19 +99,43 @@ class ParsePool:
 
     Safe to share between mailboxes and their threads (``submit`` is thread-safe)."""
 
-    def __init__(self, raw_store: RawStore, workers: int) -> None:
+    def __init__(self, raw_store: RawStore, workers: int, parse_seconds: float = 30.0) -> None:
         self.raw_store = raw_store
         self.workers = workers
+        # A worker's parse of one mail ends after this long (the mail is read degraded).
+        self.parse_seconds = parse_seconds
+        # Beyond every mail at its limit, for the fetch and the raw store's writes.
+        self.hard_margin = 60.0
         self.sent_to_workers = 0  # batches handed to a worker (for the operator and tests)
         self._executor: ProcessPoolExecutor | None = None
         self._started: Future[None] | None = None  # done once a worker is up
 
     def start(self, items: Sequence[SourceItem], parse: Parser, now: datetime) -> Preparing:
         """Begin preparing ``items``; the caller goes on with other work meanwhile."""
-        def here() -> list[Prepared]:
-            return prepare_all(self.raw_store, items, parse, now)
+        future = self.submit(prepare_all, self.raw_store, list(items), self.limited(parse), now)
+        return Preparing(future, self, len(items))
 
-        return Preparing(self.submit(prepare_all, self.raw_store, list(items), parse, now), here)
+    def limited(self, parse: Parser) -> Parser:
+        """``parse`` as a worker runs it: each mail within ``parse_seconds``."""
+        return TimeLimited(parse, self.parse_seconds)
+
+    def wait(self, future: Future[T], items: int) -> T | None:
+        """``future``'s result, or None when the worker failed or is still at work past
+        the hard limit (the soft limit per mail did not stop it: a hang in C code). A
+        worker past its limit is killed; the pool starts afresh for the next batch."""
+        try:
+            return future.result(timeout=self.hard_limit(items))
+        except FutureTimeout:
+            log.warning("intake: the parse worker ran past its time limit on a batch of %d; "
+                        "it is ended and the batch is taken in-process", items)
+            self.kill()
+        except Exception as exc:  # prepare itself never raises: the worker failed
+            log.warning("intake: the parse worker failed (%s); taking this batch in-process",
+                        type(exc).__name__)
+        return None
+
+    def hard_limit(self, items: int) -> float:
+        return self.parse_seconds * (items + 1) + self.hard_margin
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T] | None:
         """Run ``fn(*args)`` in a worker; None when no worker is up (the caller does it)."""
@@ -127,6 +191,19 @@ class ParsePool:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
             self._started = None
+
+    def kill(self) -> None:
+        """End the workers now (one is stuck), without waiting for their work."""
+        executor = self._executor
+        if executor is None:
+            return
+        # The standard library has no public way to end a stuck worker: its processes.
+        processes: dict[int, Any] = getattr(executor, "_processes", None) or {}
+        for process in list(processes.values()):
+            process.kill()
+        self._executor = None
+        self._started = None
+        executor.shutdown(wait=False, cancel_futures=True)
 
 
 def _up() -> None:

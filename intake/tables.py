@@ -32,3 +32,28 @@ class MailboxState(Base):
     reconcile_detail: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("source", "folder", name="uq_mailbox_state_place"),)
+
+
+class IntakeAttempt(Base):
+    """A try at taking in a mail that has not finished (yet): written and committed before
+    the mail is parsed, deleted in the transaction that takes the mail in.
+
+    A row that is still here when the mail comes again means the process died (or was
+    killed while hung) taking it; after ``intake.poison_after_attempts`` such tries the
+    ledger quarantines the mail with its bytes instead of parsing it once more. Kept apart
+    from ``ingested_item``, whose rows mean "taken in".
+    """
+
+    __tablename__ = "intake_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    folder: Mapped[str] = mapped_column(String(255))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[str] = mapped_column(String(255))
+    raw_sha256: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("source", "folder", "uidvalidity", "uid",
+                                       name="uq_intake_attempt_place"),)

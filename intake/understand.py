@@ -39,6 +39,10 @@ class MailUnderstanding:
     """The mail parser with its limits (a ``Parser`` for the ledger)."""
 
     max_attachment_bytes: int = 30 * 1024 * 1024
+    # Attachments kept as files, by count and by total size (intake.max_attachments…):
+    # the rest stay in the raw mail, are listed as not kept, and staff are told.
+    max_attachments: int = 100
+    max_attachments_total_bytes: int = 100 * 1024 * 1024
     # The authserv-ids our own receiving servers write (intake.trusted_authserv_ids): only
     # their Authentication-Results count; empty: nobody's, and staff see the topmost.
     trusted_authserv_ids: frozenset[str] = frozenset()
@@ -63,12 +67,42 @@ class MailUnderstanding:
                               bounce_of=parsed.bounce_of)
         if not parsed.from_email:
             return Understood(ignore="no sender address to answer", message_id=parsed.message_id)
-        kept = [a for a in parsed.attachments if len(a.data) <= self.max_attachment_bytes]
-        return Understood(inbound=self.to_inbound(parsed, item, digest, now),
-                          message_id=parsed.message_id, blobs=tuple(a.data for a in kept))
+        refusals = self._refusals(parsed.attachments)
+        capped = [r for r in refusals if r and not r.startswith("over the limit of")]
+        if capped:
+            parsed = replace(parsed, problems=(*parsed.problems, capped[0]))
+        kept = [a.data for a, refused in zip(parsed.attachments, refusals, strict=True)
+                if refused is None]
+        inbound = self.to_inbound(parsed, item, digest, now, refusals)
+        return Understood(inbound=inbound, message_id=parsed.message_id, blobs=tuple(kept))
+
+    def _refusals(self, parts: tuple[MailPart, ...]) -> list[str | None]:
+        """Why each attachment is not kept as a file (None: kept), in the mail's order.
+
+        100,000 tiny parts must not become 100,000 files, nor a few large ones fill the
+        disk: past ``max_attachments`` files or ``max_attachments_total_bytes`` together,
+        an attachment stays in the raw mail only.
+        """
+        refusals: list[str | None] = []
+        kept = total = 0
+        for part in parts:
+            size = len(part.data)
+            if size > self.max_attachment_bytes:
+                refusals.append(f"over the limit of {self.max_attachment_bytes} bytes")
+            elif kept >= self.max_attachments:
+                refusals.append(f"more than {self.max_attachments} attachments: the rest are "
+                                "in the raw mail only")
+            elif total + size > self.max_attachments_total_bytes:
+                refusals.append(f"attachments over {self.max_attachments_total_bytes} bytes "
+                                "together: the rest are in the raw mail only")
+            else:
+                kept += 1
+                total += size
+                refusals.append(None)
+        return refusals
 
     def to_inbound(self, parsed: ParsedMail, item: SourceItem, digest: str,
-                   now: datetime) -> Inbound:
+                   now: datetime, refusals: list[str | None] | None = None) -> Inbound:
         arrived = item.arrived_at if item.arrived_at and item.arrived_at <= now else now
         subject = parsed.subject or "(无主题)"
         reply = _is_reply(parsed)
@@ -88,7 +122,9 @@ class MailUnderstanding:
             addressed_to=parsed.addressed_to,
             raw_sha256=digest,
             raw_size=len(item.raw),
-            attachments=tuple(self._attachment(a) for a in parsed.attachments),
+            attachments=tuple(self._attachment(a, refused) for a, refused in zip(
+                parsed.attachments, refusals or self._refusals(parsed.attachments),
+                strict=True)),
             reference_hint=reference_hint(subject),
             origin=item.location,
             extra={**_extra(parsed, reply), **self._border(parsed)},
@@ -108,11 +144,10 @@ class MailUnderstanding:
         return {"authentication_border": "aligned-pass" if verdict.aligned_pass else "unproven",
                 "authentication": verdict.summary or "no result from our own servers"}
 
-    def _attachment(self, part: MailPart) -> InboundAttachment:
+    def _attachment(self, part: MailPart, refused: str | None) -> InboundAttachment:
         size = len(part.data)
-        if size > self.max_attachment_bytes:
-            return InboundAttachment(part.filename, part.content_type, size, "",
-                                     refused=f"over the limit of {self.max_attachment_bytes} bytes")
+        if refused is not None:
+            return InboundAttachment(part.filename, part.content_type, size, "", refused=refused)
         return InboundAttachment(part.filename, part.content_type, size, sha256_hex(part.data))
 
 

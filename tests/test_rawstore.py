@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from casework.rawstore import RawStore, sha256_hex
 from intake.hotline.rawcopy import store_file
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_bytes_are_kept_once_under_their_hash_in_one_folder_level(tmp_path: Path) -> None:
@@ -61,3 +68,31 @@ def test_a_small_batch_is_stored_file_by_file(tmp_path: Path) -> None:
     store = RawStore(tmp_path)
     digests = store.put_all([b"one", b"two"])
     assert [store.get(d) for d in digests] == [b"one", b"two"]
+
+
+# A real write failure, no mock: in a child process whose files may not grow past 4 kB
+# (RLIMIT_FSIZE; the write then fails with EFBIG as a full disk fails with ENOSPC).
+FAILING_WRITE = r"""
+import resource, signal, sys
+from pathlib import Path
+from casework.rawstore import RawStore
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+store = RawStore(Path(sys.argv[1]))
+small = [b"complaint %d" % n for n in range(12)]
+try:
+    store.put_all(small + [b"x" * 10_000] if sys.argv[2] == "batch" else [b"y" * 10_000])
+except OSError as exc:
+    print(exc.errno)
+"""
+
+
+@pytest.mark.parametrize("how", ["batch", "one"])
+def test_a_write_that_fails_midway_leaves_no_temporary_file(tmp_path: Path, how: str) -> None:
+    done = subprocess.run([sys.executable, "-c", FAILING_WRITE, str(tmp_path / "raw"), how],
+                          capture_output=True, text=True, timeout=60, cwd=REPO,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.stdout.strip() == str(errno.EFBIG), done.stderr
+    # No temporary file, and no name for the batch's small files either: they get their
+    # names only once all are written and synced.
+    assert [p.name for p in (tmp_path / "raw").rglob("*") if p.is_file()] == []

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
-from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from casework.clock import Clock, local_date
@@ -49,7 +48,7 @@ from intake.hotline.rawcopy import store_file
 from intake.hotline.reader import CallLogScan
 from intake.hotline.records import CallRecord
 from intake.hotline.report import REPORT_SUFFIX, write_error_report
-from intake.ledger import FAILED, BatchPreparer, Ledger, Outcome
+from intake.ledger import DATABASE_TROUBLE, FAILED, BatchPreparer, Ledger, Outcome
 
 log = logging.getLogger("complaintd.hotline")
 
@@ -60,7 +59,7 @@ Progress = Callable[[int], None]
 """Told how many rows have been read so far, after each batch (the CLI's progress bar)."""
 
 # Failures of the database or the disk pass; they do not count against the file.
-_PASSING_FAILURES = (OperationalError, InterfaceError, OSError)
+_PASSING_FAILURES: tuple[type[Exception], ...] = (*DATABASE_TROUBLE, OSError)
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,13 @@ from datetime import datetime
 from itertools import groupby
 
 from sqlalchemy import select
-from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from casework.models import QuarantineItem
 from intake.hotline.columns import FIELDS
 from intake.hotline.problems import WHOLE_FILE, RowError
 from intake.hotline.records import CallRecord
-from intake.ledger import Door, Prepared, SourceItem, Understood
+from intake.ledger import DATABASE_TROUBLE, Door, Prepared, SourceItem, Understood
 
 SOURCE = "hotline"
 FOLDER = "calls"
@@ -42,7 +41,7 @@ class SourceFile:
 # recorded (it is quarantined with the file and taken again with it), the database gone
 # fails the whole file, and no line per call is logged (it could point at a caller).
 CALLS = Door(place_conflict=True, note_new_place=False, quarantine_failures=False,
-             passing=(OperationalError, InterfaceError), log_items=False)
+             passing=DATABASE_TROUBLE, log_items=False, count_attempts=False)
 
 
 def ledger_item(record: CallRecord, source: SourceFile) -> tuple[SourceItem, Prepared]:
