@@ -5,6 +5,7 @@ the case is about (``CaseExclusion``), who cannot even find it (404, as for no c
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -310,7 +311,17 @@ def case_page(ctx: Ctx, *, outcome: str = "", status: int = 200) -> Response:
         overdue=queries.is_overdue(case, today_of(ctx)), merged_into=merged_into,
         forms=case_forms(frozenset({role})) if role else [], outcome=outcome,
         read_only=ctx.user is not None and ctx.user.read_only,
-        srcdoc=_srcdoc, is_open=case.status in OPEN_STATUSES)
+        srcdoc=_srcdoc, is_open=case.status in OPEN_STATUSES,
+        shown=str if role in CASE_ROLES else _masked)
+
+
+_CONTACT = re.compile(r"[^\s;,<>]+@[^\s;,<>]+|\+?\d[\d\s-]{6,}\d")
+
+
+def _masked(value: object) -> str:
+    """A timeline detail as shown to someone without the contact details: addresses and
+    phone numbers (a mail's recipient, a call's number) masked."""
+    return _CONTACT.sub("•••", str(value))
 
 
 def _srcdoc(html: str) -> str:
