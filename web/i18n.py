@@ -63,6 +63,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "search": ("搜索", "Search"),
     "search_hint": ("编号、姓名、电话、邮箱或内容", "reference, name, phone, email or text"),
     "filter": ("筛选", "Filter"),
+    "more_filters": ("更多筛选条件", "More filters"),
     "any": ("全部", "any"),
     "received_from": ("收到日期起", "Received from"),
     "received_until": ("收到日期止", "Received until"),

@@ -24,6 +24,8 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from casework.clock import SHANGHAI
+from routing.context import Desk
 from web import accounts
 from web.context import Console
 from web.i18n import Words
@@ -50,7 +52,33 @@ class Refused(Exception):
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(
         ["html"], default_for_string=True, default=True), trim_blocks=True, lstrip_blocks=True)
+    env.filters["local"] = local_time
     return env
+
+
+def local_time(moment: datetime | None) -> str:
+    """A stored (UTC) time as staff read it: Shanghai time."""
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+@dataclass(frozen=True)
+class Names:
+    """The words for the keys of the routing file (a category, a department, a person)."""
+
+    desk: Desk | None
+    t: Words
+
+    def category(self, key: str | None) -> str:
+        found = self.desk.config.categories.get(key or "") if self.desk else None
+        return self.t.pick(found.label_zh, found.label_en) if found else key or "—"
+
+    def department(self, key: str | None) -> str:
+        found = self.desk.config.departments.get(key or "") if self.desk else None
+        return self.t.pick(found.label_zh, found.label_en) if found else key or "—"
+
+    def staff(self, key: str | None) -> str:
+        found = self.desk.config.staff.get(key or "") if self.desk else None
+        return found.name if found else key or "—"
 
 
 @dataclass
@@ -79,7 +107,8 @@ class Ctx:
         page = self.env.get_template(template).render(
             t=self.t, user=self.user, lang=self.t.lang, path=self.request.url.path,
             here=_here(self.request), csrf=csrf_token(self.console.config.secret, cookie),
-            csrf_field=CSRF_FIELD, org=self.console.config.organisation, **values)
+            csrf_field=CSRF_FIELD, org=self.console.config.organisation,
+            names=Names(self.console.desk(), self.t), **values)
         return HTMLResponse(page, status_code=status)
 
 
