@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
@@ -130,6 +131,35 @@ def test_a_one_time_link_by_mail_sets_the_password_once(console_site: Site) -> N
     console_site.signed_in("chenjing")
     listed = runner.invoke(main, ["--config", config, "--lang", "en", "users", "list"], env=env)
     assert "chenjing" in listed.output and "active" in listed.output
+
+
+def test_forwarded_addresses_are_believed_only_from_a_configured_proxy(
+        console_site: Site, tmp_path: Path, db_url: str) -> None:
+    console_site.add_people()
+    behind = Site(tmp_path / "proxied", db_url, web_extra='trusted_proxies = ["testclient"]')
+    try:
+        for site in (console_site, behind):
+            client = site.client()
+            token = csrf_of(client.get("/sign-in").text)
+            client.post("/sign-in", data={"login": "lina", "password": "nope", "csrf_token": token},
+                        headers={"x-forwarded-for": "203.0.113.9"})
+    finally:
+        behind.app.close()
+    with console_site.app.session_factory() as session:
+        addresses = list(session.scalars(select(SignInAttempt.address).order_by(SignInAttempt.id)))
+    assert addresses == ["testclient", "203.0.113.9"]
+
+
+def test_english_on_request(console_site: Site) -> None:
+    console_site.add_people()
+    client = console_site.signed_in("zhangwei")
+    assert "我的工作" in client.get("/").text
+    switched = client.get("/lang/en", params={"next": "/cases"})
+    assert switched.status_code == 303 and switched.headers["location"] == "/cases"
+    page = client.get("/").text
+    assert "My work" in page and "我的工作" not in page and '<html lang="en">' in page
+    assert client.get("/lang/en", params={"next": "https://evil.example/"}) \
+        .headers["location"] == "/"
 
 
 def test_a_missing_secret_stops_the_console_naming_the_variable(
