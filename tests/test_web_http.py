@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 from casework.models import Case, TimelineEvent
 from casework.status import CaseStatus
 from complaintd.cli import main
-from notifications.models import OutboxMail
+from notifications.models import OutboxMail, OutboxStatus
 from tests.fixtures.web import PASSWORD, Site, csrf_of
 from web import accounts
 from web.models import CaseView, SignInAttempt
@@ -436,3 +436,35 @@ def test_a_case_opened_by_hand_names_the_signed_in_person(console_site: Site) ->
     empty = client.post("/new", data={"csrf_token": csrf_of(form.text), "channel": "letter",
                                       "text": " "})
     assert empty.status_code == 400 and "未执行" in empty.text
+
+
+def test_the_outbox_and_quarantine_are_for_the_director_and_administrator(
+        console_site: Site) -> None:
+    ref = console_site.mail(NAMES_LINA)  # lina is excluded from this case
+    console_site.add_people({"sunli": ["director"], "lina": ["administrator"],
+                             "zhangwei": ["handler", "supervisor", "auditor"]})
+    with console_site.app.session_factory.begin() as session:
+        mail = session.scalars(select(OutboxMail).where(
+            OutboxMail.kind == "acknowledgement")).one()
+        mail.status = OutboxStatus.FAILED
+        mail.last_error = "550 5.1.1 no such user"
+        mail_id = mail.id
+    director = console_site.signed_in("sunli")
+    page = director.get("/outbox", params={"failed": "1"})
+    assert page.status_code == 200 and "550 5.1.1 no such user" in page.text and ref in page.text
+    retried = director.post(f"/outbox/{mail_id}/retry",
+                            data={"csrf_token": csrf_of(page.text)})
+    assert retried.status_code == 303
+    with console_site.app.session_factory() as session:
+        row = session.get(OutboxMail, mail_id)
+        assert row is not None and row.status is not OutboxStatus.FAILED
+    assert director.get("/quarantine").status_code == 200
+    admin = console_site.signed_in("lina")
+    listing = admin.get("/outbox").text
+    assert ref not in listing and "patient@example.cn" not in listing  # her case's mail
+    token = csrf_of(listing)
+    assert admin.post(f"/outbox/{mail_id}/retry", data={"csrf_token": token}).status_code == 404
+    handler = console_site.signed_in("zhangwei")
+    assert handler.get("/outbox").status_code == 403
+    assert handler.get("/quarantine").status_code == 403
+    assert "/outbox" not in handler.get("/").text

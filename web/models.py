@@ -16,6 +16,8 @@ ROLES = ("handler", "supervisor", "hotline", "director", "auditor", "administrat
 # accounts), and those that see the counts of every status and the extension requests.
 OPENERS = frozenset({"handler", "supervisor", "hotline", "director"})
 OVERSEERS = frozenset({"supervisor", "director"})
+# Who sees the outbox (recipients' addresses) and the quarantine, and may retry a mail.
+OPERATORS = frozenset({"director", "administrator"})
 
 
 class StaffUser(Base):
@@ -48,6 +50,10 @@ class StaffUser(Base):
     @property
     def oversees(self) -> bool:
         return bool(self.role_set & OVERSEERS)
+
+    @property
+    def operates(self) -> bool:
+        return bool(self.role_set & OPERATORS)
 
     @property
     def read_only(self) -> bool:

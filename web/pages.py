@@ -20,6 +20,8 @@ from casework import queries
 from casework.clock import SHANGHAI
 from casework.models import Attachment, Case, Message
 from casework.status import OPEN_STATUSES, CaseStatus
+from notifications import review
+from notifications.models import OutboxMail
 from routing import commands
 from routing.actions import Acting, Actor
 from routing.case_life import Opening
@@ -426,3 +428,42 @@ def new_case(ctx: Ctx) -> Response:
     assert isinstance(case, Case)
     ctx.db.commit()
     return redirect(f"/cases/{quote(case.reference)}?opened=1")
+
+
+# -- the outbox and the quarantine (director, administrator) -----------------------------
+
+
+def _operator(ctx: Ctx) -> None:
+    if ctx.user is None or not ctx.user.operates:
+        raise Refused
+
+
+def outbox(ctx: Ctx) -> Response:
+    """Outgoing mail, newest first (``failed=1``: only failed ones); mail of a case the
+    person is excluded from is left out like the case."""
+    _operator(ctx)
+    failed = bool(ctx.request.query_params.get("failed"))
+    hidden = _excluded_ids(ctx)
+    entries = [e for e in review.list_mail(ctx.db, failed_only=failed, limit=200)
+               if e.mail.case_id not in hidden]
+    return ctx.render("outbox.html", entries=entries, failed=failed, notice="")
+
+
+def outbox_retry(ctx: Ctx) -> Response:
+    _operator(ctx)
+    mail_id = _int(ctx.request.path_params["mail_id"])
+    row = ctx.db.get(OutboxMail, mail_id)
+    if row is None or row.case_id in _excluded_ids(ctx):
+        raise Missing
+    try:
+        review.retry_mail(ctx.db, mail_id, now=ctx.now, actor=f"web:{ctx.staff}")
+    except (LookupError, review.AlreadySent):
+        raise Missing from None
+    return redirect("/outbox?failed=1")
+
+
+def quarantine(ctx: Ctx) -> Response:
+    _operator(ctx)
+    every = bool(ctx.request.query_params.get("all"))
+    items = queries.quarantine_items(ctx.db, include_resolved=every, limit=200)
+    return ctx.render("quarantine.html", items=items, every=every)
