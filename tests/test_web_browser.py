@@ -200,3 +200,23 @@ def test_a_hostile_complaint_renders_inert(live: Live) -> None:
     frame = page.frame_locator("iframe.mail-html")
     assert "接线员态度粗暴" in frame.locator("body").inner_text()
     page.context.close()
+
+
+def test_pages_are_labelled_keyboard_reachable_and_fit_a_phone(live: Live) -> None:
+    ref = live.run(live.site.mail, RUDE, name="赵六")
+    live.site.add_people()
+    handler = live.site.case(ref).assignments[-1].handler
+    assert handler is not None
+    page = live.page(handler, width=390)
+    unlabelled = """() => [...document.querySelectorAll('input, select, textarea')]
+        .filter(e => e.type !== 'hidden' && !e.hidden)
+        .filter(e => e.labels.length === 0 && !e.getAttribute('aria-label'))
+        .map(e => e.name)"""
+    for path in ("/", "/cases", f"/cases/{ref}", "/new"):
+        page.goto(f"{live.url}{path}")
+        assert page.evaluate(unlabelled) == [], path
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+        assert page.locator("main#main").count() == 1 and page.locator("nav").count() >= 1
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "skip", path
+    page.context.close()

@@ -468,3 +468,21 @@ def test_the_outbox_and_quarantine_are_for_the_director_and_administrator(
     assert handler.get("/outbox").status_code == 403
     assert handler.get("/quarantine").status_code == 403
     assert "/outbox" not in handler.get("/").text
+
+
+def test_run_starts_the_console_in_process_when_enabled(console_site: Site) -> None:
+    import httpx
+
+    from complaintd.cli.i18n import Translator
+    from complaintd.cli.main import _start_web
+
+    background = _start_web(console_site.app, Translator("en"))
+    try:
+        port = background.port
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").text == "ok"
+        sign_in = httpx.get(f"http://127.0.0.1:{port}/sign-in")
+        assert sign_in.status_code == 200 and "登录" in sign_in.text
+    finally:
+        background.stop()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
