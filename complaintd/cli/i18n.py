@@ -98,6 +98,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "下一步：complaintd --config {config} cases list 或 cases show <编号>",
         "Next: complaintd --config {config} cases list, or cases show <reference>",
     ),
+    "demo_console": (
+        "员工工作台：COMPLAINTD_WEB_SECRET={secret} complaintd --config {config} web\n然后打开 {url} ，用 {login} / {password} 登录。",
+        "Staff console: COMPLAINTD_WEB_SECRET={secret} complaintd --config {config} web\nthen open {url} and sign in as {login} / {password}.",
+    ),
     "quarantine_empty": ("隔离区为空。", "The quarantine is empty."),
     # outbox and templates (issue 6)
     "outbox_title": ("发件箱（{n} 封）", "Outbox ({n} mails)"),

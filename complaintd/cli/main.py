@@ -111,7 +111,9 @@ def web(obj: Context, bind: str | None, port: int | None) -> None:
         return
     settings = app.settings.web
     sock = listen(bind or settings.bind, settings.port if port is None else port)
-    console.print(t("web_serving", url=app.settings.web.base_url))
+    actual = settings.model_copy(update={"bind": bind or settings.bind,
+                                         "port": sock.getsockname()[1]})
+    console.print(t("web_serving", url=actual.base_url))
     server(console_app).run(sockets=[sock])
     app.close()
 
