@@ -486,3 +486,24 @@ def test_run_starts_the_console_in_process_when_enabled(console_site: Site) -> N
         background.stop()
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+
+
+def test_exports_keep_to_the_list_its_exclusions_and_defuse_formulas(console_site: Site) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    hidden = console_site.mail(NAMES_LINA)
+    shown = console_site.mail(RUDE, subject="=HYPERLINK(\"http://evil.example\")", name="赵六")
+    console_site.add_people()
+    lina = console_site.signed_in("lina")
+    exported = lina.get("/cases.csv", params={"q": "态度"})
+    assert exported.headers["content-disposition"].startswith("attachment")
+    text = exported.content.decode("utf-8-sig")
+    assert shown in text and hidden not in text
+    assert "'=HYPERLINK" in text and "patient@example.cn" not in text and "赵六" not in text
+    book = load_workbook(io.BytesIO(lina.get("/cases.xlsx").content), read_only=True)
+    cells = [row for row in book.active.iter_rows(values_only=True)]
+    assert cells[0][0] == "编号" and [r[0] for r in cells[1:]] == [shown]
+    assert str(cells[1][1]).startswith("'=")
+    assert hidden in console_site.signed_in("zhangwei").get("/cases.csv").text

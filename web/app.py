@@ -31,6 +31,8 @@ ROUTES: tuple[tuple[str, PageFn, tuple[str, ...], bool], ...] = (
     ("/sign-out-everywhere", pages.sign_out_everywhere, ("POST",), False),
     ("/", pages.my_work, ("GET",), False),
     ("/cases", pages.case_list, ("GET",), False),
+    ("/cases.csv", pages.export_csv, ("GET",), False),
+    ("/cases.xlsx", pages.export_xlsx, ("GET",), False),
     ("/views", pages.save_view, ("POST",), False),
     ("/views/{view_id}/delete", pages.delete_view, ("POST",), False),
     ("/new", pages.new_case, ("GET", "POST"), False),

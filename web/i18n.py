@@ -73,6 +73,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "results": ("共 {n} 件", "{n} cases"),
     "previous": ("上一页", "Previous"),
     "next": ("下一页", "Next"),
+    "export": ("导出当前列表（不含联系方式）", "Export this list (no contact details)"),
     "saved_views": ("保存的视图", "Saved views"),
     "view_name": ("视图名称", "View name"),
     "save_view": ("保存当前筛选", "Save these filters"),

@@ -5,6 +5,8 @@ the case is about (``CaseExclusion``), who cannot even find it (404, as for no c
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import tempfile
 from dataclasses import dataclass
@@ -12,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+from openpyxl import Workbook
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
@@ -32,7 +35,7 @@ from routing.staffmail import role_of
 from web import accounts
 from web.forms import case_forms, form_of, opening_forms, texts_from
 from web.models import CaseView, SavedView
-from web.plumbing import Ctx, Missing, Refused, local_path
+from web.plumbing import Ctx, Missing, Names, Refused, local_path, local_time
 from web.security import LANG_COOKIE, SESSION_COOKIE, cookie_line
 
 PAGE_SIZE = 50
@@ -203,24 +206,32 @@ def _start(day: date | None, plus: int = 0) -> datetime | None:
     return datetime.combine(day + timedelta(days=plus), time.min, SHANGHAI)
 
 
-def case_list(ctx: Ctx) -> Response:
+def _given(ctx: Ctx) -> dict[str, str]:
     params = ctx.request.query_params
-    given = {k: params.get(k, "").strip()[:200] for k in FILTER_KEYS}
+    return {k: params.get(k, "").strip()[:200] for k in FILTER_KEYS}
+
+
+def _found(ctx: Ctx, given: dict[str, str], limit: int, offset: int) -> tuple[list[Case], int]:
+    """The cases of the list's filters, never one the person is excluded from."""
     status = given["status"] if given["status"] in {s.value for s in CaseStatus} else ""
-    try:
-        page_no = max(1, min(int(params.get("page", "1")), 10_000))
-    except ValueError:
-        page_no = 1
-    today = today_of(ctx)
-    found, total = queries.find_cases(
+    return queries.find_cases(
         ctx.db, text=given["q"], due_from=_day(given["due_from"]),
-        due_until=_day(given["due_until"]), limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE,
+        due_until=_day(given["due_until"]), limit=limit, offset=offset,
         hidden_from=ctx.staff, status=CaseStatus(status) if status else None,
         channel=given["channel"] or None, category=given["category"] or None,
         department=given["department"] or None, handler=given["handler"] or None,
         received_from=_start(_day(given["received_from"])),
         received_before=_start(_day(given["received_until"]), 1),
-        overdue_on=today if given["overdue"] else None)
+        overdue_on=today_of(ctx) if given["overdue"] else None)
+
+
+def case_list(ctx: Ctx) -> Response:
+    given = _given(ctx)
+    try:
+        page_no = max(1, min(int(ctx.request.query_params.get("page", "1")), 10_000))
+    except ValueError:
+        page_no = 1
+    found, total = _found(ctx, given, PAGE_SIZE, (page_no - 1) * PAGE_SIZE)
     query = urlencode({k: v for k, v in given.items() if v})
     views = list(ctx.db.scalars(select(SavedView).where(SavedView.user_id == ctx.user.id)
                                 .order_by(SavedView.name))) if ctx.user else []
@@ -232,6 +243,52 @@ def case_list(ctx: Ctx) -> Response:
         categories=sorted(desk.config.categories) if desk else [],
         departments=sorted(desk.config.departments) if desk else [],
         staff=sorted(desk.config.staff) if desk else [])
+
+
+EXPORT_ROWS = 10_000
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(_FORMULA) else text
+
+
+def _export_rows(ctx: Ctx) -> list[list[str]]:
+    """The current list (its filters, at most EXPORT_ROWS), as the list shows it: no contact
+    details, no case the person is excluded from."""
+    found, _ = _found(ctx, _given(ctx), EXPORT_ROWS, 0)
+    names = Names(ctx.console.desk(), ctx.t)
+    head = [ctx.t(k) for k in ("reference", "subject", "status", "channel", "category",
+                                "department", "received", "due", "days_left")]
+    body = [[_cell(v) for v in (
+        r.case.reference, r.case.subject, ctx.t.status(r.case.status),
+        ctx.t.channel(r.case.channel), names.category(r.case.category),
+        names.department(r.case.department), local_time(r.case.received_at),
+        r.case.resolve_due.isoformat() if r.case.resolve_due else "",
+        "" if r.left is None else r.left)] for r in rows(ctx, found)]
+    return [head, *body]
+
+
+def export_csv(ctx: Ctx) -> Response:
+    out = io.StringIO()
+    csv.writer(out).writerows(_export_rows(ctx))
+    # A byte-order mark: Excel opens UTF-8 CSV with Chinese correctly only with it.
+    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": 'attachment; filename="cases.csv"'})
+
+
+def export_xlsx(ctx: Ctx) -> Response:
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("cases")
+    for row in _export_rows(ctx):
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return Response(out.getvalue(), media_type="application/vnd.openxmlformats-officedocument"
+                    ".spreadsheetml.sheet",
+                    headers={"content-disposition": 'attachment; filename="cases.xlsx"'})
 
 
 def _channels() -> list[str]:
