@@ -507,3 +507,20 @@ def test_exports_keep_to_the_list_its_exclusions_and_defuse_formulas(console_sit
     assert cells[0][0] == "编号" and [r[0] for r in cells[1:]] == [shown]
     assert str(cells[1][1]).startswith("'=")
     assert hidden in console_site.signed_in("zhangwei").get("/cases.csv").text
+
+
+def test_an_enabled_console_without_its_secret_stops_start_up(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from complaintd.settings import ConfigError, load_settings
+
+    config = tmp_path / "complaintd.toml"
+    config.write_text('[web]\nenabled = true\nsecret_env = "MY_CONSOLE_SECRET"\n', "utf-8")
+    monkeypatch.delenv("MY_CONSOLE_SECRET", raising=False)
+    with pytest.raises(ConfigError, match=r"web\.secret_env: environment variable "
+                                          r"MY_CONSOLE_SECRET is not set"):
+        load_settings(config)
+    monkeypatch.setenv("MY_CONSOLE_SECRET", "short")
+    with pytest.raises(ConfigError, match="too short"):
+        load_settings(config)
+    monkeypatch.setenv("MY_CONSOLE_SECRET", "s" * 32)
+    assert load_settings(config).web.enabled

@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from openpyxl import Workbook
 from sqlalchemy import select
@@ -21,8 +21,8 @@ from starlette.responses import RedirectResponse, Response
 
 from casework import queries
 from casework.clock import SHANGHAI
-from casework.models import Attachment, Case, Message
-from casework.status import OPEN_STATUSES, CaseStatus
+from casework.models import Attachment, Case, CaseExclusion
+from casework.status import CHANNEL_LABELS, OPEN_STATUSES, CaseStatus
 from notifications import review
 from notifications.models import OutboxMail
 from routing import commands
@@ -184,8 +184,6 @@ def my_work(ctx: Ctx) -> Response:
 
 
 def _excluded_ids(ctx: Ctx) -> set[int]:
-    from casework.models import CaseExclusion
-
     return set(ctx.db.scalars(select(CaseExclusion.case_id)
                               .where(CaseExclusion.staff == ctx.staff)))
 
@@ -292,8 +290,6 @@ def export_xlsx(ctx: Ctx) -> Response:
 
 
 def _channels() -> list[str]:
-    from casework.status import CHANNEL_LABELS
-
     return list(CHANNEL_LABELS)
 
 
@@ -313,8 +309,6 @@ def save_view(ctx: Ctx) -> Response:
 
 
 def _parsed(query: str) -> dict[str, str]:
-    from urllib.parse import parse_qsl
-
     return {k: v[:200] for k, v in parse_qsl(query)}
 
 
@@ -435,13 +429,6 @@ def attachment(ctx: Ctx) -> Response:
         "content-disposition": f"attachment; filename=\"{ascii_name}\"; "
                                f"filename*=UTF-8''{quote(name, safe='')}",
         "content-security-policy": "default-src 'none'; sandbox"})
-
-
-def message_of(ctx: Ctx, case: Case, message_id: int) -> Message:
-    message = ctx.db.get(Message, message_id)
-    if message is None or message.case_id != case.id:
-        raise Missing
-    return message
 
 
 # -- a case opened by hand --------------------------------------------------------------
