@@ -524,3 +524,39 @@ def test_an_enabled_console_without_its_secret_stops_start_up(
         load_settings(config)
     monkeypatch.setenv("MY_CONSOLE_SECRET", "s" * 32)
     assert load_settings(config).web.enabled
+
+
+def test_hotline_staff_close_a_callback_with_its_outcome(console_site: Site) -> None:
+    from casework.tasks import CALLBACK, CallTask
+
+    ref = console_site.mail(NAMES_LINA)
+    case = console_site.case(ref)
+    with console_site.app.session_factory.begin() as session:
+        task = CallTask(case_id=case.id, kind=CALLBACK, phone="13800001234",
+                        due=console_site.clock.now().date(), created_at=console_site.clock.now())
+        session.add(task)
+        session.flush()
+        task_id = task.id
+    console_site.add_people({"liuyang": ["hotline"], "lina": ["hotline"],
+                             "zhangwei": ["handler"]})
+    excluded = console_site.signed_in("lina")
+    page = excluded.get("/").text
+    assert "13800001234" not in page and ref not in page
+    assert excluded.post(f"/calls/{task_id}/done", data={
+        "csrf_token": csrf_of(page), "outcome": "x"}).status_code == 404
+    handler = console_site.signed_in("zhangwei")
+    assert handler.post(f"/calls/{task_id}/done", data={
+        "csrf_token": csrf_of(handler.get("/").text), "outcome": "x"}).status_code == 403
+    caller = console_site.signed_in("liuyang")
+    page = caller.get("/").text
+    assert "13800001234" in page and f"/calls/{task_id}/done" in page
+    done = caller.post(f"/calls/{task_id}/done", data={"csrf_token": csrf_of(page),
+                                                       "outcome": "已回访，投诉人满意"})
+    assert done.status_code == 303
+    with console_site.app.session_factory() as session:
+        row = session.get(CallTask, task_id)
+        assert row is not None and row.done_by == "web:liuyang"
+        assert row.outcome == "已回访，投诉人满意"
+    assert f"/calls/{task_id}/done" not in caller.get("/").text
+    assert any(e.kind == "call_task_done" and e.actor == "web:liuyang"
+               for e in console_site.case(ref).events)

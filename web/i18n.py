@@ -123,6 +123,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "when": ("时间", "When"),
     "page_of": ("第 {page} 页", "Page {page}"),
     "table_caption_cases": ("案件列表", "List of cases"),
+    "call_outcome": ("回访结果", "What came of the call"),
+    "call_done": ("已回访", "Call made"),
     "outbox": ("发件箱", "Outbox"),
     "quarantine": ("隔离区", "Quarantine"),
     "only_failed": ("只看发送失败", "Failed only"),

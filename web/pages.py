@@ -5,6 +5,7 @@ the case is about (``CaseExclusion``), who cannot even find it (404, as for no c
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
@@ -23,6 +24,7 @@ from casework import queries
 from casework.clock import SHANGHAI
 from casework.models import Attachment, Case, CaseExclusion
 from casework.status import CHANNEL_LABELS, OPEN_STATUSES, CaseStatus
+from casework.tasks import CallTask, TaskAlreadyDone, complete_task
 from notifications import review
 from notifications.models import OutboxMail
 from routing import commands
@@ -472,6 +474,27 @@ def new_case(ctx: Ctx) -> Response:
     assert isinstance(case, Case)
     ctx.db.commit()
     return redirect(f"/cases/{quote(case.reference)}?opened=1")
+
+
+# -- hotline: a follow-up call done -----------------------------------------------------
+
+
+def call_done(ctx: Ctx) -> Response:
+    """A hotline member closes a follow-up call with what came of it (on the timeline, the
+    signed-in person as the one who called)."""
+    if ctx.user is None or "hotline" not in ctx.user.role_set:
+        raise Refused
+    task_id = _int(ctx.request.path_params["task_id"])
+    task = ctx.db.get(CallTask, task_id)
+    if task is None or task.case_id in _excluded_ids(ctx):
+        raise Missing
+    outcome = ctx.text("outcome").strip()[:2000]
+    if not outcome:
+        return redirect("/#h-calls")
+    # Done twice (two tabs): the first outcome stands.
+    with contextlib.suppress(TaskAlreadyDone):
+        complete_task(ctx.db, task_id, outcome=outcome, by=f"web:{ctx.staff}", now=ctx.now)
+    return redirect("/#h-calls")
 
 
 # -- the outbox and the quarantine (director, administrator) -----------------------------
