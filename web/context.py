@@ -5,7 +5,7 @@ the clock, the raw store and the pipeline (for a case opened by hand), and how i
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,5 +40,3 @@ class Console:
     raw_store: RawStore
     intake: Intake
     identity: MailIdentity
-    # Where an uploaded attachment of a case opened by hand waits for the pipeline.
-    upload_dir: str = field(default="")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -91,7 +91,6 @@ class Ctx:
     t: Words
     now: datetime
     form: FormData | None = None
-    set_cookies: list[tuple[str, str, int | None]] = field(default_factory=list)
 
     @property
     def staff(self) -> str:
