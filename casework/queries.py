@@ -249,9 +249,16 @@ def find_cases(session: Session, *, text: str = "", due_from: date | None = None
         conditions.append(Case.resolve_due <= due_until)
     if open_only:
         conditions.append(Case.status.in_(list(OPEN_STATUSES)))
-    total = int(session.scalar(select(func.count(Case.id)).where(*conditions)) or 0)
-    query = select(Case).where(*conditions).order_by(Case.id.desc())
-    return list(session.scalars(_page(query, limit, offset))), total
+    if not text.strip():
+        total = int(session.scalar(select(func.count(Case.id)).where(*conditions)) or 0)
+        query = select(Case).where(*conditions).order_by(Case.id.desc())
+        return list(session.scalars(_page(query, limit, offset))), total
+    # A text search reads every case's text whatever the page: one pass for the ids (the
+    # count and the page both come from it), not one for the count and one for the page.
+    ids = list(session.scalars(select(Case.id).where(*conditions).order_by(Case.id.desc())))
+    wanted = ids[offset:] if limit is None else ids[offset:offset + limit]
+    cases = session.scalars(select(Case).where(Case.id.in_(wanted)).order_by(Case.id.desc()))
+    return list(cases), len(ids)
 
 
 def handled_by(session: Session, staff: str, *, limit: int | None = None,

@@ -560,3 +560,16 @@ def test_hotline_staff_close_a_callback_with_its_outcome(console_site: Site) -> 
     assert f"/calls/{task_id}/done" not in caller.get("/").text
     assert any(e.kind == "call_task_done" and e.actor == "web:liuyang"
                for e in console_site.case(ref).events)
+
+
+def test_a_text_search_pages_and_counts_like_a_filtered_list(console_site: Site) -> None:
+    from casework import queries
+
+    refs = [console_site.mail(f"第{n}次：接线员态度粗暴。") for n in range(3)]
+    with console_site.app.session_factory() as session:
+        first, total = queries.find_cases(session, text="态度", limit=2)
+        rest, again = queries.find_cases(session, text="态度", limit=2, offset=2)
+        plain, count = queries.find_cases(session, limit=2, offset=2)
+    assert total == again == count == 3
+    assert [c.reference for c in first + rest] == refs[::-1]
+    assert [c.reference for c in plain] == [c.reference for c in rest]
