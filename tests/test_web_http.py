@@ -573,3 +573,26 @@ def test_a_text_search_pages_and_counts_like_a_filtered_list(console_site: Site)
     assert total == again == count == 3
     assert [c.reference for c in first + rest] == refs[::-1]
     assert [c.reference for c in plain] == [c.reference for c in rest]
+
+
+def test_the_violations_register_hides_a_case_one_is_excluded_from(console_site: Site) -> None:
+    from decimal import Decimal
+
+    from casework.models import Violation
+
+    hidden, shown = console_site.mail(NAMES_LINA), console_site.mail(RUDE)
+    with console_site.app.session_factory.begin() as session:
+        for ref, money in ((hidden, Decimal("0")), (shown, Decimal("50"))):
+            case_id = session.scalars(select(Case.id).where(Case.reference == ref)).one()
+            session.add(Violation(case_id=case_id, staff="zhangwei", category="rudeness",
+                                  clause="七(一)", sanction_tier="诫勉教育并责令赔礼道歉",
+                                  compensation=money, source="finding", details={},
+                                  recorded_at=console_site.clock.now()))
+    console_site.add_people({"lina": ["supervisor"], "wangfang": ["auditor"],
+                             "zhangwei": ["handler"]})
+    page = console_site.signed_in("wangfang").get("/violations", params={"open": "1"}).text
+    assert f">{hidden}<" in page and f">{shown}<" in page and "50.00" in page
+    assert "张伟" in page and "诫勉教育并责令赔礼道歉" in page
+    theirs = console_site.signed_in("lina").get("/violations").text
+    assert f">{shown}<" in theirs and hidden not in theirs
+    assert console_site.signed_in("zhangwei").get("/violations").status_code == 403

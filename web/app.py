@@ -40,6 +40,7 @@ ROUTES: tuple[tuple[str, PageFn, tuple[str, ...], bool], ...] = (
     ("/cases/{reference}/act/{action}", pages.case_action, ("POST",), False),
     ("/cases/{reference}/files/{file_id}", pages.attachment, ("GET",), False),
     ("/calls/{task_id}/done", pages.call_done, ("POST",), False),
+    ("/violations", pages.violations, ("GET",), False),
     ("/outbox", pages.outbox, ("GET",), False),
     ("/outbox/{mail_id}/retry", pages.outbox_retry, ("POST",), False),
     ("/quarantine", pages.quarantine, ("GET",), False),

@@ -16,6 +16,8 @@ ROLES = ("handler", "supervisor", "hotline", "director", "auditor", "administrat
 # accounts), and those that see the counts of every status and the extension requests.
 OPENERS = frozenset({"handler", "supervisor", "hotline", "director"})
 OVERSEERS = frozenset({"supervisor", "director"})
+# Who reads the register of commitment violations (clause 七).
+REGISTER_READERS = frozenset({"supervisor", "director", "auditor", "administrator"})
 # Who sees the outbox (recipients' addresses) and the quarantine, and may retry a mail.
 OPERATORS = frozenset({"director", "administrator"})
 
@@ -50,6 +52,10 @@ class StaffUser(Base):
     @property
     def oversees(self) -> bool:
         return bool(self.role_set & OVERSEERS)
+
+    @property
+    def reads_register(self) -> bool:
+        return bool(self.role_set & REGISTER_READERS)
 
     @property
     def operates(self) -> bool:

@@ -497,6 +497,22 @@ def call_done(ctx: Ctx) -> Response:
     return redirect("/#h-calls")
 
 
+# -- the register of commitment violations (clause 七) ----------------------------------
+
+
+def violations(ctx: Ctx) -> Response:
+    """The register in the order recorded (``open=1``: not yet carried out); a violation of
+    a case the person is excluded from is left out like the case. Sanction applied and
+    compensation paid are recorded on the case page (``#处分落实``, ``#赔偿到位``)."""
+    if ctx.user is None or not ctx.user.reads_register:
+        raise Refused
+    open_only = bool(ctx.request.query_params.get("open"))
+    hidden = _excluded_ids(ctx)
+    entries = [e for e in queries.violation_register(ctx.db, open_only=open_only, limit=500)
+               if e.violation.case_id not in hidden]
+    return ctx.render("violations.html", entries=entries, open_only=open_only)
+
+
 # -- the outbox and the quarantine (director, administrator) -----------------------------
 
 
