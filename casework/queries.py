@@ -27,8 +27,10 @@ from casework.models import (
     Assignment,
     Case,
     CaseExclusion,
+    Extension,
     MaterialRequest,
     Message,
+    Party,
     QuarantineItem,
     Referral,
     Violation,
@@ -47,15 +49,19 @@ __all__ = [
     "due_soon",
     "due_tasks",
     "excluded_staff",
+    "find_cases",
+    "handled_by",
     "is_overdue",
     "list_cases",
     "overdue_by_authority",
     "overdue_by_authority_filter",
     "overdue_cases",
     "overdue_filter",
+    "pending_extensions",
     "quarantine_item",
     "quarantine_items",
     "referral_answers_due",
+    "text_match",
     "violation_register",
 ]
 
@@ -203,6 +209,83 @@ def referral_answers_due(session: Session, *, due_by: date, hidden_from: str | N
              .options(joinedload(Referral.case))
              .order_by(Referral.answer_due, Referral.id))  # fmt: skip
     return list(session.scalars(_page(query, limit, offset)))
+
+
+# -- the console's lists (issue 14) ------------------------------------------------------
+
+
+def text_match(text: str) -> ColumnElement[bool]:
+    """Cases whose reference (a part of it too: ``000123``), subject, summary, any message's
+    subject or text, or complainant's name, phone or email contain ``text``, taken
+    literally. A plain substring match, so Chinese words (``医院``, ``王芳``) are found
+    without a word segmenter, on SQLite as on PostgreSQL."""
+    text = text.strip()
+    digits = "".join(ch for ch in text if ch.isdigit())
+    in_mail = exists().where(Message.case_id == Case.id,
+                             Message.body_text.icontains(text, autoescape=True)
+                             | Message.subject.icontains(text, autoescape=True))
+    party = [Party.name.icontains(text, autoescape=True),
+             Party.email.icontains(text, autoescape=True),
+             Party.phone.contains(text, autoescape=True)]
+    if len(digits) >= 4 and digits != text:  # "138-0000 1234" finds 13800001234
+        party.append(Party.phone.contains(digits, autoescape=True))
+    in_party = exists().where(Party.id == Case.complainant_id, or_(*party))
+    return or_(Case.reference.icontains(text, autoescape=True),
+               Case.subject.icontains(text, autoescape=True),
+               Case.summary.icontains(text, autoescape=True), in_mail, in_party)
+
+
+def find_cases(session: Session, *, text: str = "", due_from: date | None = None,
+               due_until: date | None = None, open_only: bool = False,
+               limit: int | None = 50, offset: int = 0,
+               **filters: Unpack[CaseFilters]) -> tuple[list[Case], int]:  # fmt: skip
+    """A page of the cases matching ``filters``, a text search (``text_match``) and a range
+    of resolution deadlines (both days included), newest first; and how many match."""
+    conditions = _case_conditions(filters)
+    if text.strip():
+        conditions.append(text_match(text))
+    if due_from is not None:
+        conditions.append(Case.resolve_due >= due_from)
+    if due_until is not None:
+        conditions.append(Case.resolve_due <= due_until)
+    if open_only:
+        conditions.append(Case.status.in_(list(OPEN_STATUSES)))
+    if not text.strip():
+        total = int(session.scalar(select(func.count(Case.id)).where(*conditions)) or 0)
+        query = select(Case).where(*conditions).order_by(Case.id.desc())
+        return list(session.scalars(_page(query, limit, offset))), total
+    # A text search reads every case's text whatever the page: one pass for the ids (the
+    # count and the page both come from it), not one for the count and one for the page.
+    ids = list(session.scalars(select(Case.id).where(*conditions).order_by(Case.id.desc())))
+    wanted = ids[offset:] if limit is None else ids[offset:offset + limit]
+    cases = session.scalars(select(Case).where(Case.id.in_(wanted)).order_by(Case.id.desc()))
+    return list(cases), len(ids)
+
+
+def handled_by(session: Session, staff: str, *, limit: int | None = None,
+               offset: int = 0) -> list[Case]:  # fmt: skip
+    """Open cases whose current assignment is ``staff``'s (as handler or as the deputy
+    standing in), the nearest deadline first (none last); never a case they are excluded
+    from."""
+    mine = exists().where(Assignment.case_id == Case.id, Assignment.ended_at.is_(None),
+                          (Assignment.handler == staff) | (Assignment.delegate_for == staff))
+    query = (select(Case).where(mine, Case.status.in_(list(OPEN_STATUSES)),
+                                *_visible_to(staff))
+             .order_by(Case.resolve_due.is_(None), Case.resolve_due, Case.id))  # fmt: skip
+    return list(session.scalars(_page(query, limit, offset)))
+
+
+def pending_extensions(session: Session, *, departments: Sequence[str] | None = None,
+                       hidden_from: str | None = None) -> list[tuple[Extension, Case]]:
+    """Extensions asked for and not yet approved, of open cases (of ``departments`` if
+    given), the oldest request first."""
+    query = (select(Extension, Case).join(Case, Case.id == Extension.case_id)
+             .where(Extension.approved_at.is_(None), Case.status.in_(list(OPEN_STATUSES)),
+                    *_visible_to(hidden_from))
+             .order_by(Extension.requested_at, Extension.id))  # fmt: skip
+    if departments is not None:
+        query = query.where(Case.department.in_(list(departments)))
+    return [(extension, case) for extension, case in session.execute(query)]
 
 
 # -- registers beside the cases -----------------------------------------------------------

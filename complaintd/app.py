@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.types import ASGIApp
 
 from casework.calendar import WorkCalendar, years_from_config
 from casework.clock import SHANGHAI, Clock, SystemClock
@@ -22,7 +23,13 @@ from casework.deadlines import sweep_overdue
 from casework.rawstore import RawStore
 from casework.services import CasePolicy
 from complaintd.mailboxes import imap_account
-from complaintd.settings import ImapMailbox, MaildirMailbox, Settings, thread_key
+from complaintd.settings import (
+    ImapMailbox,
+    MaildirMailbox,
+    Settings,
+    check_web_secret,
+    thread_key,
+)
 from handling.acknowledgement import Acknowledger
 from handling.backscatter import Caps
 from handling.bounces import record_bounce
@@ -53,6 +60,8 @@ from notifications.sender import (
 from routing import commitments
 from routing.context import Desk
 from routing.directory import RoutingFile
+from web.app import build_console
+from web.context import Console, WebConfig
 
 log = logging.getLogger("complaintd")
 
@@ -308,6 +317,28 @@ class App:
         if queued:
             log.info("hotline: callback list of %d calls queued for %d recipients", calls, queued)
         return queued
+
+    # -- the staff console ------------------------------------------------------------
+
+    def web_config(self) -> WebConfig:
+        """The console's settings; ConfigError when its secret is not in the environment."""
+        web = self.settings.web
+        due_soon = self.desk.config.clock.due_soon_working_days if self.desk else 3
+        return WebConfig(
+            secret=check_web_secret(self.settings), base_url=web.base_url,
+            secure_cookies=web.secure_cookies,
+            session_idle=timedelta(minutes=web.session_idle_minutes),
+            session_max=timedelta(hours=web.session_max_hours),
+            sign_in_link_age=timedelta(hours=web.sign_in_link_hours),
+            organisation=self.settings.organisation.name, due_soon_working_days=due_soon)
+
+    def web_console(self) -> ASGIApp:
+        """The staff console over this App's database, desk (read afresh: the routing file
+        may change), calendar, clock, raw store and pipeline."""
+        console = Console(self.web_config(), self.session_factory, lambda: self.desk,
+                          self.calendar, self.clock, self.raw_store, self.pipeline,
+                          self.identity)
+        return build_console(console, trusted_proxies=self.settings.web.trusted_proxies)
 
     def transport(self) -> Transport:
         smtp = self.settings.smtp

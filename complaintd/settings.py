@@ -249,6 +249,52 @@ class ReplyTokens(_Section):
     token_in_reply_to: bool = True
 
 
+class Web(_Section):
+    """The staff console (``complaintd web``, or inside ``complaintd run`` when enabled)."""
+
+    enabled: bool = False
+    bind: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8080
+    # The address staff open (links in mail: the one-time sign-in link); empty: from bind/port.
+    public_base_url: Annotated[str, Field(pattern=r"^(https?://[^\s/]+(/[^\s]*)?)?$")] = ""
+    # The environment variable holding the secret that signs cookies and one-time links.
+    secret_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")] = "COMPLAINTD_WEB_SECRET"
+    # Secure cookies (HTTPS only); turn off only for a console reached over plain HTTP.
+    secure_cookies: bool = True
+    # Forwarded headers (X-Forwarded-For/-Proto) are believed only from these addresses.
+    trusted_proxies: list[str] = []
+    session_idle_minutes: Annotated[int, Field(ge=5, le=24 * 60)] = 120
+    session_max_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 12
+    sign_in_link_hours: Annotated[int, Field(ge=1, le=24 * 14)] = 72
+
+    def secret(self) -> str:
+        return os.environ.get(self.secret_env, "")
+
+    @property
+    def base_url(self) -> str:
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        host = "127.0.0.1" if self.bind in {"0.0.0.0", "::", ""} else self.bind
+        return f"http://{host}:{self.port}"
+
+
+WEB_SECRET_MIN = 32
+
+
+def check_web_secret(settings: Settings, *, source: str = "<settings>") -> str:
+    """The console's secret from the environment, or a ConfigError naming the variable."""
+    name = settings.web.secret_env
+    secret = settings.web.secret()
+    if not secret:
+        raise ConfigError(f"{source}: web.secret_env: environment variable {name} is not set "
+                          f"(the staff console signs cookies with it; at least "
+                          f"{WEB_SECRET_MIN} random characters)")
+    if len(secret) < WEB_SECRET_MIN:
+        raise ConfigError(f"{source}: web.secret_env: environment variable {name} is too short "
+                          f"(at least {WEB_SECRET_MIN} characters)")
+    return secret
+
+
 class Logging(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -269,6 +315,7 @@ class Settings(_Section):
     routing: Routing = Routing()
     operator: Operator = Operator()
     security: ReplyTokens = ReplyTokens()
+    web: Web = Web()
 
     @model_validator(mode="after")
     def _unique_mailbox_names(self) -> Settings:
@@ -364,6 +411,8 @@ def check_secrets(settings: Settings, *, source: str) -> None:
         problems.append(f"smtp.password_env: environment variable {smtp.password_env} is not set")
     if problems:
         raise ConfigError("\n".join(f"{source}: {p}" for p in problems))
+    if settings.web.enabled:
+        check_web_secret(settings, source=source)
 
 
 def check_calendar(settings: Settings, *, source: str) -> None:

@@ -7,7 +7,9 @@
 # 2. Dovecot (apt-get install dovecot-imapd, when root and missing);
 # 3. PostgreSQL: start the first pg_lsclusters cluster, create the login role
 #    complaintd/complaintd, export COMPLAINTD_TEST_PG_URL;
-# 4. ruff, mypy, pytest -- stopping at the first failure.
+# 4. Chromium and the CJK fonts for the console's browser tests (apt-get install chromium
+#    fonts-noto-cjk, when root and missing; Playwright drives it, no browser download);
+# 5. ruff, mypy, pytest -- stopping at the first failure.
 #
 # Safe to run again: every step checks before it acts. Without root it installs and
 # starts nothing system-wide; tests that need a missing server then skip (or fail
@@ -17,7 +19,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 VENV="${VENV:-.venv}"
 PG_ROLE=complaintd
-LINT_DIRS=(casework intake routing notifications handling complaintd tests bench)
+LINT_DIRS=(casework intake routing notifications handling web complaintd tests bench scripts)
 APT_UPDATED=0
 
 say() { printf '\n==> %s\n' "$*"; }
@@ -81,6 +83,23 @@ setup_dovecot() {
   else
     note "dovecot is not installed and we are not root: IMAP tests will skip" \
       "(fail under CI=true); apt-get install dovecot-imapd"
+  fi
+}
+
+setup_chromium() {
+  local missing=()
+  [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  # Without the CJK fonts Chinese renders as boxes in the screenshots.
+  if ! { command -v fc-list >/dev/null && fc-list :lang=zh | grep -q .; }; then
+    missing+=(fonts-noto-cjk)
+  fi
+  if ((${#missing[@]} == 0)); then
+    say "Chromium: $(/usr/bin/chromium --version 2>/dev/null | tail -n 1) (driven by Playwright)"
+  elif is_root; then
+    apt_install "${missing[@]}"
+  else
+    note "${missing[*]} not installed and we are not root: browser tests will skip" \
+      "(fail under CI=true); apt-get install chromium fonts-noto-cjk"
   fi
 }
 
@@ -181,6 +200,7 @@ EOF
 say "complaintd tests in $(pwd) (CI=${CI:-unset}, user $(id -un))"
 setup_venv
 setup_dovecot
+setup_chromium
 setup_postgres
 run_checks "$@"
 say "all checks passed"

@@ -8,6 +8,7 @@ and acknowledgements, written as .eml files because the demo sends no real mail.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
 from datetime import datetime
@@ -25,6 +26,7 @@ from complaintd.cli.context import Context, console, print_round
 from complaintd.cli.i18n import Translator, pick_language
 from complaintd.migrate import upgrade
 from complaintd.settings import load_settings
+from web import accounts
 
 # The samples are dated 24 November 2026; the demo's clock stands there so every run
 # shows the same reference numbers and deadlines.
@@ -56,6 +58,12 @@ triage_to = ["triage@example.org"]
 transport = "file"
 outbox_dir = "sent-mail"
 from_address = "complaints@example.org"
+
+[web]
+# The staff console on this computer only, over plain HTTP (`complaintd web`).
+bind = "127.0.0.1"
+port = 8080
+secure_cookies = false
 """
 
 
@@ -75,7 +83,28 @@ def demo(obj: Context, folder: Path | None) -> None:
     print_round(report, t)
     show_result(app, report, t)
     console.print(t("demo_next", config=folder / "complaintd.toml"))
+    password = demo_account(app)
+    console.print(t("demo_console", config=folder / "complaintd.toml",
+                    secret=secrets.token_urlsafe(32), url=app.settings.web.base_url,
+                    login=DEMO_LOGIN, password=password))
     app.close()
+
+
+DEMO_LOGIN = "demo"
+
+
+def demo_account(app: App) -> str:
+    """A console account for the demo (the director: every case, every count), with a new
+    random password each run; the demo has no staff directory, so it is made here."""
+    password = secrets.token_urlsafe(9)
+    now = app.clock.now()
+    with app.session_factory.begin() as session:
+        user = accounts.user_by_staff_id(session, DEMO_LOGIN)
+        if user is None:
+            user = accounts.add_user(session, staff_id=DEMO_LOGIN, email="demo@example.org",
+                                     name="演示 Demo", roles=["director"], now=now)
+        accounts.set_password(session, user, password, now)
+    return password
 
 
 def prepare(folder: Path) -> Path:

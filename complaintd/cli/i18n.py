@@ -98,6 +98,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "下一步：complaintd --config {config} cases list 或 cases show <编号>",
         "Next: complaintd --config {config} cases list, or cases show <reference>",
     ),
+    "demo_console": (
+        "员工工作台：COMPLAINTD_WEB_SECRET={secret} complaintd --config {config} web\n然后打开 {url} ，用 {login} / {password} 登录。",
+        "Staff console: COMPLAINTD_WEB_SECRET={secret} complaintd --config {config} web\nthen open {url} and sign in as {login} / {password}.",
+    ),
     "quarantine_empty": ("隔离区为空。", "The quarantine is empty."),
     # outbox and templates (issue 6)
     "outbox_title": ("发件箱（{n} 封）", "Outbox ({n} mails)"),
@@ -118,6 +122,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "template_unknown": ("没有名为 {name} 的通知模板。可用：{names}", "No notice template {name}. Known: {names}"),
     "source_override": ("自定义", "override"),
     "source_package": ("内置", "built-in"),
+    # -- staff console accounts (complaintd users …, complaintd web) --
+    "user_added": ("已添加账户 {staff}（{roles}）。下一步：complaintd users invite {staff}，或 complaintd users set-password {staff}", "Account {staff} added ({roles}). Next: complaintd users invite {staff}, or complaintd users set-password {staff}"),
+    "user_exists": ("账户 {staff} 已存在。", "Account {staff} already exists."),
+    "user_unknown": ("没有账户 {staff}。先运行：complaintd users add {staff} --role …", "No account {staff}. First: complaintd users add {staff} --role …"),
+    "unknown_role": ("未知角色：{roles}；可用：{known}", "Unknown role: {roles}; known: {known}"),
+    "staff_not_in_directory": ("工作人员名录（routing.toml）中没有 {staff}。", "{staff} is not in the staff directory (routing.toml)."),
+    "user_needs_email": ("未配置分派规则：请用 --email 和 --name 指定。", "No routing rules configured: give --email and --name."),
+    "password_short": ("密码至少 {n} 个字符。", "The password needs at least {n} characters."),
+    "password_set": ("已为 {staff} 设置密码；该账户已解锁，其所有登录会话已结束。", "Password set for {staff}; the account is unlocked and all its sessions ended."),
+    "invite_queued": ("设置密码的一次性链接已放入发件箱，发往 {email}（{hours} 小时内有效）。", "A one-time link to set the password is queued to {email} (valid {hours} hours)."),
+    "invite_link": ("一次性链接（{hours} 小时内有效）：{link}", "One-time link (valid {hours} hours): {link}"),
+    "user_locked": ("账户 {staff} 已锁定，其所有登录会话已结束。", "Account {staff} locked; all its sessions ended."),
+    "users_none": ("还没有账户。", "No accounts yet."),
+    "user_row": ("{staff}  {name}  {email}  {roles}  {state}", "{staff}  {name}  {email}  {roles}  {state}"),
+    "user_state_locked": ("已锁定", "locked"),
+    "user_state_no_password": ("未设密码", "no password yet"),
+    "user_state_active": ("可登录", "active"),
+    "web_serving": ("员工工作台：{url}（按 Ctrl+C 停止）", "Staff console: {url} (Ctrl+C to stop)"),
+    "web_started": ("员工工作台已启动：{url}", "Staff console started: {url}"),
 }
 
 

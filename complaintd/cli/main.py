@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.markup import escape
 
 from casework.clock import SHANGHAI, SystemClock
+from complaintd.app import App
 from complaintd.cli import (
     cases,
     demo,
@@ -19,11 +21,16 @@ from complaintd.cli import (
     outbox,
     quarantine,
     templates,
+    users,
     violations,
 )
 from complaintd.cli.context import Context, console, fail, print_round
+from complaintd.cli.i18n import Translator
 from complaintd.migrate import current_and_head, upgrade
 from notifications.renderer import TemplateCheckError
+
+if TYPE_CHECKING:
+    from web.serve import Background
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -59,9 +66,55 @@ def run(obj: Context, once: bool) -> None:
         print_round(report, t)
         app.close()
         sys.exit(1 if report.errors else 0)
+    background = _start_web(app, t) if app.settings.web.enabled else None
     console.print(t("service_started"))
     run_forever(app)
+    if background is not None:
+        background.stop()
     console.print(t("service_stopped"))
+    app.close()
+
+
+def _start_web(app: App, t: Translator) -> Background:
+    """The staff console in a thread of the daemon (``[web] enabled = true``)."""
+    from complaintd.settings import ConfigError
+    from web.serve import Background
+
+    try:
+        console_app = app.web_console()
+    except ConfigError as exc:
+        fail(t("config_error", detail=exc))
+        raise
+    web = app.settings.web
+    background = Background(console_app, web.bind, web.port).start()
+    console.print(t("web_started", url=web.base_url))
+    return background
+
+
+@main.command()
+@click.option("--bind", default=None, help="地址 / address (default: [web] bind)")
+@click.option("--port", type=int, default=None, help="端口 / port (default: [web] port)")
+@click.pass_obj
+def web(obj: Context, bind: str | None, port: int | None) -> None:
+    """运行员工工作台 / serve the staff console."""
+    from complaintd.settings import ConfigError
+    from web.serve import listen, server
+
+    app, t = obj.app()
+    current, head = current_and_head(app.engine)
+    if current != head:
+        fail(t("db_not_current", current=current or "-", head=head))
+    try:
+        console_app = app.web_console()
+    except ConfigError as exc:
+        fail(t("config_error", detail=exc))
+        return
+    settings = app.settings.web
+    sock = listen(bind or settings.bind, settings.port if port is None else port)
+    actual = settings.model_copy(update={"bind": bind or settings.bind,
+                                         "port": sock.getsockname()[1]})
+    console.print(t("web_serving", url=actual.base_url))
+    server(console_app).run(sockets=[sock])
     app.close()
 
 
@@ -118,5 +171,5 @@ def config_cmd(obj: Context, action: str) -> None:
 
 for group in (cases.cases, quarantine.quarantine, mailboxes.mailboxes, demo.demo,
               outbox.outbox, templates.templates, hotline.hotline, handle.handle,
-              violations.violations):
+              violations.violations, users.users):
     main.add_command(group)

@@ -1,0 +1,144 @@
+"""Screenshots of the staff console's main pages, in Chinese, at desktop (1280 px) and
+phone (390 px) widths, into docs/screenshots/ (linked from the README).
+
+    COMPLAINTD_WEB_SECRET is not needed: the script makes a throw-away installation in a
+    temporary folder (SQLite, the example routing rules, a few sample complaints, staff
+    accounts), serves the console on a free port and drives Debian's Chromium through
+    Playwright (apt-get install chromium fonts-noto-cjk; no browser download).
+
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import tempfile
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+from sqlalchemy import select
+
+from casework.clock import SHANGHAI, FixedClock
+from casework.models import Case
+from complaintd.app import App
+from complaintd.migrate import upgrade
+from complaintd.settings import load_settings
+from web import accounts
+from web.serve import Background
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "demo-password-" + secrets.token_hex(4)
+COMPLAINTS = [
+    ("张女士", "zhang.nvshi@example.cn", "接线员态度问题",
+     "12月1日下午拨打热线，接线员态度粗暴，没有听完就挂断电话。希望中心核实并给个说法。"),
+    ("王先生", "wang.xiansheng@example.cn", "项目款迟迟未到账",
+     "我孩子参加了大病救助项目，审核通过已经两个月，项目款一直没有到账，也没人回复。"),
+    ("李女士", "li.nvshi@example.cn", "志愿者服务投诉",
+     "上周志愿者上门探访时迟到一个多小时，而且没有提前通知，老人等了很久。"),
+    ("陈先生", "chen.xiansheng@example.cn", "热线工作人员推诿",
+     "多次来电咨询救助申请进度，工作人员互相推诿，请尽快处理。"),
+]
+PAGES = [("sign-in", "/sign-in", None), ("my-work", "/", "zhangwei"),
+         ("cases", "/cases", "wangfang"), ("case", "/cases/{ref}", "zhangwei"),
+         ("new-case", "/new", "zhangwei")]
+WIDTHS = {"desktop": 1280, "phone": 390}
+
+
+def build(folder: Path) -> tuple[App, str]:
+    (folder / "mail" / "new").mkdir(parents=True)
+    routing = (ROOT / "config" / "routing.toml").read_text(encoding="utf-8")
+    (folder / "routing.toml").write_text(routing, encoding="utf-8")
+    (folder / "complaintd.toml").write_text("""
+[storage]
+data_dir = "var"
+[[mailbox]]
+kind = "maildir"
+name = "local"
+path = "mail"
+[smtp]
+transport = "file"
+[routing]
+rules_file = "routing.toml"
+[web]
+secure_cookies = false
+""", encoding="utf-8")
+    clock = FixedClock(datetime(2026, 11, 16, 9, tzinfo=SHANGHAI))
+    app = App.build(load_settings(folder / "complaintd.toml"), clock)
+    upgrade(app.engine)
+    for number, (name, email, subject, text) in enumerate(COMPLAINTS, 1):
+        msg = EmailMessage()
+        msg["From"] = f"{name} <{email}>"
+        msg["Subject"] = subject
+        msg["Message-ID"] = f"<shot-{number}@example.cn>"
+        msg.set_content(text, charset="utf-8")
+        (folder / "mail" / "new" / f"{number}.M1.host").write_bytes(bytes(msg))
+        app.run_once()
+        clock.advance(timedelta(days=4))  # received days apart: some due soon, one late
+    assert app.desk is not None
+    with app.session_factory.begin() as session:
+        for staff, roles in {"zhangwei": ["handler"], "wangfang": ["handler", "supervisor"],
+                             "lina": ["handler"]}.items():
+            person = app.desk.config.staff[staff]
+            user = accounts.add_user(session, staff_id=staff, email=person.email,
+                                     name=person.name, roles=roles, now=clock.now())
+            accounts.set_password(session, user, PASSWORD, clock.now())
+        cases = list(session.scalars(select(Case).order_by(Case.id)))
+        mine = next(c for c in cases if c.assignments and c.assignments[-1].handler == "zhangwei")
+        reference = mine.reference
+    return app, reference
+
+
+def sign_in(page: Page, url: str, staff: str) -> None:
+    page.goto(f"{url}/sign-in")
+    page.get_by_label("工号或邮箱").fill(staff)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{url}/")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--chromium", default=os.environ.get("COMPLAINTD_CHROMIUM",
+                                                             "/usr/bin/chromium"))
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("COMPLAINTD_WEB_SECRET", secrets.token_urlsafe(48))
+    with tempfile.TemporaryDirectory() as folder:
+        app, reference = build(Path(folder))
+        server = Background(app.web_console(), "127.0.0.1", 0).start()
+        url = f"http://127.0.0.1:{server.port}"
+        launch = ["--no-sandbox"] if os.geteuid() == 0 else []
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=args.chromium,
+                                                     args=[*launch, "--disable-gpu"])
+                for name, path, staff in PAGES:
+                    for width_name, width in WIDTHS.items():
+                        context = browser.new_context(viewport={"width": width, "height": 900},
+                                                      locale="zh-CN", device_scale_factor=1)
+                        page = context.new_page()
+                        if staff:
+                            sign_in(page, url, staff)
+                        page.goto(url + path.format(ref=reference))
+                        page.wait_for_load_state("networkidle")
+                        wide = page.evaluate("document.documentElement.scrollWidth")
+                        if wide > width:  # a phone must never scroll sideways
+                            print(f"warning: {name} is {wide} px wide at {width} px")
+                        target = args.out / f"{name}-{width_name}.png"
+                        page.screenshot(path=str(target), full_page=True)
+                        print(target.relative_to(ROOT) if target.is_relative_to(ROOT)
+                              else target)
+                        context.close()
+                browser.close()
+        finally:
+            server.stop()
+            app.close()
+
+
+if __name__ == "__main__":
+    main()

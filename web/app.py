@@ -1,0 +1,69 @@
+"""The console as one ASGI application: the routes, the static files, the guard (security
+headers, CSRF cookie) and, behind a reverse proxy, forwarded headers from it alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+from web import pages
+from web.context import Console
+from web.plumbing import PageFn, environment, page
+from web.security import Guard
+
+STATIC = Path(__file__).parent / "static"
+
+# (path, page, methods, public)
+ROUTES: tuple[tuple[str, PageFn, tuple[str, ...], bool], ...] = (
+    ("/sign-in", pages.sign_in_page, ("GET", "POST"), True),
+    ("/set-password/{token}", pages.set_password_page, ("GET", "POST"), True),
+    ("/lang/{lang}", pages.language, ("GET",), True),
+    ("/sign-out", pages.sign_out, ("POST",), True),
+    ("/sign-out-everywhere", pages.sign_out_everywhere, ("POST",), False),
+    ("/", pages.my_work, ("GET",), False),
+    ("/cases", pages.case_list, ("GET",), False),
+    ("/cases.csv", pages.export_csv, ("GET",), False),
+    ("/cases.xlsx", pages.export_xlsx, ("GET",), False),
+    ("/views", pages.save_view, ("POST",), False),
+    ("/views/{view_id}/delete", pages.delete_view, ("POST",), False),
+    ("/new", pages.new_case, ("GET", "POST"), False),
+    ("/cases/{reference}", pages.case_page, ("GET",), False),
+    ("/cases/{reference}/act/{action}", pages.case_action, ("POST",), False),
+    ("/cases/{reference}/files/{file_id}", pages.attachment, ("GET",), False),
+    ("/calls/{task_id}/done", pages.call_done, ("POST",), False),
+    ("/violations", pages.violations, ("GET",), False),
+    ("/outbox", pages.outbox, ("GET",), False),
+    ("/outbox/{mail_id}/retry", pages.outbox_retry, ("POST",), False),
+    ("/quarantine", pages.quarantine, ("GET",), False),
+)
+
+
+async def healthz(_request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+def build_console(console: Console, *, trusted_proxies: list[str] | None = None) -> ASGIApp:
+    """The ASGI application of the console. ``trusted_proxies``: the addresses whose
+    X-Forwarded-For/-Proto are believed (none: the connection's own address counts)."""
+    env = environment()
+    routes: list[BaseRoute] = [
+        Route(path, page(console, env, fn, public=public), methods=list(methods))
+        for path, fn, methods, public in ROUTES]
+    routes += [Route("/healthz", healthz, methods=["GET"]),
+               Mount("/static", StaticFiles(directory=STATIC), name="static")]
+    app: ASGIApp = Starlette(routes=routes, middleware=[
+        Middleware(Guard, secure_cookies=console.config.secure_cookies)])
+    if trusted_proxies:
+        # uvicorn types its middleware with its own ASGI types; the protocol is the same.
+        app = cast(ASGIApp, ProxyHeadersMiddleware(cast(Any, app),
+                                                   trusted_hosts=list(trusted_proxies)))
+    return app
