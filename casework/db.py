@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
+import gc
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, cast
 
 from sqlalchemy import Engine, Table, create_engine, event, func, inspect, select, text
@@ -74,6 +77,23 @@ _EARLY_KEY = "complaintd.batch_early_rows"
 def start_batch(session: Session) -> None:
     """Mark ``session`` as taking in a batch: new rows get their ids at the final flush."""
     session.info[_BATCH_KEY] = True
+
+
+@contextmanager
+def collector_spared() -> Iterator[None]:
+    """While a batch is taken, the cyclic garbage collector leaves alone what existed
+    before it (the process's modules, caches, jieba's dictionary): without this each full
+    collection, made as the batch's objects pile up, walked all of it again, a third of a
+    second each on this machine and about a sixth of a call log's import. Objects made
+    during the batch are collected as usual; afterwards the old ones are ordinary again,
+    so nothing is kept that would otherwise be freed. (``gc.freeze``/``unfreeze`` only
+    move whole generations: two batches in two threads at once are safe, just spared less.)
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 @event.listens_for(Session, "before_flush")
