@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from email import base64mime, quoprimime
 from email import errors as email_errors
 from email.charset import Charset
 from email.header import Header
@@ -370,8 +371,24 @@ def _address(name: str, address: str) -> str:
     return formataddr((name, address), charset=_UTF8) if name else address
 
 
+# What fits in the first line of "Subject: " as one encoded word: 76 columns less the
+# name and its colon and space (9) and the word's "=?utf-8?b?" and "?=" (12).
+_ONE_WORD = 76 - len("Subject: ") - len("=?utf-8?b??=")
+
+
 def _header(value: str) -> str:
-    return value if value.isascii() else Header(value, _UTF8, header_name="Subject").encode()
+    """The Subject as ``email.header.Header`` encodes it. A subject that fits in one
+    encoded word is that word, in base64 or, when not longer, quoted-printable (as
+    ``Header`` chooses); written here because ``Header`` measures the text again after
+    every character it adds. Longer ones are folded by ``Header`` itself."""
+    if value.isascii():
+        return value
+    data = value.encode("utf-8")
+    b_length, q_length = base64mime.header_length(data), quoprimime.header_length(data)
+    if min(b_length, q_length) <= _ONE_WORD:
+        encoder = base64mime if b_length < q_length else quoprimime
+        return str(encoder.header_encode(data, charset="utf-8"))
+    return Header(value, _UTF8, header_name="Subject").encode()
 
 
 def mailbox(address: str, name: str | None) -> Address:

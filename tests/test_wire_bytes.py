@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import random
 from datetime import datetime
+from email.charset import Charset
+from email.header import Header
 
 import pytest
 
@@ -10,6 +13,7 @@ from casework.clock import SHANGHAI
 from notifications.outbox import (
     _WIRE,
     MailIdentity,
+    _header,
     build_message,
     mailbox,
     message_bytes,
@@ -66,3 +70,17 @@ def test_the_bytes_queued_are_those_of_the_message_built(
         assert message_id == "<fixed.1@oasis.example.org>"
         message = build_message(**given)  # type: ignore[arg-type]
         assert raw == message.as_bytes(policy=_WIRE)
+
+
+def test_a_subject_is_encoded_as_the_header_class_encodes_it() -> None:
+    """Short subjects are one encoded word written directly; every length around the
+    limit, both encodings and the tie between them, give ``Header``'s own text."""
+    rng = random.Random(11)
+    alphabet = "中文投诉已受理【】（）：，。 abcXYZ019-_=?[]<>\"'!@#$%^&*()é"
+    subjects = ["新案件分派给您 [LO-2026-000123]", "é" * 20, "中" * 18, "中" * 19]
+    subjects += [" ".join("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 70)))
+                          .split()) for _ in range(3000)]
+    for subject in subjects:
+        expected = subject if subject.isascii() else \
+            Header(subject, Charset("utf-8"), header_name="Subject").encode()
+        assert _header(subject) == expected
