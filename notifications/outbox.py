@@ -55,7 +55,16 @@ class _WirePolicy(Compat32):
         if isinstance(value, str) and value.isascii() and "\n" not in value \
                 and len(name) + len(value) + 2 <= 78:
             return f"{name}: {value}{self.linesep}".encode("ascii")
+        if self is _WIRE and isinstance(value, str):
+            return _fold_again(name, value)
         return super().fold_binary(name, value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _fold_again(name: str, value: str) -> bytes:
+    """A long header folded by compat32 (``Header``'s folding is slow): the From line and
+    the staff's To lines come again in every batch, so each is folded once."""
+    return Compat32.fold_binary(_WIRE, name, value)
 
 
 _WIRE = _WirePolicy(linesep="\r\n")
@@ -254,12 +263,21 @@ def message_bytes(
         return message_id, (_TEXT_HEAD["plain"] + _folded(headers) + b"\r\n"
                             + _base64_lines(text))
     mark = (boundary or _boundary()).encode("ascii")
-    head = _folded([("Content-Type", f'multipart/alternative; boundary="{mark.decode()}"'),
-                    ("MIME-Version", "1.0"), *headers])
+    head = _multipart_head(mark) + _folded(headers)
     return message_id, b"".join((
         head, b"\r\n--", mark, b"\r\n",
         _TEXT_HEAD["plain"], b"\r\n", _base64_lines(text), b"\r\n--", mark, b"\r\n",
         _TEXT_HEAD["html"], b"\r\n", _base64_lines(html), b"\r\n--", mark, b"--\r\n"))
+
+
+def _multipart_head(mark: bytes) -> bytes:
+    """The multipart's Content-Type and MIME-Version lines. Its Content-Type is too long
+    for one line: a boundary of ours (``_boundary``) folds exactly as the sample one, since
+    hex digits are never where compat32 folds, so only the boundary is put in."""
+    if _OUR_BOUNDARY.fullmatch(mark):
+        return _MULTIPART_HEAD.replace(_SAMPLE_BOUNDARY, mark)
+    return _folded([("Content-Type", f'multipart/alternative; boundary="{mark.decode()}"'),
+                    ("MIME-Version", "1.0")])
 
 
 def _boundary() -> str:
@@ -327,6 +345,11 @@ def _text_part(text: str, subtype: str) -> Message:
     return part
 
 
+_OUR_BOUNDARY = re.compile(rb"=_[0-9a-f]{32}")
+_SAMPLE_BOUNDARY = b"=_" + b"0" * 32
+_MULTIPART_HEAD = _folded([
+    ("Content-Type", f'multipart/alternative; boundary="{_SAMPLE_BOUNDARY.decode()}"'),
+    ("MIME-Version", "1.0")])
 # The header block of each kind of text part, as the generator writes it.
 _TEXT_HEAD = {subtype: _folded(_text_part("", subtype).raw_items())
               for subtype in ("plain", "html")}

@@ -13,6 +13,7 @@ from casework.clock import SHANGHAI
 from notifications.outbox import (
     _WIRE,
     MailIdentity,
+    _boundary,
     _header,
     build_message,
     mailbox,
@@ -61,11 +62,12 @@ def test_the_bytes_queued_are_those_of_the_message_built(
     refs: tuple[str, ...],
 ) -> None:
     """``queue_mail`` writes the bytes without building the message: the same bytes."""
-    for auto in ("auto-replied", "auto-generated", "no"):
+    for auto, boundary in [("auto-replied", "=_0123abcd"), ("auto-generated", _boundary()),
+                           ("no", _boundary())]:
         given = {"to": mailbox("wang@example.cn", name), "subject": subject, "text": text,
                  "html": html, "identity": IDENTITY, "now": NOW, "in_reply_to": reply,
                  "references": list(refs), "auto_submitted": auto,
-                 "message_id": "<fixed.1@oasis.example.org>", "boundary": "=_0123abcd"}
+                 "message_id": "<fixed.1@oasis.example.org>", "boundary": boundary}
         message_id, raw = message_bytes(**given)  # type: ignore[arg-type]
         assert message_id == "<fixed.1@oasis.example.org>"
         message = build_message(**given)  # type: ignore[arg-type]
