@@ -135,8 +135,9 @@ def fill_defaults(session: Session) -> None:
     """
     for obj in session.new:
         state = inspect(obj)
+        values = state.dict
         for key, value in _scalar_defaults(state.mapper):
-            if key not in state.dict:
+            if key not in values:
                 setattr(obj, key, value)
 
 
@@ -244,8 +245,15 @@ def number_new_rows(session: Session) -> None:
 
 
 def _needs_id(state: InstanceState[Any]) -> bool:
-    pk = state.mapper.primary_key
+    key = _id_key(state.mapper)
+    return key is not None and state.dict.get(key) is None
+
+
+@functools.cache
+def _id_key(mapper: Mapper[Any]) -> str | None:
+    """The attribute of a single integer primary key (None for any other kind of key),
+    worked out once per class: it is asked for every new row of every batch."""
+    pk = mapper.primary_key
     if len(pk) != 1 or pk[0].type.python_type is not int:
-        return False
-    key = state.mapper.get_property_by_column(pk[0]).key
-    return state.dict.get(key) is None
+        return None
+    return mapper.get_property_by_column(pk[0]).key
