@@ -82,31 +82,35 @@ def start_batch(session: Session) -> None:
 
 @contextmanager
 def collector_spared() -> Iterator[None]:
-    """While a batch is taken, the cyclic garbage collector leaves alone what existed
-    before it (the process's modules, caches, jieba's dictionary) and runs less often.
+    """While a batch is taken, the cyclic garbage collector runs less often, and never
+    walks again what the process held before its first batch.
 
-    Without this each full collection, made as the batch's objects pile up, walked the
-    whole process again (a third of a second each on this machine), and the young
-    collections, every 700 new objects, went through a batch's objects that all live
-    until its commit anyway: together about a sixth of a call log's import. Objects
-    made during the batch are still collected; afterwards the old ones are ordinary
-    again and the thresholds are back, so nothing is kept that would otherwise be freed.
-    ``gc.freeze``/``unfreeze`` only move whole generations: batches in two threads at
-    once are safe, just spared less; the thresholds come back when the last one ends.
+    Before, each full collection, made as a batch's objects piled up, walked the whole
+    process (modules, SQLAlchemy's and Jinja's caches: a third of a second each on this
+    machine), and the young collections, every 700 new objects, went through a batch's
+    objects that all live until its commit anyway: together about a sixth of a call
+    log's import. So the first batch of a process moves what is alive then (after one
+    full collection) to the permanent generation (``gc.freeze``, as a server does after
+    start-up): what the process keeps for good, never looked at again; everything made
+    later, every batch's objects included, is collected as usual. During a batch young
+    collections come every 10,000 new objects; the thresholds are back when the last
+    batch running (in any thread) ends.
     """
-    global _spared
+    global _spared, _frozen
     with _SPARED_LOCK:
+        if not _frozen:
+            gc.collect()
+            gc.freeze()
+            _frozen = True
         if _spared == 0:
             _thresholds[:] = gc.get_threshold()
             first, *older = _thresholds
             gc.set_threshold(max(first, _YOUNG_THRESHOLD), *older)
         _spared += 1
-        gc.freeze()
     try:
         yield
     finally:
         with _SPARED_LOCK:
-            gc.unfreeze()
             _spared -= 1
             if _spared == 0:
                 gc.set_threshold(*_thresholds)
@@ -114,6 +118,7 @@ def collector_spared() -> Iterator[None]:
 
 _SPARED_LOCK = threading.Lock()
 _spared = 0
+_frozen = False
 _thresholds: list[int] = []
 _YOUNG_THRESHOLD = 10_000  # new objects between young collections (Python's default: 700)
 
