@@ -82,45 +82,29 @@ def start_batch(session: Session) -> None:
 
 @contextmanager
 def collector_spared() -> Iterator[None]:
-    """While a batch is taken, the cyclic garbage collector runs less often, and never
-    walks again what the process held before its first batch.
+    """The cyclic garbage collector never walks again what the process held before its
+    first batch.
 
     Before, each full collection, made as a batch's objects piled up, walked the whole
     process (modules, SQLAlchemy's and Jinja's caches: a third of a second each on this
-    machine), and the young collections, every 700 new objects, went through a batch's
-    objects that all live until its commit anyway: together about a sixth of a call
-    log's import. So the first batch of a process moves what is alive then (after one
-    full collection) to the permanent generation (``gc.freeze``, as a server does after
-    start-up): what the process keeps for good, never looked at again; everything made
-    later, every batch's objects included, is collected as usual. During a batch young
-    collections come every 10,000 new objects; the thresholds are back when the last
-    batch running (in any thread) ends.
+    machine, about a fifth of a call log's import). So the first batch of a process moves
+    what is alive then (after one full collection) to the permanent generation
+    (``gc.freeze``, as a server does after start-up): what the process keeps for good,
+    never looked at again. Everything made later, every batch's objects included, is
+    collected as usual. (Freezing at every batch kept each batch's leftovers, and raising
+    the young threshold during a batch raised the peak memory by half: neither is done.)
     """
-    global _spared, _frozen
-    with _SPARED_LOCK:
+    global _frozen
+    with _FREEZE_LOCK:
         if not _frozen:
             gc.collect()
             gc.freeze()
             _frozen = True
-        if _spared == 0:
-            _thresholds[:] = gc.get_threshold()
-            first, *older = _thresholds
-            gc.set_threshold(max(first, _YOUNG_THRESHOLD), *older)
-        _spared += 1
-    try:
-        yield
-    finally:
-        with _SPARED_LOCK:
-            _spared -= 1
-            if _spared == 0:
-                gc.set_threshold(*_thresholds)
+    yield
 
 
-_SPARED_LOCK = threading.Lock()
-_spared = 0
+_FREEZE_LOCK = threading.Lock()
 _frozen = False
-_thresholds: list[int] = []
-_YOUNG_THRESHOLD = 10_000  # new objects between young collections (Python's default: 700)
 
 
 @event.listens_for(Session, "before_flush")
