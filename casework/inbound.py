@@ -6,6 +6,7 @@ or spreadsheets.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -57,10 +58,12 @@ class Inbound:
 
 def guess_language(text: str) -> str:
     """"zh" when the text has CJK ideographs, else "en" (complainants write in one or the other)."""
-    for ch in text:
-        if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf":
-            return "zh"
-    return "en"
+    # One character class, searched in C (linear: no pattern to backtrack), instead of a
+    # Python loop over every character of an English text.
+    return "zh" if _IDEOGRAPH.search(text) else "en"
+
+
+_IDEOGRAPH = re.compile("[\u4e00-\u9fff\u3400-\u4dbf]")
 
 
 @dataclass(frozen=True)

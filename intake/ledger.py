@@ -26,7 +26,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from casework.batchwrite import write_batch
 from casework.clock import Clock
-from casework.db import forget_batch_lookups, start_batch
+from casework.db import collector_spared, forget_batch_lookups, start_batch
 from casework.inbound import Inbound, Receipt
 from casework.models import Case, IngestedItem, Message, QuarantineItem
 from casework.rawstore import RawStore, sha256_hex
@@ -326,7 +326,7 @@ class Ledger:
         self.checkpoint("raw_stored")
         now = self.clock.now()
         try:
-            with self.session_factory.begin() as session:
+            with collector_spared(), self.session_factory.begin() as session:
                 outcomes = _Batch(self, session, now).take(items, prepared)
                 self._forget_tries(session, items)
                 self.checkpoint("before_commit")

@@ -66,6 +66,10 @@ class TemplateRenderer:
             # It also spares a stat of every template file for every mail (a quarter of
             # the rendering time).
             auto_reload=False,
+            # A plain dict, not the default LRU of 400: ``extends`` and ``include`` look a
+            # template up on every render, and the LRU's lock and reordering showed in
+            # profiles; the notices' templates are a few hundred and never evicted anyway.
+            cache_size=-1,
         )
         self._compiled: dict[tuple[str, str], tuple[Template, Template, Template | None]] = {}
         self.env.filters["zh_date"] = zh_date

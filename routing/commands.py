@@ -378,8 +378,19 @@ def action_named(name: str) -> StaffAction:
 
 
 def help_lines() -> list[str]:
-    """The commands a reply to a staff mail may carry (assignment, reminder mails)."""
-    return [action.help_line() for action in ACTIONS if not action.creates_case]
+    """The commands a reply to a staff mail may carry (assignment, reminder mails).
+
+    Made once per table: every assignment mail carries them, and building each line
+    again cost a tenth of queueing that mail. Keyed by the table itself, so a table
+    replaced (a test's toy action) gets its own lines."""
+    table, lines = _HELP_LINES
+    if table is not ACTIONS:
+        lines = tuple(action.help_line() for action in ACTIONS if not action.creates_case)
+        _HELP_LINES[:] = [ACTIONS, lines]
+    return list(lines)
+
+
+_HELP_LINES: list[Any] = [None, ()]
 
 
 def run(action: StaffAction, acting: Acting, values: Mapping[str, Any]) -> object:
