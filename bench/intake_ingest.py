@@ -61,7 +61,9 @@ def routing_section() -> str:
     if os.environ.get("BENCH_ROUTING") != "1":
         return ""
     rules = Path(__file__).resolve().parent.parent / "config" / "routing.toml"
-    return f'\n[routing]\nrules_file = "{rules}"\n'
+    # Routing mails invite answers, so their reply tokens need a key (made for the bench).
+    return (f'\n[routing]\nrules_file = "{rules}"\n'
+            '\n[security]\ngenerate_thread_key = true\n')
 
 
 

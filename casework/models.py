@@ -163,6 +163,11 @@ class Case(Base):
     referrals: Mapped[list[Referral]] = relationship(
         back_populates="case", order_by="Referral.id", cascade="all, delete-orphan"
     )
+    # Who must never see the case; a new exclusion is in this list before it is written,
+    # so a batch checks its own cases without searching everything the batch has made.
+    exclusions: Mapped[list[CaseExclusion]] = relationship(
+        back_populates="case", order_by="CaseExclusion.id"
+    )
 
 
 class Message(Base):
@@ -377,7 +382,7 @@ class CaseExclusion(Base):
     reason: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[datetime]
 
-    case: Mapped[Case] = relationship()
+    case: Mapped[Case] = relationship(back_populates="exclusions")
 
 
 class StaffThread(Base):

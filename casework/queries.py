@@ -387,17 +387,11 @@ def _case_conditions(filters: CaseFilters) -> list[ColumnElement[bool]]:
 
 def excluded_staff(session: Session, case: Case) -> set[str]:
     """The staff ids excluded from ``case`` (conflict of interest): stored, and recorded in
-    this transaction but not written yet. Asked without flushing, so a batch's new case
-    (written in one go at the batch's end) is checked as well as a stored one."""
-    pending = {row.staff for row in session.new
-               if isinstance(row, CaseExclusion)
-               and (row.case is case or (case.id is not None and row.case_id == case.id))}
-    if case.id is None:
-        return pending
+    this transaction but not written yet (``Case.exclusions`` holds both). Asked without
+    flushing, so a batch's new case (written in one go at the batch's end) is checked as
+    well as a stored one."""
     with session.no_autoflush:
-        stored = set(session.scalars(select(CaseExclusion.staff)
-                                     .where(CaseExclusion.case_id == case.id)))
-    return stored | pending
+        return {row.staff for row in case.exclusions}
 
 
 def _visible_to(staff: str | None) -> Sequence[ColumnElement[bool]]:

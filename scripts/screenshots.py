@@ -63,6 +63,8 @@ path = "mail"
 transport = "file"
 [routing]
 rules_file = "routing.toml"
+[security]
+generate_thread_key = true
 [web]
 secure_cookies = false
 """, encoding="utf-8")
