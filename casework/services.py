@@ -14,10 +14,11 @@ from typing import Protocol, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
+from casework import tokens
 from casework.clock import SHANGHAI
 from casework.db import flush_for_ids, give_id
 from casework.inbound import Inbound, Receipt
-from casework.models import Attachment, Case, Message, Party
+from casework.models import Attachment, Case, Message, Party, StaffThread
 from casework.queries import overdue_filter as overdue_filter  # re-export: moved to queries
 from casework.references import find_references, next_reference
 from casework.status import CaseStatus
@@ -59,11 +60,28 @@ def receive(
 
 
 def find_thread(session: Session, inbound: Inbound, prefix: str) -> Case | None:
-    """The case an inbound item belongs to: by reference number, then by Message-ID.
+    """The case an inbound item belongs to: by reference number, then by Message-ID, then
+    by the reply token of a mail of ours (a complainant answering a material request in a
+    new mail to its Reply-To). Which case is only where to look: whether the sender may
+    join it is ``_is_party``'s question.
 
     Cases and messages this session has not flushed yet (a batch flushes once, at its
     end) are looked for among its new objects, so the lookup never forces a flush.
     """
+    return _by_reference_or_id(session, inbound, prefix) or _by_token(session, inbound)
+
+
+def _by_token(session: Session, inbound: Inbound) -> Case | None:
+    for token in tokens.find_tokens([inbound.subject, *inbound.addressed_to]):
+        with session.no_autoflush:
+            thread = session.scalar(select(StaffThread).where(
+                StaffThread.nonce == tokens.nonce_of(token)))
+        if thread is not None:
+            return session.get(Case, thread.case_id)
+    return None
+
+
+def _by_reference_or_id(session: Session, inbound: Inbound, prefix: str) -> Case | None:
     refs = find_references(inbound.subject, prefix)
     if inbound.reference_hint:
         refs = [*find_references(inbound.reference_hint, prefix), *refs]

@@ -21,7 +21,7 @@ from casework.models import Case, StaffThread
 from casework.tasks import CALLBACK, CallTask
 from casework.transitions import record
 from routing.directory import RoutingConfig, TimeLimit
-from routing.ports import Mailer, Notice, NoticeKind
+from routing.ports import COMPLAINANT_ANSWERS, Mailer, Notice, NoticeKind
 from routing.threads import new_token
 
 # Staff mail that invites no answer carries no reply token (a digest is about no one case;
@@ -65,11 +65,17 @@ class Desk:
         party = case.complainant
         email = party.email if party is not None and party.email else ""
         name = None if party is None or party.anonymous else party.name
+        nonce, token = (self._token(case, email, kind) if email and kind in COMPLAINANT_ANSWERS
+                        else (None, None))
         notice = Notice(kind, "complainant", case.id, case.reference, email, name,
                         case.language, f"{kind}:{case.reference}{key}",
                         # A date a notice states goes with its unit (issue 13).
-                        {"reference": case.reference, "limit": self.limit_of(case), **facts})
-        return self.mailer(session, notice, now)
+                        {"reference": case.reference, "limit": self.limit_of(case), **facts},
+                        reply_token=token)
+        message_id = self.mailer(session, notice, now)
+        if message_id is not None:
+            self._thread(session, case, message_id, email, kind, nonce, now)
+        return message_id
 
     def tell_staff(self, session: Session, case: Case | None, staff_id: str, kind: NoticeKind,
                    now: datetime, facts: dict[str, Any], *, key: str = "",

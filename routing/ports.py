@@ -48,6 +48,10 @@ class NoticeKind(enum.StrEnum):
 
 # The letters an authority answers (a reply threads to one of these).
 AUTHORITY_LETTERS = frozenset({NoticeKind.AUTHORITY_REFERRAL, NoticeKind.AUTHORITY_FOLLOW_UP})
+# The mails that ask a complainant for an answer: they carry a reply token too, but the
+# answer is the complainant's own mail on their case (taken by address, as any follow-up),
+# never a command.
+COMPLAINANT_ANSWERS = frozenset({NoticeKind.MISSING_MATERIAL})
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from routing.conflicts import excluded, supervisor_for
 from routing.context import ACTOR_ROUTER, Desk
 from routing.errors import ActionRefused
 from routing.feedback import authority_mail
-from routing.ports import AUTHORITY_LETTERS, Notice, NoticeKind
+from routing.ports import AUTHORITY_LETTERS, COMPLAINANT_ANSWERS, Notice, NoticeKind
 from routing.threads import NO_TOKEN, WRONG_TOKEN, ThreadCheck, candidates, read_thread
 
 FOREIGN = ("回复码属于另一案件 / the reply code belongs to another case")
@@ -64,6 +64,11 @@ def handle(session: Session, desk: Desk, inbound: Inbound, case_by_reference: Ca
     sender = (inbound.sender_email or "").lower()
     staff_ids = {p.email.lower(): k for k, p in desk.config.staff.items()}
     check = read_thread(session, desk.thread_key, inbound, staff_ids, now)
+    if check.thread is not None and check.thread.kind in COMPLAINANT_ANSWERS:
+        # A complainant answering our request: their mail on their case, taken by address
+        # like any follow-up (casework.services), never a command; a stranger holding the
+        # mail gets no further than a stranger quoting the reference.
+        return None
     if check.thread is None:
         return _without_thread(session, desk, inbound, case_by_reference, check, sender, now)
     thread = check.thread

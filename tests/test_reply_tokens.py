@@ -143,6 +143,30 @@ def test_an_assignment_carries_its_token_three_ways(world: World) -> None:
         assert tokens.find_tokens([str(mail["Subject"]), str(mail["Message-ID"])]) == []
 
 
+def test_a_material_request_carries_a_token_that_joins_only_the_complainant(
+        world: World) -> None:
+    world.send(complaint("我申请的援助一直没有人审核，拖延太久了。"))
+    (notice,) = to(world.round(), "patient@example.cn", contains="事件发生的日期")
+    token = _token_of(notice)
+    assert f"[{token}]" in str(notice["Subject"])
+    assert str(notice["Reply-To"]) == f"complaints+{token}@oasis.example.org"
+    reference = world.case().reference
+    # The complainant answers in a new mail to the plus-address only: material, not a
+    # command, and no refusal.
+    world.send(_bare("patient@example.cn", "补充", "我是11月20日提交的药品援助项目申请。",
+                     to_address=f"complaints+{token}@oasis.example.org"))
+    world.round(days=0.1)
+    kinds = [e.kind for e in world.case().events]
+    assert "material_checked" in kinds and "command_refused" not in kinds
+    # A stranger holding the same mail reaches nothing of the case.
+    world.send(_bare("stranger@example.net", f"回复: {notice['Subject']}", "STRANGER-TEXT",
+                     to_address=f"complaints+{token}@oasis.example.org"))
+    world.round(days=0.1)
+    case = world.case(reference)
+    assert not any("STRANGER-TEXT" in str(e.details) for e in case.events)
+    assert sum(e.kind == "follow_up_received" for e in case.events) == 1
+
+
 def _bare(sender: str, subject: str, text: str, *,
           to_address: str = "complaints@oasis.example.org",
           references: str | None = None) -> bytes:
