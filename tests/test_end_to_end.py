@@ -99,6 +99,7 @@ def test_cases_list_and_show(tmp_path: Path, sqlite_url: str, imap_account: Any,
     engine.dispose()
     assert reference in listing.output
     assert "已分派" in listing.output  # Chinese is the default for staff
+    assert "邮件" in listing.output and " email " not in listing.output  # the channel too
     shown = cli(config, "cases", "show", reference.lower())
     for kind in ("received", "status_changed", "mail_sent"):
         assert kind in shown.output

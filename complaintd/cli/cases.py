@@ -74,7 +74,8 @@ def _case_table(rows: list[Case], today: date | None, t: Translator,
             due = f"[magenta]{due} {t('authority_overdue_mark')}[/magenta]"
         elif today is not None and queries.is_overdue(case, today):
             due = f"[red]{due} {t('overdue_mark')}[/red]"
-        table.add_row(case.reference + _flags(case, t), t.status(case.status.value), case.channel,
+        table.add_row(case.reference + _flags(case, t), t.status(case.status.value),
+                      t.channel(case.channel),
                       case.received_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
                       due, case.department or "-", escape(case.subject[:40]))
     return table

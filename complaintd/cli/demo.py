@@ -142,7 +142,7 @@ def show_result(app: App, report: RoundReport, t: Translator) -> None:
         for key in ("col_reference", "col_channel", "col_status", "col_due", "col_subject"):
             table.add_column(t(key), overflow="fold")
         for case in cases:
-            table.add_row(case.reference, case.channel, t.status(case.status.value),
+            table.add_row(case.reference, t.channel(case.channel), t.status(case.status.value),
                           str(case.resolve_due), case.subject[:40])
     console.print(table)
     outbox = app.settings.smtp.outbox_dir

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from casework.status import STATUS_LABELS
+from casework.status import CHANNEL_LABELS, STATUS_LABELS
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "config_error": ("配置错误，服务未启动：\n{detail}", "Configuration error, not starting:\n{detail}"),
@@ -155,6 +155,10 @@ class Translator:
 
     def status(self, status: str) -> str:
         zh, en = STATUS_LABELS.get(status, (status, status))
+        return en if self.language == "en" else zh
+
+    def channel(self, channel: str) -> str:
+        zh, en = CHANNEL_LABELS.get(channel, (channel, channel))
         return en if self.language == "en" else zh
 
 
