@@ -162,6 +162,18 @@ def test_english_on_request(console_site: Site) -> None:
         .headers["location"] == "/"
 
 
+def test_the_timeline_names_events_in_words_with_the_key_kept(console_site: Site) -> None:
+    ref = console_site.mail(RUDE)
+    console_site.add_people()
+    client = console_site.signed_in("chenjing")
+    page = client.get(f"/cases/{ref}").text
+    assert '<span class="kind" title="received">收到</span>' in page
+    assert '<span class="kind" title="status_changed">状态变更</span>' in page
+    client.get("/lang/en", params={"next": "/"})
+    page = client.get(f"/cases/{ref}").text
+    assert '<span class="kind" title="received">received</span>' in page
+
+
 def test_a_missing_secret_stops_the_console_naming_the_variable(
         console_site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("COMPLAINTD_WEB_SECRET")

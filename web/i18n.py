@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from casework.status import CHANNEL_LABELS, STATUS_LABELS
+from casework.status import CHANNEL_LABELS, EVENT_LABELS, STATUS_LABELS
 
 LANGUAGES = ("zh", "en")
 
@@ -171,6 +171,9 @@ class Words:
 
     def channel(self, channel: str) -> str:
         return CHANNEL.get(channel, (channel, channel))[self._i]
+
+    def event(self, kind: str) -> str:
+        return EVENT_LABELS.get(kind, (kind, kind))[self._i]
 
     def pick(self, zh: str, en: str) -> str:
         return zh if self._i == 0 else en
