@@ -44,7 +44,7 @@ COMPLAINTS = [
 ]
 PAGES = [("sign-in", "/sign-in", None), ("my-work", "/", "zhangwei"),
          ("cases", "/cases", "wangfang"), ("case", "/cases/{ref}", "zhangwei"),
-         ("new-case", "/new", "zhangwei")]
+         ("new-case", "/new", "zhangwei"), ("calendar", "/calendar", "wangfang")]
 WIDTHS = {"desktop": 1280, "phone": 390}
 
 

@@ -3,6 +3,7 @@ SQLite and PostgreSQL: signing in, sessions, CSRF, headers, who sees and does wh
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -172,6 +173,21 @@ def test_the_timeline_names_events_in_words_with_the_key_kept(console_site: Site
     client.get("/lang/en", params={"next": "/"})
     page = client.get(f"/cases/{ref}").text
     assert '<span class="kind" title="received">received</span>' in page
+
+
+def test_the_calendar_page_shows_the_days_that_break_the_week(console_site: Site) -> None:
+    console_site.add_people()
+    director = console_site.signed_in("sunli")  # the clock: 2 December 2025
+    page = director.get("/calendar").text
+    assert "2004–2026" in page
+    # New Year 2026: Thursday 1 January off, Sunday 4 January worked (in the next 90 days).
+    assert re.search(r'2026-01-01</time>\s*<span class="badge late">休息', page)
+    assert re.search(r'2026-01-04</time>\s*<span class="badge">补班', page)
+    assert "2026-01-05" not in page  # an ordinary Monday is not listed
+    assert 'href="/calendar"' in page
+    handler = console_site.signed_in("zhangwei")
+    assert handler.get("/calendar").status_code == 403
+    assert 'href="/calendar"' not in handler.get("/").text
 
 
 def test_a_missing_secret_stops_the_console_naming_the_variable(

@@ -41,6 +41,7 @@ ROUTES: tuple[tuple[str, PageFn, tuple[str, ...], bool], ...] = (
     ("/cases/{reference}/files/{file_id}", pages.attachment, ("GET",), False),
     ("/calls/{task_id}/done", pages.call_done, ("POST",), False),
     ("/violations", pages.violations, ("GET",), False),
+    ("/calendar", pages.calendar_page, ("GET",), False),
     ("/outbox", pages.outbox, ("GET",), False),
     ("/outbox/{mail_id}/retry", pages.outbox_retry, ("POST",), False),
     ("/quarantine", pages.quarantine, ("GET",), False),

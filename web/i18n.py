@@ -126,6 +126,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "call_outcome": ("回访结果", "What came of the call"),
     "call_done": ("已回访", "Call made"),
     "violations": ("违诺登记", "Violations"),
+    "calendar": ("工作日历", "Working-day calendar"),
+    "calendar_years": ("日历数据覆盖的年份：{years}", "Years the calendar covers: {years}"),
+    "calendar_ok": ("日历数据完整。", "The calendar data is complete."),
+    "calendar_ahead": ("今后 90 天的调休：节假日与补班日", "The next 90 days: holidays and "
+                       "make-up working days"),
+    "day_off": ("休息（节假日）", "day off (holiday)"),
+    "makeup_day": ("补班（周末上班）", "working day (make-up)"),
+    "calendar_note": ("期限按上海工作日计算；节假日不计，补班日计入。", "Deadlines count Shanghai "
+                      "working days: holidays are skipped, make-up working days count."),
     "only_open": ("只看未落实", "Not yet carried out"),
     "staff_member": ("工作人员", "Staff"),
     "clause": ("条款", "Clause"),

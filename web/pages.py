@@ -21,6 +21,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from casework import queries
+from casework.calendar import WorkCalendar
 from casework.clock import SHANGHAI
 from casework.models import Attachment, Case, CaseExclusion
 from casework.status import CHANNEL_LABELS, OPEN_STATUSES, CaseStatus
@@ -511,6 +512,28 @@ def violations(ctx: Ctx) -> Response:
     entries = [e for e in queries.violation_register(ctx.db, open_only=open_only, limit=500)
                if e.violation.case_id not in hidden]
     return ctx.render("violations.html", entries=entries, open_only=open_only)
+
+
+# -- the working-day calendar --------------------------------------------------------------
+
+
+def calendar_page(ctx: Ctx) -> Response:
+    """The calendar every deadline is counted in: the years it covers, what is missing
+    (next year's holidays not yet published …) and the days ahead that are not what their
+    weekday suggests — why a deadline falls later, or a Saturday counts."""
+    if ctx.user is None or not (ctx.user.reads_register or ctx.user.operates):
+        raise Refused
+    calendar = ctx.console.calendar
+    if not isinstance(calendar, WorkCalendar):
+        raise Missing
+    today = ctx.now.astimezone(SHANGHAI).date()
+    ahead = (today + timedelta(days=n) for n in range(90))
+    days = [(day, working) for day in ahead
+            if (working := calendar.is_working_day(day)) == (day.weekday() >= 5)]
+    years = calendar.years()
+    warnings = [w.en if ctx.t.lang == "en" else w.zh for w in calendar.check(today)]
+    return ctx.render("calendar.html", days=days, warnings=warnings,
+                      years=f"{years[0]}–{years[-1]}" if years else "—")
 
 
 # -- the outbox and the quarantine (director, administrator) -----------------------------
