@@ -15,7 +15,6 @@ import binascii
 import json
 from typing import Any, Literal
 
-from jinja2 import Environment
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -78,9 +77,8 @@ class Problem(Exception):
 
 
 class PartnerApi:
-    def __init__(self, site: PublicSite, env: Environment) -> None:
+    def __init__(self, site: PublicSite) -> None:
         self.site = site
-        self.env = env
 
     @property
     def max_body(self) -> int:

@@ -16,7 +16,7 @@ from web.public.site import PublicSite, environment
 def public_routes(site: PublicSite) -> list[BaseRoute]:
     env = environment()
     form = ComplaintForm(site, env)
-    api = PartnerApi(site, env)
+    api = PartnerApi(site)
     return [
         Route("/public/complain", form.show, methods=["GET"]),
         Route("/public/complain", form.send, methods=["POST"]),
