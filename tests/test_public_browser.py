@@ -74,7 +74,7 @@ def test_a_complaint_filed_with_a_file_on_a_phone_without_javascript_becomes_a_c
     page.get_by_role("button", name="提交投诉").click()
     reference = page.locator("#reference").inner_text()
     assert page.get_by_role("heading", name="投诉已收到").is_visible()
-    assert "受理回执已发送至您的邮箱" in page.content()
+    assert "受理回执将发送到您填写的邮箱" in page.content()
 
     pub.run(pub.site.app.send_outbox)
     (ack,) = acknowledgements(smtp_server, reference)

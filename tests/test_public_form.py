@@ -208,6 +208,6 @@ def test_commitments_show_each_limit_in_its_unit_and_follow_routing_toml(site: S
 
 
 def resolve_cell(html: str, category: str) -> str:
-    found = re.search(category + r'</th>.*?class="resolve">([^<]*)<', html, re.S)
+    found = re.search(category + r'</th>.*?class="[^"]*resolve">([^<]*)<', html, re.S)
     assert found is not None, category
     return found.group(1)
