@@ -7,15 +7,23 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from casework.models import Attachment, Case, IngestedItem, Message
+from casework.inbound import Inbound, Receipt
+from casework.models import Attachment, Case, IngestedItem, Message, QuarantineItem
+from casework.submissions import Filed, Submission, SubmittedFile
+from complaintd.cli.quarantine import parse_any
+from intake.ledger import retry_quarantined
+from intake.webdoor import WebDoor
 from notifications.models import OutboxMail
 from tests.fixtures.web import SECRET, Site
 from web.public.models import PublicHit
@@ -211,3 +219,43 @@ def resolve_cell(html: str, category: str) -> str:
     found = re.search(category + r'</th>.*?class="[^"]*resolve">([^<]*)<', html, re.S)
     assert found is not None, category
     return found.group(1)
+
+
+def test_two_requests_racing_with_one_token_open_one_case(site: Site) -> None:
+    door = site.app.public_site().file_complaint
+    submission = Submission(text=RUDE, email="zhao@example.cn", subject="网上投诉")
+    start = threading.Barrier(2)
+
+    def send() -> Filed:
+        start.wait()
+        return door(submission, via="form", place="one-token")
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: send(), range(2)))
+    assert {a.reference for a in answers} != {None}
+    assert len({a.reference for a in answers}) == 1
+    assert sorted(a.kind for a in answers) == ["again", "new"]
+    assert count(site, Case) == 1
+
+
+def test_a_submission_the_pipeline_fails_on_is_held_and_retried_from_the_quarantine(
+        site: Site) -> None:
+    def failing(_session: Session, _inbound: Inbound) -> Receipt:
+        raise RuntimeError("the pipeline broke")
+
+    app = site.app
+    broken = WebDoor(app.session_factory, app.raw_store, app.clock, failing)
+    submission = Submission(text=RUDE, phone="13800000000", subject="网上投诉",
+                            files=(SubmittedFile("a.txt", "text/plain", b"material"),))
+    assert broken(submission, via="form", place="p-1") == Filed("held")
+    assert broken(submission, via="form", place="p-1") == Filed("held")  # still one item
+    with app.session_factory() as db:
+        (held,) = db.scalars(select(QuarantineItem)).all()
+        assert held.source == "web" and "the pipeline broke" in held.reason
+        held_id = held.id
+    outcome = retry_quarantined(app.ledger, held_id, parse_any)
+    assert outcome.kind == "case"
+    with app.session_factory() as db:
+        case = db.scalars(select(Case)).one()
+        assert case.channel == "web" and case.complainant is not None
+        assert case.complainant.phone == "13800000000"
