@@ -259,3 +259,13 @@ def test_a_submission_the_pipeline_fails_on_is_held_and_retried_from_the_quarant
         case = db.scalars(select(Case)).one()
         assert case.channel == "web" and case.complainant is not None
         assert case.complainant.phone == "13800000000"
+
+
+def test_more_files_than_allowed_are_refused_and_nothing_is_opened(site: Site) -> None:
+    client = site.client()
+    limit = site.app.settings.intake.max_attachments
+    for extra in (1, 5):  # one more (the form's own check), many more (the parser's)
+        files = [("files", (f"{n}.txt", b"x", "text/plain")) for n in range(limit + extra)]
+        answer = client.post("/public/complain", data=fields(token_of(client)), files=files)
+        assert answer.status_code == 400 and f"附件最多 {limit} 个" in answer.text
+    assert count(site, Case) == 0

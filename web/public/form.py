@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from jinja2 import Environment
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -142,8 +143,13 @@ class ComplaintForm:
                           title=say("too_big"), text=say(
                               "too_big_text", total=human_size(config.max_total_bytes),
                               mailbox=config.mailbox or say("not_set")))
-        form = await request.form(max_files=config.max_files + 1, max_fields=30,
-                                  max_part_size=(TEXT_MAX + 100) * 4)
+        try:
+            form = await request.form(max_files=config.max_files + 1, max_fields=30,
+                                      max_part_size=(TEXT_MAX + 100) * 4)
+        except HTTPException:  # a broken multipart body, or more parts than a form has
+            return render(self.env, self.site, request, "public/message.html", 400,
+                          title=say("not_accepted"), text=say(
+                              "err_files_count", n=config.max_files))
         try:
             return await self._send(request, form, say)
         finally:

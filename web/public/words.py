@@ -68,8 +68,9 @@ TEXT: dict[str, tuple[str, str]] = {
                         "The attachments are larger than {total} in all."),
     "files_again": ("为安全起见，附件需要重新选择。",
                     "For your safety, please choose the files again."),
-    "err_token": ("表单已过期，请检查后重新提交。",
-                  "The form had expired; please check it and send it again."),
+    "err_token": ("表单已过期（或浏览器未允许本网站使用 Cookie），请检查后重新提交。",
+                  "The form had expired (or the browser refuses this site's cookie); "
+                  "please check it and send it again."),
     "too_big": ("提交的内容过大", "Too much to send"),
     "too_big_text": ("提交的内容超过 {total}，请减少附件后重试，或将材料发送至 {mailbox}。",
                      "What you sent is larger than {total}; send fewer files, or mail the "
