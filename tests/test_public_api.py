@@ -94,6 +94,8 @@ def test_a_partner_files_a_complaint_with_a_file_and_a_retry_answers_the_same(
         assert case.category == "assistance_project"
         assert case.complainant is not None and case.complainant.consent_health_data
         assert "ruijin-social-work" in (case.complainant.consent_recorded_by or "")
+        origins = [e.details.get("origin") for e in case.events]
+        assert "web api:ruijin-social-work" in origins  # who filed it, on the timeline
         (file,) = db.scalars(select(Attachment).join(Message)).all()
         assert site.app.raw_store.get(file.sha256) == b"%PDF-1.4 form"
         (item,) = db.scalars(select(IngestedItem)).all()
