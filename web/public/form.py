@@ -112,6 +112,12 @@ def categories_of(desk: Desk | None, say: Say) -> list[tuple[str, str]]:
             for key, c in desk.config.categories.items()]
 
 
+def _contacts(site: PublicSite, say: Say) -> dict[str, str]:
+    """Where else to complain, for a page that refuses the form."""
+    return {"hotline": site.config.hotline_phone or say("not_set"),
+            "mailbox": site.config.mailbox or say("not_set")}
+
+
 class ComplaintForm:
     def __init__(self, site: PublicSite, env: Environment) -> None:
         self.site = site
@@ -142,7 +148,7 @@ class ComplaintForm:
             return render(self.env, self.site, request, "public/message.html", 413,
                           title=say("too_big"), text=say(
                               "too_big_text", total=human_size(config.max_total_bytes),
-                              mailbox=config.mailbox or say("not_set")))
+                              mailbox=_contacts(self.site, say)["mailbox"]))
         try:
             form = await request.form(max_files=config.max_files + 1, max_fields=30,
                                       max_part_size=(TEXT_MAX + 100) * 4)
@@ -164,8 +170,7 @@ class ComplaintForm:
             await run_in_threadpool(self._count, "honeypot", whom)
             return render(self.env, self.site, request, "public/message.html", 400,
                           title=say("not_accepted"), text=say(
-                              "not_accepted_text", hotline=config.hotline_phone,
-                              mailbox=config.mailbox))
+                              "not_accepted_text", **_contacts(self.site, say)))
         place = formtoken.place_of(config.secret, request.cookies.get(CSRF_COOKIE),
                                    form.get(TOKEN), config.form_hours * 3600)
         chose_files = any(isinstance(u, UploadFile) and u.filename
@@ -182,8 +187,7 @@ class ComplaintForm:
         filed = await run_in_threadpool(self._file, entered, files, place, whom)
         if filed is None:
             return self.page(request, entered, status=429, files_again=chose_files,
-                             notice=say("rate_limited_text", hotline=config.hotline_phone,
-                                        mailbox=config.mailbox))
+                             notice=say("rate_limited_text", **_contacts(self.site, say)))
         return render(self.env, self.site, request, "public/filed.html",
                       filed=filed, mailed=bool(entered.email),
                       # TODO(lead): the verification code of pubprogress
