@@ -46,6 +46,7 @@ from intake.mailstate import MailboxStates
 from intake.parallel import ParsePool
 from intake.reconcile import ReconcileReport, reconcile
 from intake.understand import MailUnderstanding
+from intake.webdoor import WebDoor
 from notifications.notices import MissingYear, OrganisationInfo, queue_calendar_missing
 from notifications.outbox import MailIdentity
 from notifications.renderer import TemplateRenderer
@@ -62,6 +63,8 @@ from routing.context import Desk
 from routing.directory import RoutingFile
 from web.app import build_console
 from web.context import Console, WebConfig
+from web.public.routes import public_routes
+from web.public.site import PublicConfig, PublicSite
 
 log = logging.getLogger("complaintd")
 
@@ -338,7 +341,34 @@ class App:
         console = Console(self.web_config(), self.session_factory, lambda: self.desk,
                           self.calendar, self.clock, self.raw_store, self.pipeline,
                           self.identity)
-        return build_console(console, trusted_proxies=self.settings.web.trusted_proxies)
+        public = public_routes(self.public_site()) if self.settings.public.enabled else []
+        return build_console(console, trusted_proxies=self.settings.web.trusted_proxies,
+                             public=public)
+
+    def public_site(self) -> PublicSite:
+        """The public pages and the partner API: complaints through the web door (the
+        ledger and the pipeline, as mail), the routing file read afresh for the page of
+        commitments."""
+        settings, public = self.settings, self.settings.public
+        boxes = [b for b in settings.mailbox if isinstance(b, ImapMailbox)]
+        each = boxes[0].max_attachment_bytes if boxes else \
+            ImapMailbox.model_fields["max_attachment_bytes"].default
+        org = settings.organisation
+        config = PublicConfig(
+            secret=check_web_secret(settings), organisation=org.name,
+            organisation_en=org.name_en, hotline_phone=org.hotline_phone,
+            mailbox=public.mailbox or settings.smtp.reply_to or settings.smtp.from_address,
+            max_files=settings.intake.max_attachments, max_file_bytes=each,
+            max_total_bytes=settings.intake.max_attachments_total_bytes,
+            complaints_per_address_per_hour=public.complaints_per_address_per_hour,
+            api_calls_per_key_per_hour=public.api_calls_per_key_per_hour,
+            form_hours=public.form_hours, resolve_working_days=self.policy.resolve_working_days)
+        door = WebDoor(self.session_factory, self.raw_store, self.clock, self.pipeline)
+        return PublicSite(config, self.session_factory, self._fresh_desk, self.clock, door)
+
+    def _fresh_desk(self) -> Desk | None:
+        self.reload_routing()
+        return self.desk
 
     def transport(self) -> Transport:
         smtp = self.settings.smtp

@@ -278,6 +278,21 @@ class Web(_Section):
         return f"http://{host}:{self.port}"
 
 
+class Public(_Section):
+    """The public pages (the complaint form, the published commitments) and the partner API,
+    served with the console by ``complaintd web`` (docs/web.md, issue 15)."""
+
+    enabled: bool = True
+    # The reporting mailbox the public pages name; empty: [smtp] reply_to, else from_address.
+    mailbox: str = ""
+    # Complaints sent through the form from one address in an hour (a honeypot, no CAPTCHA).
+    complaints_per_address_per_hour: Annotated[int, Field(ge=1, le=10000)] = 5
+    # Calls of the partner API with one key in an hour.
+    api_calls_per_key_per_hour: Annotated[int, Field(ge=1, le=100000)] = 120
+    # How long a complaint form stays valid after it was opened.
+    form_hours: Annotated[int, Field(ge=1, le=24 * 7)] = 24
+
+
 WEB_SECRET_MIN = 32
 
 
@@ -316,6 +331,7 @@ class Settings(_Section):
     operator: Operator = Operator()
     security: ReplyTokens = ReplyTokens()
     web: Web = Web()
+    public: Public = Public()
 
     @model_validator(mode="after")
     def _unique_mailbox_names(self) -> Settings:

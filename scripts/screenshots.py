@@ -44,7 +44,9 @@ COMPLAINTS = [
 ]
 PAGES = [("sign-in", "/sign-in", None), ("my-work", "/", "zhangwei"),
          ("cases", "/cases", "wangfang"), ("case", "/cases/{ref}", "zhangwei"),
-         ("new-case", "/new", "zhangwei"), ("calendar", "/calendar", "wangfang")]
+         ("new-case", "/new", "zhangwei"), ("calendar", "/calendar", "wangfang"),
+         ("public-complain", "/public/complain", None),
+         ("public-commitments", "/public/commitments", None)]
 WIDTHS = {"desktop": 1280, "phone": 390}
 
 

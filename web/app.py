@@ -3,6 +3,7 @@ headers, CSRF cookie) and, behind a reverse proxy, forwarded headers from it alo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -52,11 +53,13 @@ async def healthz(_request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
-def build_console(console: Console, *, trusted_proxies: list[str] | None = None) -> ASGIApp:
+def build_console(console: Console, *, trusted_proxies: list[str] | None = None,
+                  public: Sequence[BaseRoute] = ()) -> ASGIApp:
     """The ASGI application of the console. ``trusted_proxies``: the addresses whose
-    X-Forwarded-For/-Proto are believed (none: the connection's own address counts)."""
+    X-Forwarded-For/-Proto are believed (none: the connection's own address counts);
+    ``public``: the public pages and the partner API (``web.public.routes``)."""
     env = environment()
-    routes: list[BaseRoute] = [
+    routes: list[BaseRoute] = [*public] + [
         Route(path, page(console, env, fn, public=public), methods=list(methods))
         for path, fn, methods, public in ROUTES]
     routes += [Route("/healthz", healthz, methods=["GET"]),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 from rich.markup import escape
 from rich.table import Table
@@ -10,9 +12,11 @@ from casework import queries
 from casework.clock import SHANGHAI
 from complaintd.cli.context import Context, console, fail
 from complaintd.cli.i18n import MESSAGES
-from intake.ledger import RetryError, retry_quarantined
+from intake.ledger import RetryError, SourceItem, Understood, retry_quarantined
 from intake.mail import parse_mail
 from intake.understand import understand_mail
+from intake.webdoor import SOURCE as WEB_SOURCE
+from intake.webdoor import read_item
 
 MESSAGES.update({
     "quarantine_not_found": ("找不到隔离项 {id}。", "No quarantine item {id}."),
@@ -23,6 +27,13 @@ MESSAGES.update({
                                 "{error}"),
     "quarantine_raw_missing": ("原始内容不在存储中。", "The raw bytes are not in the store."),
 })
+
+
+def parse_any(item: SourceItem, digest: str, now: datetime) -> Understood:
+    """A quarantined item read again by its own door's parser: a web submission is JSON."""
+    if item.source == WEB_SOURCE:
+        return read_item(item, digest, now)
+    return understand_mail(item, digest, now)
 
 
 @click.group()
@@ -91,7 +102,7 @@ def retry_quarantine(obj: Context, item_id: int) -> None:
         fail(t("quarantine_not_found", id=item_id) + " (mail items only)")
         return
     try:
-        outcome = retry_quarantined(app.ledger, item_id, understand_mail)
+        outcome = retry_quarantined(app.ledger, item_id, parse_any)
     except RetryError as exc:
         fail(t("quarantine_not_found", id=item_id) + f" ({exc})")
         return
