@@ -28,6 +28,8 @@ from complaintd.settings import (
     MaildirMailbox,
     Settings,
     check_web_secret,
+    generated_key,
+    store_sealer,
     thread_key,
 )
 from handling.acknowledgement import Acknowledger
@@ -57,6 +59,8 @@ from notifications.sender import (
     SmtpTransport,
     Transport,
 )
+from privacy.person import Who, log_action, subject_hash
+from privacy.retention import PurgeReport, RetentionPolicy, purge, purge_summary
 from routing import commitments
 from routing.context import Desk
 from routing.directory import RoutingFile
@@ -88,7 +92,7 @@ class App:
         self.engine = engine
         self.clock = clock
         self.session_factory: sessionmaker[Session] = make_sessionmaker(engine)
-        self.raw_store = RawStore(settings.data_dir / "raw")
+        self.raw_store = RawStore(settings.data_dir / "raw", store_sealer(settings))
         self.calendar = WorkCalendar.build(
             extra=years_from_config(settings.calendar.years), fallback=settings.calendar.fallback)
         self.renderer = TemplateRenderer(settings.templates.override_dir)
@@ -317,6 +321,36 @@ class App:
         if queued:
             log.info("hotline: callback list of %d calls queued for %d recipients", calls, queued)
         return queued
+
+    # -- personal information (docs/privacy.md) ---------------------------------------
+
+    def retention_policy(self) -> RetentionPolicy:
+        return RetentionPolicy(self.settings.deadlines.retention_years,
+                               dict(self.settings.privacy.retention_by_category))
+
+    def purge_personal_data(self, *, dry_run: bool = False,
+                            actor: str = "retention") -> PurgeReport:
+        """The retention purge (``privacy.retention``), written to the privacy register."""
+        drop = self.settings.hotline.drop_dir
+        now = self.clock.now()
+        report = purge(self.session_factory, self.raw_store, now=now,
+                       policy=self.retention_policy(), dry_run=dry_run,
+                       hotline_archive=drop / "archive" if drop is not None else None)
+        with self.session_factory.begin() as session:
+            log_action(session, at=now, actor=actor, action="purge", subject=None,
+                       dry_run=dry_run, details=purge_summary(report))
+        if report.purged or report.quarantine_cleared or report.archive_folders:
+            log.info("privacy: purge%s: %d cases, %d held, %d files, %d quarantined mails, "
+                     "%d archive folders", " (dry run)" if dry_run else "",
+                     len(report.purged), len(report.held), report.files_removed,
+                     report.quarantine_cleared, len(report.archive_folders))
+        return report
+
+    def privacy_subject(self, who: Who) -> str:
+        """The register's keyed hash of a person's address (the key: the data folder's
+        ``privacy.salt``, made on first use)."""
+        return subject_hash(who, generated_key(self.settings.data_dir / "privacy.salt")
+                            .decode("ascii"))
 
     # -- the staff console ------------------------------------------------------------
 
