@@ -22,6 +22,7 @@ from casework.db import make_engine, make_sessionmaker
 from casework.deadlines import sweep_overdue
 from casework.rawstore import RawStore
 from casework.services import CasePolicy
+from complaintd.joblocks import locks_for
 from complaintd.mailboxes import imap_account
 from complaintd.settings import (
     ImapMailbox,
@@ -114,6 +115,9 @@ class App:
                              bounce=record_bounce,
                              max_attempts=settings.intake.poison_after_attempts)
         self.mail_states = MailboxStates(self.session_factory, clock)
+        # Jobs that must run in one place at a time when several daemons share the
+        # database (complaintd.joblocks); sending takes none (its rows carry leases).
+        self.locks = locks_for(engine, settings.data_dir)
         self.parse_pool = ParsePool(self.raw_store, settings.intake.parse_workers,
                                     settings.intake.parse_seconds)
 
@@ -229,12 +233,15 @@ class App:
         for box in self.settings.mailbox:
             if skip_watched and isinstance(box, ImapMailbox) and box.idle:
                 continue
-            try:
-                outcomes.extend(self._poll(box))
-            except Exception as exc:
-                errors.append(self.mailbox_failed(box, exc))
-            else:
-                self.mail_states.succeeded(f"{box.kind}:{box.name}", _folder(box))
+            with self.locks.hold(mailbox_lock(box)) as mine:
+                if not mine:
+                    continue  # another daemon is polling it now
+                try:
+                    outcomes.extend(self._poll(box))
+                except Exception as exc:
+                    errors.append(self.mailbox_failed(box, exc))
+                else:
+                    self.mail_states.succeeded(f"{box.kind}:{box.name}", _folder(box))
         return outcomes, errors
 
     def _poll(self, box: ImapMailbox | MaildirMailbox) -> list[Outcome]:
@@ -280,9 +287,13 @@ class App:
             if not isinstance(box, ImapMailbox):
                 continue
             try:
-                poller = self.imap_poller(box)
-                with poller.connect() as client:
-                    report = reconcile(poller, client)
+                # Under the mailbox's lock: a poll in hand elsewhere is no missing mail.
+                with self.locks.hold(mailbox_lock(box)) as mine:
+                    if not mine:
+                        continue
+                    poller = self.imap_poller(box)
+                    with poller.connect() as client:
+                        report = reconcile(poller, client)
             except Exception as exc:
                 self.mailbox_failed(box, exc)
                 continue
@@ -307,10 +318,17 @@ class App:
 
     def import_hotline(self) -> list[ImportReport]:
         importer = self.hotline_importer()
-        return importer.scan() if importer is not None else []
+        if importer is None:
+            return []
+        with self.locks.hold("hotline") as mine:
+            return importer.scan() if mine else []
 
     def queue_callback_lists(self) -> int:
         """Mail today's due follow-up calls to each configured recipient; the lists queued."""
+        with self.locks.hold("callbacks") as mine:
+            return self._queue_callback_lists() if mine else 0
+
+    def _queue_callback_lists(self) -> int:
         now = self.clock.now()
         with self.session_factory.begin() as session:
             calls, queued = queue_callback_lists(
@@ -330,7 +348,14 @@ class App:
 
     def purge_personal_data(self, *, dry_run: bool = False,
                             actor: str = "retention") -> PurgeReport:
-        """The retention purge (``privacy.retention``), written to the privacy register."""
+        """The retention purge (``privacy.retention``), written to the privacy register;
+        an empty report when another daemon is purging now."""
+        with self.locks.hold("purge") as mine:
+            if not mine:
+                return PurgeReport()
+            return self._purge(dry_run, actor)
+
+    def _purge(self, dry_run: bool, actor: str) -> PurgeReport:
         drop = self.settings.hotline.drop_dir
         now = self.clock.now()
         report = purge(self.session_factory, self.raw_store, now=now,
@@ -400,6 +425,10 @@ class App:
     def alert_calendar(self) -> int:
         """Holiday data missing for this year, or from 1 November for next year: a WARNING
         line and a mail to ``[operator] alert_to`` (once a day each, by the outbox key)."""
+        with self.locks.hold("calendar") as mine:
+            return self._alert_calendar() if mine else 0
+
+    def _alert_calendar(self) -> int:
         now = self.clock.now()
         today = now.astimezone(SHANGHAI).date()
         warnings = self.calendar.check(today)
@@ -419,6 +448,10 @@ class App:
         return queued
 
     def sweep_deadlines(self) -> list[str]:
+        with self.locks.hold("sweep") as mine:
+            return self._sweep() if mine else []
+
+    def _sweep(self) -> list[str]:
         self.reload_routing()  # out-of-office periods edited since the last round
         now = self.clock.now()
         with self.session_factory.begin() as session:
@@ -456,3 +489,8 @@ def safe_error(exc: BaseException) -> str:
 
 def _folder(box: ImapMailbox | MaildirMailbox) -> str:
     return box.folder if isinstance(box, ImapMailbox) else "INBOX"
+
+
+def mailbox_lock(box: ImapMailbox | MaildirMailbox) -> str:
+    """The lock of one mailbox: polling and reconciling it, in one daemon at a time."""
+    return f"mailbox:{box.kind}:{box.name}"
