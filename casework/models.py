@@ -441,3 +441,19 @@ class Violation(Base):
     sanction_applied_by: Mapped[str | None] = mapped_column(String(320))
     compensation_paid_at: Mapped[datetime | None]
     compensation_paid_by: Mapped[str | None] = mapped_column(String(320))
+
+
+# -- the access log (migration 0012; read by the privacy audit) -------------------------
+
+
+class CaseView(Base):
+    """The access log: who opened which case (or one of its files), and when:
+    the console records every view, the CLI's ``cases show`` too (PIPL art. 51, 55)."""
+
+    __tablename__ = "case_view"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    staff: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime]
+    what: Mapped[str] = mapped_column(String(64))  # "case" or "attachment:<id>"

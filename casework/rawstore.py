@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import io
 import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO
+
+from casework.sealing import Sealer, stored_files
 
 
 def sha256_hex(data: bytes) -> str:
@@ -24,15 +27,20 @@ class RawStore:
     costs as much as writing the file. Files in that older layout are still found.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, sealer: Sealer | None = None) -> None:
         self.root = root
+        # Encryption at rest (``[privacy] encrypt_store``): files are named by the hash of
+        # their plain bytes and hold them sealed (casework.sealing).
+        self.sealer = sealer
 
     def path_for(self, digest: str) -> Path:
         return self.root / digest[:2] / digest
 
     def put(self, data: bytes) -> str:
         digest = sha256_hex(data)
-        self.write(digest, lambda fh: fh.write(data))
+        if self._found(digest) is None:
+            sealed = self._sealed(data)
+            self.write(digest, lambda fh: fh.write(sealed), sealed=True)
         return digest
 
     def put_all(self, blobs: Sequence[bytes]) -> list[str]:
@@ -53,7 +61,7 @@ class RawStore:
                 if digest not in unsynced and self._found(digest) is None:
                     unsynced[digest] = self._tmp_for(digest)
                     with _create(unsynced[digest]) as fh:
-                        fh.write(data)
+                        fh.write(self._sealed(data))
             if unsynced and not _syncfs(self.root):
                 for tmp in unsynced.values():
                     _fsync_file(tmp)
@@ -67,10 +75,18 @@ class RawStore:
             raise
         return digests
 
-    def write(self, digest: str, fill: Callable[[BinaryIO], object]) -> None:
-        """Keep what ``fill`` writes under ``digest`` (the caller's hash of it), once."""
+    def write(self, digest: str, fill: Callable[[BinaryIO], object], *,
+              sealed: bool = False) -> None:
+        """Keep what ``fill`` writes under ``digest`` (the caller's hash of it), once.
+        ``sealed``: what ``fill`` writes is sealed already."""
         if self._found(digest) is not None:
             return
+        if self.sealer is not None and not sealed:
+            # Sealing needs the whole plain text: gather what ``fill`` writes first.
+            buffer = io.BytesIO()
+            fill(buffer)
+            blob = self.sealer.seal(buffer.getvalue())
+            fill = lambda fh: fh.write(blob)  # noqa: E731
         target = self.path_for(digest)
         tmp = self._tmp_for(digest)
         try:
@@ -90,7 +106,45 @@ class RawStore:
             f".{digest}.{os.getpid()}.{threading.get_ident()}.tmp")
 
     def get(self, digest: str) -> bytes:
-        return (self._found(digest) or self.path_for(digest)).read_bytes()
+        blob = (self._found(digest) or self.path_for(digest)).read_bytes()
+        return self.sealer.open(blob) if self.sealer is not None else blob
+
+    def delete(self, digest: str) -> bool:
+        """Remove the file of ``digest`` (personal data erased or past retention);
+        False if there was none."""
+        found = self._found(digest)
+        if found is None:
+            return False
+        found.unlink()
+        return True
+
+    def reseal(self) -> tuple[int, int]:
+        """Rewrite every file not sealed with the current key (plain files written before
+        encryption, or files of an older key) under it, each replaced atomically.
+        Returns (files rewritten, files already current)."""
+        if self.sealer is None:
+            raise ValueError("reseal needs the store keys (encryption at rest is off)")
+        rewritten = current = 0
+        for path in stored_files(self.root):
+            blob = path.read_bytes()
+            if self.sealer.is_current(blob):
+                current += 1
+                continue
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.reseal.tmp")
+            try:
+                with _create(tmp) as fh:
+                    fh.write(self.sealer.seal(self.sealer.open(blob)))
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+            rewritten += 1
+        return rewritten, current
+
+    def _sealed(self, data: bytes) -> bytes:
+        return self.sealer.seal(data) if self.sealer is not None else data
 
     def __contains__(self, digest: object) -> bool:
         return isinstance(digest, str) and self._found(digest) is not None

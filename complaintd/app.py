@@ -22,12 +22,15 @@ from casework.db import make_engine, make_sessionmaker
 from casework.deadlines import sweep_overdue
 from casework.rawstore import RawStore
 from casework.services import CasePolicy
+from complaintd.joblocks import locks_for
 from complaintd.mailboxes import imap_account
 from complaintd.settings import (
     ImapMailbox,
     MaildirMailbox,
     Settings,
     check_web_secret,
+    generated_key,
+    store_sealer,
     thread_key,
 )
 from handling.acknowledgement import Acknowledger
@@ -58,6 +61,8 @@ from notifications.sender import (
     SmtpTransport,
     Transport,
 )
+from privacy.person import Who, log_action, subject_hash
+from privacy.retention import PurgeReport, RetentionPolicy, purge, purge_summary
 from routing import commitments
 from routing.context import Desk
 from routing.directory import RoutingFile
@@ -91,7 +96,7 @@ class App:
         self.engine = engine
         self.clock = clock
         self.session_factory: sessionmaker[Session] = make_sessionmaker(engine)
-        self.raw_store = RawStore(settings.data_dir / "raw")
+        self.raw_store = RawStore(settings.data_dir / "raw", store_sealer(settings))
         self.calendar = WorkCalendar.build(
             extra=years_from_config(settings.calendar.years), fallback=settings.calendar.fallback)
         self.renderer = TemplateRenderer(settings.templates.override_dir)
@@ -113,6 +118,9 @@ class App:
                              bounce=record_bounce,
                              max_attempts=settings.intake.poison_after_attempts)
         self.mail_states = MailboxStates(self.session_factory, clock)
+        # Jobs that must run in one place at a time when several daemons share the
+        # database (complaintd.joblocks); sending takes none (its rows carry leases).
+        self.locks = locks_for(engine, settings.data_dir)
         self.parse_pool = ParsePool(self.raw_store, settings.intake.parse_workers,
                                     settings.intake.parse_seconds)
 
@@ -228,12 +236,15 @@ class App:
         for box in self.settings.mailbox:
             if skip_watched and isinstance(box, ImapMailbox) and box.idle:
                 continue
-            try:
-                outcomes.extend(self._poll(box))
-            except Exception as exc:
-                errors.append(self.mailbox_failed(box, exc))
-            else:
-                self.mail_states.succeeded(f"{box.kind}:{box.name}", _folder(box))
+            with self.locks.hold(mailbox_lock(box)) as mine:
+                if not mine:
+                    continue  # another daemon is polling it now
+                try:
+                    outcomes.extend(self._poll(box))
+                except Exception as exc:
+                    errors.append(self.mailbox_failed(box, exc))
+                else:
+                    self.mail_states.succeeded(f"{box.kind}:{box.name}", _folder(box))
         return outcomes, errors
 
     def _poll(self, box: ImapMailbox | MaildirMailbox) -> list[Outcome]:
@@ -279,9 +290,13 @@ class App:
             if not isinstance(box, ImapMailbox):
                 continue
             try:
-                poller = self.imap_poller(box)
-                with poller.connect() as client:
-                    report = reconcile(poller, client)
+                # Under the mailbox's lock: a poll in hand elsewhere is no missing mail.
+                with self.locks.hold(mailbox_lock(box)) as mine:
+                    if not mine:
+                        continue
+                    poller = self.imap_poller(box)
+                    with poller.connect() as client:
+                        report = reconcile(poller, client)
             except Exception as exc:
                 self.mailbox_failed(box, exc)
                 continue
@@ -306,10 +321,17 @@ class App:
 
     def import_hotline(self) -> list[ImportReport]:
         importer = self.hotline_importer()
-        return importer.scan() if importer is not None else []
+        if importer is None:
+            return []
+        with self.locks.hold("hotline") as mine:
+            return importer.scan() if mine else []
 
     def queue_callback_lists(self) -> int:
         """Mail today's due follow-up calls to each configured recipient; the lists queued."""
+        with self.locks.hold("callbacks") as mine:
+            return self._queue_callback_lists() if mine else 0
+
+    def _queue_callback_lists(self) -> int:
         now = self.clock.now()
         with self.session_factory.begin() as session:
             calls, queued = queue_callback_lists(
@@ -320,6 +342,43 @@ class App:
         if queued:
             log.info("hotline: callback list of %d calls queued for %d recipients", calls, queued)
         return queued
+
+    # -- personal information (docs/privacy.md) ---------------------------------------
+
+    def retention_policy(self) -> RetentionPolicy:
+        return RetentionPolicy(self.settings.deadlines.retention_years,
+                               dict(self.settings.privacy.retention_by_category))
+
+    def purge_personal_data(self, *, dry_run: bool = False,
+                            actor: str = "retention") -> PurgeReport:
+        """The retention purge (``privacy.retention``), written to the privacy register;
+        an empty report when another daemon is purging now."""
+        with self.locks.hold("purge") as mine:
+            if not mine:
+                return PurgeReport()
+            return self._purge(dry_run, actor)
+
+    def _purge(self, dry_run: bool, actor: str) -> PurgeReport:
+        drop = self.settings.hotline.drop_dir
+        now = self.clock.now()
+        report = purge(self.session_factory, self.raw_store, now=now,
+                       policy=self.retention_policy(), dry_run=dry_run,
+                       hotline_archive=drop / "archive" if drop is not None else None)
+        with self.session_factory.begin() as session:
+            log_action(session, at=now, actor=actor, action="purge", subject=None,
+                       dry_run=dry_run, details=purge_summary(report))
+        if report.purged or report.quarantine_cleared or report.archive_folders:
+            log.info("privacy: purge%s: %d cases, %d held, %d files, %d quarantined mails, "
+                     "%d archive folders", " (dry run)" if dry_run else "",
+                     len(report.purged), len(report.held), report.files_removed,
+                     report.quarantine_cleared, len(report.archive_folders))
+        return report
+
+    def privacy_subject(self, who: Who) -> str:
+        """The register's keyed hash of a person's address (the key: the data folder's
+        ``privacy.salt``, made on first use)."""
+        return subject_hash(who, generated_key(self.settings.data_dir / "privacy.salt")
+                            .decode("ascii"))
 
     # -- the staff console ------------------------------------------------------------
 
@@ -396,6 +455,10 @@ class App:
     def alert_calendar(self) -> int:
         """Holiday data missing for this year, or from 1 November for next year: a WARNING
         line and a mail to ``[operator] alert_to`` (once a day each, by the outbox key)."""
+        with self.locks.hold("calendar") as mine:
+            return self._alert_calendar() if mine else 0
+
+    def _alert_calendar(self) -> int:
         now = self.clock.now()
         today = now.astimezone(SHANGHAI).date()
         warnings = self.calendar.check(today)
@@ -415,6 +478,10 @@ class App:
         return queued
 
     def sweep_deadlines(self) -> list[str]:
+        with self.locks.hold("sweep") as mine:
+            return self._sweep() if mine else []
+
+    def _sweep(self) -> list[str]:
         self.reload_routing()  # out-of-office periods edited since the last round
         now = self.clock.now()
         with self.session_factory.begin() as session:
@@ -452,3 +519,8 @@ def safe_error(exc: BaseException) -> str:
 
 def _folder(box: ImapMailbox | MaildirMailbox) -> str:
     return box.folder if isinstance(box, ImapMailbox) else "INBOX"
+
+
+def mailbox_lock(box: ImapMailbox | MaildirMailbox) -> str:
+    """The lock of one mailbox: polling and reconciling it, in one daemon at a time."""
+    return f"mailbox:{box.kind}:{box.name}"

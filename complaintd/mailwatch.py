@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from complaintd.app import App
+from complaintd.app import App, mailbox_lock
 from complaintd.settings import ImapMailbox
 
 log = logging.getLogger("complaintd.mailwatch")
@@ -59,11 +59,14 @@ class MailboxWatcher(threading.Thread):
         poller = self.app.imap_poller(self.box)
         with poller.connect() as client:
             while not self.stop.is_set():
-                report = poller.poll(client)
-                self.polls += 1
-                self.app.mail_states.succeeded(poller.source, self.box.folder)
-                if any(o.kind in {"case", "follow_up"} for o in report.outcomes):
-                    self.on_new()
+                # Another daemon polling this mailbox now takes the news; we wait again.
+                with self.app.locks.hold(mailbox_lock(self.box)) as mine:
+                    report = poller.poll(client) if mine else None
+                if report is not None:
+                    self.polls += 1
+                    self.app.mail_states.succeeded(poller.source, self.box.folder)
+                    if any(o.kind in {"case", "follow_up"} for o in report.outcomes):
+                        self.on_new()
                 self._wait(client)
 
     def _wait(self, client: Any) -> None:

@@ -50,7 +50,18 @@ def build_scheduler(app: App) -> BackgroundScheduler:
         scheduler.add_job(_guarded(job_id, func), "interval", seconds=seconds, id=job_id,
                           next_run_time=now)
     _schedule_callback_list(app, scheduler)  # the hotline's daily list of calls
+    _schedule_purge(app, scheduler)  # personal data past its retention
     return scheduler
+
+
+def _schedule_purge(app: App, scheduler: BackgroundScheduler) -> None:
+    """The daily retention purge at ``privacy.purge_time`` when ``privacy.purge`` is on."""
+    privacy = app.settings.privacy
+    if not privacy.purge:
+        return
+    hour, minute = (int(part) for part in privacy.purge_time.split(":"))
+    scheduler.add_job(_guarded("purge", app.purge_personal_data), "cron",
+                      hour=hour, minute=minute, id="purge")  # fmt: skip
 
 
 def _schedule_callback_list(app: App, scheduler: BackgroundScheduler) -> None:

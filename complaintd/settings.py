@@ -11,9 +11,12 @@ import os
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+if TYPE_CHECKING:
+    from casework.sealing import Sealer
 
 Security = Literal["ssl", "starttls", "plain"]
 
@@ -249,6 +252,22 @@ class ReplyTokens(_Section):
     token_in_reply_to: bool = True
 
 
+class Privacy(_Section):
+    """Personal-information duties (docs/privacy.md): retention and encryption at rest."""
+
+    # Years an ended case of these categories keeps personal data; others keep
+    # [deadlines] retention_years. The purge runs daily at purge_time when enabled.
+    retention_by_category: dict[str, Annotated[int, Field(ge=1, le=30)]] = {}
+    purge: bool = False
+    purge_time: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "03:30"
+    # Encryption at rest of the raw store (mails, attachments, call logs): AES-256-GCM with
+    # the keys of key_file, else of the environment variable keys_env ("id:base64" entries,
+    # the current first; `complaintd privacy new-key` makes one).
+    encrypt_store: bool = False
+    key_file: OptionalPath = None
+    keys_env: str = "COMPLAINTD_STORE_KEYS"
+
+
 class Web(_Section):
     """The staff console (``complaintd web``, or inside ``complaintd run`` when enabled)."""
 
@@ -330,6 +349,7 @@ class Settings(_Section):
     routing: Routing = Routing()
     operator: Operator = Operator()
     security: ReplyTokens = ReplyTokens()
+    privacy: Privacy = Privacy()
     web: Web = Web()
     public: Public = Public()
 
@@ -481,7 +501,7 @@ def thread_key(settings: Settings) -> bytes:
             raise ConfigError(f"{where}: {problem}")
         return given.strip().encode("utf-8")
     if security.generate_thread_key:
-        return _generated_key(settings.data_dir / _KEY_FILE)
+        return generated_key(settings.data_dir / _KEY_FILE)
     raise ConfigError(
         f"security.thread_key: 未设置回复码密钥（也未设置环境变量 {security.thread_key_env}）/ "
         f"not set (nor the environment variable {security.thread_key_env}); it signs the "
@@ -489,7 +509,7 @@ def thread_key(settings: Settings) -> bytes:
         f"characters, e.g. the output of python3 -c 'import secrets; print(secrets.token_hex(32))'")
 
 
-def _generated_key(path: Path) -> bytes:
+def generated_key(path: Path) -> bytes:
     """The key kept at ``path``, made with ``secrets`` the first time (0600, never replaced;
     written aside and linked into place, so a second process never reads half a key)."""
     import secrets
@@ -513,3 +533,31 @@ def _generated_key(path: Path) -> bytes:
         raise ConfigError(f"{path}: the generated thread key is damaged; remove the file to "
                           f"make a new one (reply codes already sent stop working)")
     return key.encode("ascii")
+
+
+def store_sealer(settings: Settings) -> Sealer | None:
+    """The raw store's keys when ``[privacy] encrypt_store`` is on (None when off);
+    ConfigError naming the key when they are missing or malformed."""
+    from casework.sealing import Sealer, SealError, parse_keys
+
+    privacy = settings.privacy
+    if not privacy.encrypt_store:
+        return None
+    if privacy.key_file is not None:
+        source = f"privacy.key_file ({privacy.key_file})"
+        try:
+            text = privacy.key_file.read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{source}: cannot be read: {exc}") from exc
+    else:
+        source = f"privacy.keys_env: environment variable {privacy.keys_env}"
+        text = os.environ.get(privacy.keys_env, "")
+        if not text.strip():
+            raise ConfigError(
+                f"{source}: 未设置（privacy.encrypt_store = true 需要密钥）/ not set "
+                f"(encrypt_store needs the store keys; make one with `complaintd privacy "
+                f"new-key`)")
+    try:
+        return Sealer(parse_keys(text, source=source))
+    except SealError as exc:
+        raise ConfigError(str(exc)) from exc

@@ -19,7 +19,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 VENV="${VENV:-.venv}"
 PG_ROLE=complaintd
-LINT_DIRS=(casework intake routing notifications handling web complaintd tests bench scripts)
+LINT_DIRS=(casework intake routing notifications handling privacy web complaintd tests bench scripts)
 APT_UPDATED=0
 
 say() { printf '\n==> %s\n' "$*"; }

@@ -9,7 +9,9 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from casework.models import Base
+from casework.models import Base, CaseView
+
+__all__ = ["CaseView", "SavedView", "SignInAttempt", "StaffUser", "WebSession"]
 
 ROLES = ("handler", "supervisor", "hotline", "director", "auditor", "administrator")
 # Accounts that may open a case by hand (an auditor only reads, an administrator keeps
@@ -93,18 +95,6 @@ class SignInAttempt(Base):
     address: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(index=True)
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
-
-
-class CaseView(Base):
-    """The access log: who opened which case (or one of its files), when."""
-
-    __tablename__ = "case_view"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    staff: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[datetime]
-    what: Mapped[str] = mapped_column(String(64))  # "case" or "attachment:<id>"
 
 
 class SavedView(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from datetime import date
 
@@ -16,6 +17,7 @@ from casework.status import CaseStatus
 from complaintd.cli.actions import ActionGroup
 from complaintd.cli.context import Context, console, fail
 from complaintd.cli.i18n import Translator
+from privacy.access import record_view
 
 
 @click.group(cls=ActionGroup)
@@ -93,15 +95,20 @@ def _flags(case: Case, t: Translator) -> str:
 
 @cases.command("show")
 @click.argument("reference")
+@click.option("--as", "viewer", default=None,
+              help="查阅人（记入查阅记录）/ who views it (written to the access log)")
 @click.pass_obj
-def show_case(obj: Context, reference: str) -> None:
-    """显示案件及其时间线 / show a case and its timeline."""
+def show_case(obj: Context, reference: str, viewer: str | None) -> None:
+    """显示案件及其时间线（记入查阅记录）/ show a case and its timeline (access-logged)."""
     app, t = obj.app()
-    with app.session_factory() as session:
+    with app.session_factory.begin() as session:
         case = queries.case_by_reference(session, reference)
         if case is None:
             fail(t("case_not_found", ref=reference))
             return
+        # PIPL: every view of a case is recorded, the operator's as the console's.
+        record_view(session, case, staff=viewer or f"cli:{getpass.getuser()}",
+                    at=app.clock.now())
         console.print(_case_table([case], None, t))
         console.print(case.summary[:2000], markup=False)  # a stranger's text, as sent
         console.print(_messages(case, queries.case_messages(session, case)))

@@ -20,6 +20,7 @@ from complaintd.cli import (
     mailboxes,
     outbox,
     partners,
+    privacy,
     quarantine,
     templates,
     users,
@@ -172,5 +173,5 @@ def config_cmd(obj: Context, action: str) -> None:
 
 for group in (cases.cases, quarantine.quarantine, mailboxes.mailboxes, demo.demo,
               outbox.outbox, templates.templates, hotline.hotline, handle.handle,
-              violations.violations, users.users, partners.partners):
+              violations.violations, users.users, partners.partners, privacy.privacy):
     main.add_command(group)
