@@ -20,6 +20,7 @@ from complaintd.cli import (
     mailboxes,
     outbox,
     quarantine,
+    report,
     templates,
     users,
     violations,
@@ -171,5 +172,5 @@ def config_cmd(obj: Context, action: str) -> None:
 
 for group in (cases.cases, quarantine.quarantine, mailboxes.mailboxes, demo.demo,
               outbox.outbox, templates.templates, hotline.hotline, handle.handle,
-              violations.violations, users.users):
+              violations.violations, users.users, report.report):
     main.add_command(group)

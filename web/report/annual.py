@@ -55,7 +55,7 @@ def render(report: Report, organisation: str) -> str:
     env.filters["shown"] = lambda cell: shown(cell, report.rule, report.lang)
     return env.get_template("annual.html").render(
         r=report, org=organisation, year=report.figures.period.start.year,
-        en=report.lang == "en", public=report.edition == "public")
+        en=report.lang == "en", public=report.edition == "public", definitions=t.DEFINITIONS)
 
 
 def shown(cell: t.Cell | None, rule: Rule, lang: str = "zh") -> str:

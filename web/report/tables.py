@@ -18,7 +18,9 @@ from casework.figures import Figures, OnTime, ViolationRow, middle, percentile
 from casework.status import CHANNEL_LABELS, STATUS_LABELS
 
 Kind = Literal["count", "share", "rate", "stat", "money", "text"]
-Edition = Literal["internal", "public"]
+# internal: the board's, with names; supervisor: the supervising body's figures, every count
+# but no names or free text; public: the website's, under the disclosure rule.
+Edition = Literal["internal", "supervisor", "public"]
 
 # (Simplified Chinese, English)
 WORDS: dict[str, tuple[str, str]] = {
@@ -54,6 +56,37 @@ WORDS: dict[str, tuple[str, str]] = {
 }
 LEVELS = {5: ("非常满意", "very satisfied"), 4: ("满意", "satisfied"), 3: ("一般", "neutral"),
           2: ("不满意", "dissatisfied"), 1: ("非常不满意", "very dissatisfied")}
+# What the figures mean (docs/reports.md says it at length): on every report and workbook.
+DEFINITIONS: tuple[tuple[str, str], ...] = (
+    ("统计对象为本期（北京时间）收到的案件；合并入其他案件的重复投诉只计一次。",
+     "Cases are those received in the period (Shanghai time); a duplicate merged into "
+     "another case counts once."),
+    ("“按时”指在期限当日或之前完成（回执：首次受理或告知补材料；办结：首次办结）。"
+     "期限按上海工作日计算，法定节假日及调休上班日以国务院通知为准。",
+     "“On time”: done on or before the due day (acknowledgement: first acknowledged or asked "
+     "for material; resolution: first resolved). Deadlines count Shanghai working days, "
+     "holidays and make-up working days as the State Council announces them."),
+    ("待补材料期间不计时：材料齐全之日起算办结期限（第四条第（四）项）。",
+     "While a case waits for missing material its clock does not run: the deadline is set "
+     "when the material is complete (clause 四(四))."),
+    ("经批准延期（第四条第（六）项）的案件，以延期后的期限判断是否按时。",
+     "An approved extension (clause 四(六)) moves the deadline; the case is judged against "
+     "the new one."),
+    ("未办结且已过期限的在办案件计为超时；未到期限的计为“未到期”；撤回、不予受理或未设期限的"
+     "不计入按时率。",
+     "An open case past its deadline counts as late, one not yet due as “not yet due”; "
+     "withdrawn, rejected and cases without a deadline are left out of the rate."),
+    ("“行政机关未按时答复”：期限前已移送、行政机关在期限后答复或尚未答复（第三条第（五）项）；"
+     "仍计入超时，单列。",
+     "“Held by an authority”: referred by the deadline and answered after it or not yet "
+     "(clause 三(五)); still late, shown apart."),
+    ("重开的案件计入“重开案件”；再次办结不重复计数，按时与否以首次办结为准。",
+     "A reopened case counts among “reopened cases”; resolved again it is not counted again: "
+     "its first resolution decides “on time”."),
+    ("满意度以每案最后一次回复为准。违诺按登记时间计入当年（第七条）。",
+     "Satisfaction: each case's latest answer. Violations count in the year they were "
+     "recorded (clause 七)."),
+)
 DAY_BUCKETS = ((0, 5), (6, 10), (11, 15), (16, 20), (21, 30), (31, None))
 
 
@@ -144,7 +177,7 @@ TITLES: dict[str, tuple[str, str]] = {
 
 def build(figures: Figures, names: Names, edition: Edition) -> list[Table]:
     """Every table of the report, in the order the report shows them."""
-    public = edition == "public"
+    public = edition != "internal"  # no names, no references, no free text
     tables = [
         _summary(figures, names),
         _counts("by_month", names, names.w("month"),
