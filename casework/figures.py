@@ -30,6 +30,7 @@ ACKNOWLEDGED = (CaseStatus.ACKNOWLEDGED.value, CaseStatus.AWAITING_MATERIAL.valu
 RESOLVED = CaseStatus.RESOLVED.value
 REOPENED = CaseStatus.REOPENED.value
 ENDED_UNRESOLVED = frozenset({CaseStatus.WITHDRAWN, CaseStatus.REJECTED})
+FIRST_YEAR = 2000  # the earliest year a report is asked for
 
 
 class WorkingDays(Protocol):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from casework.clock import SHANGHAI
-from casework.figures import Period, Scope, figures
+from casework.figures import FIRST_YEAR, Period, Scope, figures
 from casework.queries import count_cases
 from complaintd.app import App
 from notifications.models import OutboxMail
@@ -15,8 +15,6 @@ from web.report import labels
 from web.report.annual import Report, prepare
 from web.report.disclosure import Rule
 from web.report.tables import Edition
-
-FIRST_YEAR = 2000
 
 
 def rule(app: App) -> Rule:

@@ -42,8 +42,8 @@ def year(session: Session) -> Figures:
 def test_counts_by_channel_category_department_month_status(year: Figures) -> None:
     assert year.total == 54  # the merged duplicate and the 2024/2026 cases left out
     assert year.by_channel == {"email": 36, "hotline": 12, "web": 4, "letter": 2}
-    assert year.by_category == {"payment": 36, "service_attitude": 16, "": 2}
-    assert year.by_department == {"finance": 36, "volunteers": 16, "": 2}
+    assert year.by_category == {"assistance_project": 36, "staff_conduct": 16, "": 2}
+    assert year.by_department == {"projects": 36, "service": 16, "": 2}
     assert year.by_month == {1: 0, 2: 0, 3: 30, 4: 0, 5: 0, 6: 12, 7: 2, 8: 1, 9: 0,
                              10: 5, 11: 0, 12: 4}
     assert year.by_status == {"closed": 31, "resolved": 15, "investigating": 4,
@@ -67,12 +67,12 @@ def test_working_days_to_resolution(year: Figures) -> None:
 def test_extensions_referrals_satisfaction_reopened(year: Figures) -> None:
     assert year.extended_cases == 1
     assert year.extension_reasons == {"需等待医院出具证明": 1}
-    labour = year.referrals["labour_bureau"]
+    labour = year.referrals["civil_affairs"]
     assert (labour.referred, labour.answered, labour.overdue) == (5, 3, 5)
     assert labour.answer_days == (16, 16, 16)
     # The latest answer per case: the one "very dissatisfied" was changed to "dissatisfied".
-    assert year.satisfaction == {"payment": {5: 20, 4: 10, 3: 0, 2: 0, 1: 0},
-                                 "service_attitude": {5: 0, 4: 0, 3: 0, 2: 3, 1: 0}}
+    assert year.satisfaction == {"assistance_project": {5: 20, 4: 10, 3: 0, 2: 0, 1: 0},
+                                 "staff_conduct": {5: 0, 4: 0, 3: 0, 2: 3, 1: 0}}
     assert year.reopened == 3
     assert year.overdue_open == 2
 
@@ -85,7 +85,7 @@ def test_violations_of_the_year(year: Figures) -> None:
     assert sum(v.compensation for v in rows) == Decimal("350.00")
     assert sum(v.paid for v in rows) == Decimal("200.00")
     assert sum(v.sanction_applied for v in rows) == 9
-    assert {v.department for v in rows} == {"volunteers", "finance"}
+    assert {v.department for v in rows} == {"service", "projects"}
 
 
 def test_previous_year_and_scope(session: Session, year: Figures) -> None:
@@ -93,12 +93,12 @@ def test_previous_year_and_scope(session: Session, year: Figures) -> None:
     assert year.previous.total == 5
     assert year.previous.resolution.on_time == 3
     period = Period.year(YEAR, AS_OF)
-    volunteers = figures(session, CALENDAR, period, Scope(department="volunteers"))
-    assert volunteers.total == 16
-    assert len(volunteers.violations) == 13
-    payment = figures(session, CALENDAR, period, Scope(category="payment"))
-    assert payment.total == 36
-    assert payment.resolution == OnTime(on_time=31, late=5, pending=0, no_deadline=0, held=5)
+    service = figures(session, CALENDAR, period, Scope(department="service"))
+    assert service.total == 16
+    assert len(service.violations) == 13
+    project = figures(session, CALENDAR, period, Scope(category="assistance_project"))
+    assert project.total == 36
+    assert project.resolution == OnTime(on_time=31, late=5, pending=0, no_deadline=0, held=5)
 
 
 # -- the public edition ------------------------------------------------------------------
@@ -122,7 +122,7 @@ def test_primary_and_secondary_suppression_in_one_way_tables(year: Figures) -> N
         "合计": "54 | "}
     # "未分类" is 2: hidden; alone it would be 54 − 36 − 16, so 16 hides with it.
     assert cells(tables["by_category"]) == {
-        "payment": "36 | 66.7%", "service_attitude": "<10 | —", "未分类": "<10 | —",
+        "assistance_project": "36 | 66.7%", "staff_conduct": "<10 | —", "未分类": "<10 | —",
         "合计": "54 | "}
     assert cells(tables["resolution_days"])["11–15"] == "<10 | —"  # 12, hidden beside 4
     assert cells(tables["resolution_days"])["中位数（工作日）"] == "5.0 | "
@@ -139,16 +139,17 @@ def test_rates_only_over_the_minimum_and_shown_counts(year: Figures) -> None:
     # held (5) hidden: late (17) would give it away through "late (ours)" (12).
     assert (res["超时"], res["超时（本机构）"], res["超时（行政机关未按时答复）"]) == (
         "17", "<10", "<10")
-    referral = cells(tables["referrals"])["labour_bureau"]
+    referral = cells(tables["referrals"])["civil_affairs"]
     assert referral == "<10 | <10 | — | <10"  # the median of 3 answers: under 20
 
 
 def test_two_way_table_and_mean(year: Figures) -> None:
     table = cells(public(year)["satisfaction_by_category"])
-    # service_attitude's 3 hides its row total; then payment's row total (30) would give it
-    # away from the grand total, then payment's "satisfied" (10), then that column's total.
-    assert table["payment"] == "20 | <10 | 0 | 0 | 0 | <10 | —"
-    assert table["service_attitude"] == "0 | 0 | 0 | <10 | 0 | <10 | —"
+    # staff_conduct's 3 hides its row total; then assistance_project's row total (30) would
+    # give it away from the grand total, then that row's "satisfied" (10), then the column's
+    # total.
+    assert table["assistance_project"] == "20 | <10 | 0 | 0 | 0 | <10 | —"
+    assert table["staff_conduct"] == "0 | 0 | 0 | <10 | 0 | <10 | —"
     assert table["合计"] == "20 | <10 | 0 | <10 | 0 | 33 | "
 
 
