@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import io
 import re
+from functools import cache
 
 import matplotlib
+from matplotlib import font_manager
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
 from web.report.tables import Table
 
+# What the reader's browser is asked for (the SVG keeps text as text) ...
 FONTS = ["Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
          "WenQuanYi Zen Hei", "sans-serif"]
+_CSS_FONTS = "font-family: " + ", ".join(
+    f"'{f}'" if f != "sans-serif" else f for f in FONTS)
+_FONT_FAMILY = re.compile(r"font-family: [^;\"]*")
 COLOUR = "#2f6f8f"
 _PROLOGUE = re.compile(r"^.*?(?=<svg)", re.S)
 
@@ -28,7 +34,7 @@ def bar_chart(table: Table, hidden_label: str, *, horizontal: bool = False) -> s
     cells = [table.cells[r.keys[0]] for r in rows if r.keys[0] is not None]
     labels = [r.label for r in rows]
     values = [0 if c.hidden or not isinstance(c.value, int) else c.value for c in cells]
-    with matplotlib.rc_context({"svg.fonttype": "none", "font.family": FONTS,
+    with matplotlib.rc_context({"svg.fonttype": "none", "font.family": _layout_fonts(),
                                 "svg.hashsalt": table.key}):
         figure = Figure(figsize=(6.4, max(1.6, 0.32 * len(rows) + 0.8)) if horizontal
                         else (6.4, 2.6))
@@ -50,4 +56,13 @@ def bar_chart(table: Table, hidden_label: str, *, horizontal: bool = False) -> s
         figure.tight_layout()
         out = io.StringIO()
         FigureCanvasSVG(figure).print_svg(out, metadata={"Date": None})  # type: ignore[no-untyped-call]
-    return _PROLOGUE.sub("", out.getvalue(), count=1)
+    svg = _PROLOGUE.sub("", out.getvalue(), count=1)
+    return _FONT_FAMILY.sub(_CSS_FONTS, svg)
+
+
+@cache
+def _layout_fonts() -> list[str]:
+    """... and what the server measures the labels with: those of them installed here
+    (asking matplotlib for a missing one logs a warning per label, and is slow)."""
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return [f for f in FONTS if f in installed] + ["DejaVu Sans"]
