@@ -30,7 +30,9 @@ _PROLOGUE = re.compile(r"^.*?(?=<svg)", re.S)
 
 def bar_chart(table: Table, hidden_label: str, *, horizontal: bool = False) -> str:
     """The counts of ``table``'s rows (not the total) as bars; an SVG element as text."""
-    rows = [r for r in table.rows if not r.total and r.keys and r.keys[0] is not None]
+    # The counts only: not the total, nor a median or a percentile in the same table.
+    rows = [r for r in table.rows if not r.total and r.keys and r.keys[0] is not None
+            and table.cells[r.keys[0]].kind == "count"]
     cells = [table.cells[r.keys[0]] for r in rows if r.keys[0] is not None]
     labels = [r.label for r in rows]
     values = [0 if c.hidden or not isinstance(c.value, int) else c.value for c in cells]
