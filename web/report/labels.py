@@ -24,4 +24,12 @@ def names(config: RoutingConfig | None, lang: str) -> Names:
         found = config.authorities.get(key)
         return found.name if found else key
 
-    return Names(lang, category, department, authority)
+    def staff(key: str) -> str:
+        found = config.staff.get(key)
+        return found.name if found else key
+
+    def violation(key: str) -> str:
+        found = config.sanctions.get(key)
+        return found.label_zh if found and not en else key
+
+    return Names(lang, category, department, authority, staff, violation)

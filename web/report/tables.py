@@ -123,6 +123,13 @@ class Table:
     def values(self, row: Row) -> list[Cell | None]:
         return [self.cells[k] if k is not None else None for k in row.keys]
 
+    def text_columns(self) -> set[int]:
+        """The columns (0: the labels) that hold text, so their headings align with it."""
+        first = next((row for row in self.rows if not row.total), None)
+        cells = self.values(first) if first is not None else []
+        return {0} | {i + 1 for i, cell in enumerate(cells)
+                      if cell is not None and cell.kind == "text"}
+
 
 @dataclass(frozen=True)
 class Names:
@@ -132,6 +139,8 @@ class Names:
     category: Callable[[str], str] = str
     department: Callable[[str], str] = str
     authority: Callable[[str], str] = str
+    staff: Callable[[str], str] = str
+    violation: Callable[[str], str] = str
 
     def w(self, key: str) -> str:
         zh, en = WORDS[key]
@@ -361,7 +370,7 @@ def _violations_public(rows: tuple[ViolationRow, ...], names: Names) -> Table:
     counted: dict[tuple[str, str, str, str], int] = {}
     for v in rows:
         action = names.w("applied" if v.sanction_applied else "not_applied")
-        line = (v.clause, v.category, v.tier, action)
+        line = (v.clause, names.violation(v.category), v.tier, action)
         counted[line] = counted.get(line, 0) + 1
     parts = []
     for i, (line, n) in enumerate(sorted(counted.items())):
@@ -393,7 +402,8 @@ def _register(rows: tuple[ViolationRow, ...], names: Names) -> Table:
         names.w("action")])
     for i, v in enumerate(rows):
         values: list[str | Decimal] = [
-            v.clause, v.category, v.tier, names.department_of(v.department), v.staff,
+            v.clause, names.violation(v.category), v.tier, names.department_of(v.department),
+            names.staff(v.staff),
             v.compensation, v.paid, names.w("applied" if v.sanction_applied else "not_applied")]
         keys: list[str | None] = [table.add(f"{i}_{j}", Cell(value, "text"))
                                   for j, value in enumerate(values)]
