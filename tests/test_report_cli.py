@@ -110,3 +110,26 @@ def test_monthly_summary_queued_once_per_month(tmp_path: Path) -> None:
         assert not [s for s in SECRETS[:5] if s in content]
     finally:
         app.close()
+
+
+def test_the_monthly_job_is_scheduled_only_for_a_director(tmp_path: Path) -> None:
+    from complaintd.service import build_scheduler
+
+    config = tmp_path / "complaintd.toml"
+    config.write_text('[storage]\ndata_dir = "var"\n[reports]\n'
+                      'director_to = ["director@example.org"]\nmonthly_day = 3\n'
+                      'monthly_time = "07:30"\n', encoding="utf-8")
+    app = App.build(load_settings(config))
+    try:
+        job = build_scheduler(app).get_job("monthly")
+        assert job is not None
+        assert str(job.trigger) == "cron[day='3', hour='7', minute='30']"
+    finally:
+        app.close()
+    plain = tmp_path / "plain.toml"
+    plain.write_text('[storage]\ndata_dir = "var"\n', encoding="utf-8")
+    app = App.build(load_settings(plain))
+    try:
+        assert build_scheduler(app).get_job("monthly") is None
+    finally:
+        app.close()
