@@ -392,7 +392,9 @@ class App:
             session_idle=timedelta(minutes=web.session_idle_minutes),
             session_max=timedelta(hours=web.session_max_hours),
             sign_in_link_age=timedelta(hours=web.sign_in_link_hours),
-            organisation=self.settings.organisation.name, due_soon_working_days=due_soon)
+            organisation=self.settings.organisation.name, due_soon_working_days=due_soon,
+            report_threshold=self.settings.reports.small_count_threshold,
+            report_min_denominator=self.settings.reports.min_denominator)
 
     def web_console(self) -> ASGIApp:
         """The staff console over this App's database, desk (read afresh: the routing file

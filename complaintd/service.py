@@ -51,6 +51,7 @@ def build_scheduler(app: App) -> BackgroundScheduler:
                           next_run_time=now)
     _schedule_callback_list(app, scheduler)  # the hotline's daily list of calls
     _schedule_purge(app, scheduler)  # personal data past its retention
+    _schedule_monthly_summary(app, scheduler)  # the director's figures of last month
     return scheduler
 
 
@@ -72,6 +73,25 @@ def _schedule_callback_list(app: App, scheduler: BackgroundScheduler) -> None:
     hour, minute = (int(part) for part in hotline.callback_list_time.split(":"))
     scheduler.add_job(_guarded("callbacks", app.queue_callback_lists), "cron",
                       hour=hour, minute=minute, id="callbacks")  # fmt: skip
+
+
+def _schedule_monthly_summary(app: App, scheduler: BackgroundScheduler) -> None:
+    """The "monthly" job on ``reports.monthly_day`` at ``reports.monthly_time``, Shanghai
+    time; a run missed (the service down that day) is not made up: the outbox key lets it
+    be run by hand (``complaintd report monthly``) without sending twice."""
+    from complaintd.reporting import mail_monthly_summary
+
+    reports = app.settings.reports
+    if not reports.director_to:
+        return
+    hour, minute = (int(part) for part in reports.monthly_time.split(":"))
+    def monthly() -> None:
+        with app.locks.hold("monthly") as mine:  # one daemon of several sends it
+            if mine:
+                mail_monthly_summary(app)
+
+    scheduler.add_job(_guarded("monthly", monthly), "cron",
+                      day=reports.monthly_day, hour=hour, minute=minute, id="monthly")
 
 
 def _start_drop_watcher(app: App, scheduler: BackgroundScheduler) -> DropWatcher | None:

@@ -333,6 +333,21 @@ class Logging(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
+class Reports(_Section):
+    """The annual report's public edition (clause 二(三)) and the director's monthly summary:
+    counts from 1 to ``small_count_threshold - 1`` are shown as "<threshold" (statistics
+    offices use 10); rates only over at least ``min_denominator`` cases."""
+
+    small_count_threshold: Annotated[int, Field(ge=2, le=1000)] = 10
+    min_denominator: Annotated[int, Field(ge=1, le=100000)] = 20
+    # Who gets the monthly summary; none: the job queues nothing.
+    director_to: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = []
+    # The summary of last month goes out on this day of the month at this hour (Shanghai).
+    monthly_day: Annotated[int, Field(ge=1, le=28)] = 1
+    monthly_time: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "08:00"
+    language: Literal["zh", "en", "bilingual"] = "zh"
+
+
 class Settings(_Section):
     organisation: Organisation = Organisation()
     storage: Storage = Storage()
@@ -352,6 +367,7 @@ class Settings(_Section):
     privacy: Privacy = Privacy()
     web: Web = Web()
     public: Public = Public()
+    reports: Reports = Reports()
 
     @model_validator(mode="after")
     def _unique_mailbox_names(self) -> Settings:

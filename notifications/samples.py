@@ -11,6 +11,7 @@ from datetime import date
 
 from notifications import contexts as c
 from notifications.contexts import CallbackRow, ComplainantDetails, Context, DigestRow, Limit
+from notifications.monthly import MonthSummary, SummaryLine, monthly_summary_context
 
 SAMPLE_ORGANISATION = c.OrganisationInfo(
     name="上海生命绿洲公益服务中心",
@@ -208,7 +209,17 @@ def _calendar_missing() -> Context:
         org=SAMPLE_ORGANISATION)
 
 
+def _monthly_summary() -> Context:
+    lines = (SummaryLine("收到案件", "Cases received", "42", "37"),
+             SummaryLine("按时办结率", "Resolved on time", "92.9% (26/28)", "88.0% (22/25)"),
+             SummaryLine("新登记违诺", "Violations recorded", "2", "0"))
+    summary = MonthSummary(date(2026, 10, 1), date(2026, 9, 1), lines, 3, date(2026, 11, 1))
+    return monthly_summary_context(summary=summary, director_to="director@example.org",
+                                   org=SAMPLE_ORGANISATION)
+
+
 SAMPLE_CONTEXTS: dict[str, Callable[[], Context]] = {
+    "monthly_summary": _monthly_summary,
     "calendar_missing": _calendar_missing,
     "acknowledgement": _acknowledgement,
     "missing_material": _missing_material,

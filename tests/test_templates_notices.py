@@ -30,6 +30,12 @@ FACTS: dict[str, tuple[list[str], list[str]]] = {
         ["1. 收费票据复印件", "2. 就诊日期", "3. 联系电话", "this is everything we need",
          "by 16 March 2026", "within 15 working days"],
     ),
+    "monthly_summary": (
+        ["2026年10月的投诉处理情况", "收到案件：42（37）", "按时办结率：92.9% (26/28)",
+         "共 3 件", "每月一次"],
+        ["The complaints of October 2026", "Cases received: 42 (37)",
+         "Resolved on time: 92.9% (26/28) (88.0% (22/25))", "3 open case(s)", "once a month"],
+    ),
     "calendar_missing": (
         ["2027年部分节假日安排", '[calendar.years."2027"]', "www.gov.cn",
          "complaintd calendar check", "pip install -U chinesecalendar", "每天发送一次"],
@@ -147,10 +153,11 @@ FACTS: dict[str, tuple[list[str], list[str]]] = {
     ),
 }
 NO_REFERENCE = {"supervisor_digest", "hotline_callback_list", "message_refused",
-                "calendar_missing"}
+                "calendar_missing", "monthly_summary"}
 SUBJECT_DATES = {"supervisor_digest": ("2026年3月23日", "23 March 2026"),
                  "hotline_callback_list": ("2026年3月3日", "3 March 2026"),
-                 "calendar_missing": ("2026年11月2日", "2 November 2026")}  # fmt: skip
+                 "calendar_missing": ("2026年11月2日", "2 November 2026"),
+                 "monthly_summary": ("2026年11月1日", "1 November 2026")}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

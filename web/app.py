@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from web import pages
+from web import pages, reports
 from web.context import Console
 from web.plumbing import PageFn, environment, page
 from web.security import Guard
@@ -46,6 +46,10 @@ ROUTES: tuple[tuple[str, PageFn, tuple[str, ...], bool], ...] = (
     ("/outbox", pages.outbox, ("GET",), False),
     ("/outbox/{mail_id}/retry", pages.outbox_retry, ("POST",), False),
     ("/quarantine", pages.quarantine, ("GET",), False),
+    ("/reports", reports.report_page, ("GET",), False),
+    ("/reports/annual.html", reports.annual_page, ("GET",), False),
+    ("/reports/figures.xlsx", reports.figures_xlsx, ("GET",), False),
+    ("/reports/figures.csv", reports.figures_csv, ("GET",), False),
 )
 
 

@@ -28,6 +28,9 @@ class WebConfig:
     organisation: str = "投诉受理中心"
     # "Due soon" on My work: due within this many working days (as the digest).
     due_soon_working_days: int = 3
+    # The public edition of the reports ([reports] small_count_threshold, min_denominator).
+    report_threshold: int = 10
+    report_min_denominator: int = 20
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from complaintd.cli import (
     partners,
     privacy,
     quarantine,
+    report,
     templates,
     users,
     violations,
@@ -173,5 +174,6 @@ def config_cmd(obj: Context, action: str) -> None:
 
 for group in (cases.cases, quarantine.quarantine, mailboxes.mailboxes, demo.demo,
               outbox.outbox, templates.templates, hotline.hotline, handle.handle,
-              violations.violations, users.users, partners.partners, privacy.privacy):
+              violations.violations, users.users, partners.partners, privacy.privacy,
+              report.report):
     main.add_command(group)

@@ -87,6 +87,11 @@ To the operator (``[operator] alert_to``)
 - ``queue_calendar_missing(session, *, recipient_email, today, years: Sequence[MissingYear],
   ...)``  [calendar-missing:EMAIL:DATE] — next year's holidays missing (from 1 November).
 
+To the director (``[reports] director_to``)
+------------------------------------------
+- ``queue_monthly_summary(session, *, recipient_email, summary: MonthSummary, ...)``
+  [monthly-summary:EMAIL:YYYY-MM] — last month against the month before, overdue today.
+
 To an administrative authority
 ------------------------------
 - ``queue_authority_referral(session, case, *, authority_name, authority_email, matter,
@@ -139,6 +144,7 @@ from notifications.notices.complainant import (
     queue_routed_internally,
     queue_satisfaction_survey,
 )
+from notifications.notices.director import MonthSummary, queue_monthly_summary
 from notifications.notices.operator import queue_calendar_missing
 from notifications.notices.staff import (
     queue_assignment,
@@ -157,6 +163,7 @@ __all__ = [
     "DigestRow",
     "Limit",
     "MissingYear",
+    "MonthSummary",
     "OrganisationInfo",
     "complainant_language",
     "queue_acknowledgement",
@@ -177,6 +184,7 @@ __all__ = [
     "queue_interim_reply",
     "queue_message_refused",
     "queue_missing_material",
+    "queue_monthly_summary",
     "queue_outcome",
     "queue_referred_to_authority",
     "queue_routed_internally",
