@@ -348,7 +348,7 @@ class App:
         return Console(self.web_config(), self.session_factory, lambda: self.desk,
                        self.calendar, self.clock, self.raw_store, self.pipeline,
                        self.identity,
-                       mailboxes=lambda: mailbox_statuses(self.settings, self.session_factory),
+                       mailboxes=lambda session: mailbox_statuses(self.settings, session),
                        settings_view=lambda: settings_lines(self.settings),
                        hotline=self._hotline_uploads())
 

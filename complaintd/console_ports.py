@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from casework.models import QuarantineItem
 from complaintd.settings import ImapMailbox, MaildirMailbox, Settings
@@ -32,12 +32,11 @@ from web.uploads import UploadProblem, UploadRefused, UploadSummary
 # -- the mailboxes ----------------------------------------------------------------------
 
 
-def mailbox_statuses(settings: Settings,
-                     session_factory: sessionmaker[Session]) -> list[MailboxStatus]:
+def mailbox_statuses(settings: Settings, session: Session) -> list[MailboxStatus]:
     """Each configured mailbox with its last poll (``mailbox_state``), the mails waiting
-    (a Maildir's files; an IMAP server is not asked from a page) and those quarantined."""
-    with session_factory() as session:
-        return [_status(session, box) for box in settings.mailbox]
+    (a Maildir's files; an IMAP server is not asked from a page) and those quarantined,
+    read in the request's own session."""
+    return [_status(session, box) for box in settings.mailbox]
 
 
 def _status(session: Session, box: ImapMailbox | MaildirMailbox) -> MailboxStatus:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from httpx import Response
@@ -21,9 +22,12 @@ from starlette.testclient import TestClient
 from casework.models import Case
 from complaintd.console_ports import HotlineUploadDoor
 from intake.hotline import HotlineFolders
+from tests import test_web_browser as chromium
 from tests.fixtures.web import SECRET, Site, csrf_of
 from tests.test_hotline import ZH_HEADER, call
+from tests.test_web_browser import Live
 from web.app import build_console
+from web.serve import Background
 
 HOTLINE = """
 [hotline]
@@ -31,6 +35,7 @@ drop_dir = "hotline"
 min_age_seconds = 0
 report_languages = ["zh", "en"]
 """
+browser = chromium.browser  # the session's Chromium (a fixture of the browser tests)
 PEOPLE = {"liuyang": ["hotline"], "wangfang": ["handler", "supervisor"],
           "zhangwei": ["handler"], "zhaolei": ["hotline"]}
 
@@ -212,3 +217,45 @@ def test_without_a_hotline_folder_the_page_says_so(tmp_path: Path, db_url: str,
         assert answer.status_code == 200 and "未配置热线导入目录" in answer.text
     finally:
         plain.app.close()
+
+
+# -- in Chromium (marker ``browser``) ------------------------------------------------------
+
+
+@pytest.fixture
+def live(tmp_path: Path, db_url: str, browser: Any,
+         monkeypatch: pytest.MonkeyPatch) -> Iterator[Live]:
+    monkeypatch.setenv("COMPLAINTD_WEB_SECRET", SECRET)
+    made = Site(tmp_path, db_url, web_extra=HOTLINE)
+    made.add_people(PEOPLE)
+    server = Background(made.asgi, "127.0.0.1", 0).start()
+    try:
+        yield Live(made, f"http://127.0.0.1:{server.port}", browser)
+    finally:
+        server.stop()
+        made.app.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [1280, 390])
+def test_hotline_staff_upload_in_the_browser_and_see_the_summary_come(live: Live,
+                                                                      width: int) -> None:
+    log = live.site.tmp / "今天的来电.csv"
+    log.write_bytes(gbk_csv([*GOOD, BAD]))
+    page = live.page("liuyang", width=width)
+    page.get_by_role("link", name="导入热线记录").click()
+    page.get_by_label("通话记录文件").set_input_files(str(log))
+    page.get_by_role("button", name="上传并导入").click()
+    page.wait_for_url("**/hotline/jobs/*")
+    # htmx asks again until the import is done, then the summary replaces the progress.
+    page.get_by_role("heading", name="今天的来电.csv 已导入").wait_for(timeout=30_000)
+    figures = page.locator("dl.summary-figures").inner_text()
+    assert "导入的通话\n2" in figures and "新立案件\n2" in figures
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    with page.expect_download() as download:
+        page.get_by_role("link", name="下载错误报告（CSV）").click()
+    report = Path(download.value.path()).read_bytes().decode("utf-8-sig")
+    assert download.value.suggested_filename == "今天的来电.errors.csv"
+    assert ",4,来电时间" in report
+    assert cases(live.site) == 2 and live.dialogs == []
+    page.context.close()

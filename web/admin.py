@@ -34,7 +34,7 @@ def mailboxes(ctx: Ctx) -> Response:
     Maildir's; an IMAP server is asked only by the daemon), being retried, quarantined."""
     if ctx.user is None or not ctx.user.operates:
         raise Refused
-    return ctx.render("mailboxes.html", boxes=ctx.console.mailboxes())
+    return ctx.render("mailboxes.html", boxes=ctx.console.mailboxes(ctx.db))
 
 
 # -- settings -----------------------------------------------------------------------------
@@ -67,10 +67,10 @@ def accounts_page(ctx: Ctx, *, error: str = "", status: int = 200) -> Response:
     desk = ctx.console.desk()
     directory = desk.config.staff if desk is not None else {}
     have = {u.staff_id for u in users}
-    sessions = dict(ctx.db.execute(
+    sessions = {user_id: int(n) for user_id, n in ctx.db.execute(
         select(WebSession.user_id, func.count(WebSession.id))
         .where(WebSession.ended_at.is_(None), WebSession.expires_at > ctx.now)
-        .group_by(WebSession.user_id)).tuples().all())
+        .group_by(WebSession.user_id))}
     done = ctx.request.query_params.get("done", "")
     notice = ""
     if done in _DONE:

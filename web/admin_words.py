@@ -103,6 +103,7 @@ TEXT.update({
     "roles": ("角色", "Roles"),
     "state": ("状态", "State"),
     "state_active": ("正常", "active"),
+    "sessions_open": ("登录中的会话", "Sessions open"),
     "state_locked": ("已锁定", "locked"),
     "state_no_password": ("未设密码", "no password yet"),
     "role_handler": ("承办人", "handler"),

@@ -62,7 +62,7 @@ class SettingLine:
     is_set: bool = False
 
 
-def _no_mailboxes() -> list[MailboxStatus]:
+def _no_mailboxes(_session: Session) -> list[MailboxStatus]:
     return []
 
 
@@ -81,7 +81,7 @@ class Console:
     intake: Intake
     identity: MailIdentity
     # Read ports of the composition root (defaults: nothing configured).
-    mailboxes: Callable[[], list[MailboxStatus]] = _no_mailboxes
+    mailboxes: Callable[[Session], list[MailboxStatus]] = _no_mailboxes
     settings_view: Callable[[], list[SettingLine]] = _no_settings
     hotline: HotlineUploads | None = None
     # The call logs being imported from uploads in this process (progress, summary).
