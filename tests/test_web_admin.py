@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from email.policy import default
 from pathlib import Path
+from typing import Any
 
 import pytest
 from httpx import Response
@@ -17,9 +18,12 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from notifications.models import OutboxMail
+from tests import test_web_browser as chromium
 from tests.fixtures.web import PASSWORD, SECRET, Site, csrf_of
+from tests.test_web_browser import Live
 from web import accounts
 from web.models import AccountEvent, StaffUser
+from web.serve import Background
 
 IMAP_PASSWORD = "imap-pass-Kq81-never-shown"
 IMAP_ENV_PASSWORD = "imap-env-pass-Zr27-never-shown"
@@ -49,6 +53,7 @@ password_env = "ADMIN_TEST_IMAP_PASSWORD"
 timeout_seconds = 2
 idle = false
 """
+browser = chromium.browser  # the session's Chromium (a fixture of the browser tests)
 PEOPLE = {"zhaolei": ["administrator"], "sunli": ["director"], "zhangwei": ["handler"],
           "liuyang": ["hotline"], "wangfang": ["handler", "supervisor"]}
 
@@ -234,3 +239,83 @@ def test_only_the_administrator_keeps_accounts(site: Site) -> None:
     with site.app.session_factory() as session:
         assert accounts.user_by_staff_id(session, "lina") is None
     assert events(site) == []
+
+
+# -- in Chromium (marker ``browser``) ------------------------------------------------------
+
+
+@pytest.fixture
+def live(tmp_path: Path, db_url: str, smtp_server: Any, browser: Any,
+         monkeypatch: pytest.MonkeyPatch) -> Iterator[Live]:
+    monkeypatch.setenv("COMPLAINTD_WEB_SECRET", SECRET)
+    made = Site(tmp_path, db_url, smtp=smtp_server)
+    made.add_people(PEOPLE)
+    server = Background(made.asgi, "127.0.0.1", 0).start()
+    try:
+        yield Live(made, f"http://127.0.0.1:{server.port}", browser)
+    finally:
+        server.stop()
+        made.app.close()
+
+
+@pytest.mark.browser
+def test_an_account_from_creation_to_first_sign_in_and_out_everywhere(
+        live: Live, smtp_server: Any) -> None:
+    admin = live.page("zhaolei")
+    admin.get_by_role("link", name="账户", exact=True).click()
+    admin.get_by_label("员工", exact=True).select_option("lina")
+    create = admin.locator("form[action='/admin/accounts/new']")
+    create.get_by_label("热线", exact=True).check()
+    create.get_by_role("button", name="开设").click()
+    assert admin.get_by_role("status").inner_text() == "已为 lina 开设账户。"
+    card = admin.locator("#account-lina")
+    assert "未设密码" in card.inner_text()
+    card.get_by_role("button", name="发送登录链接").click()
+    assert "登录链接已通过邮件发送给 lina" in admin.get_by_role("status").inner_text()
+
+    # The link arrives by mail (the outbox, sent over SMTP); lina sets a password with it.
+    live.run(live.site.app.send_outbox)
+    person = live.site.app.desk.config.staff["lina"]  # type: ignore[union-attr]
+    (mail,) = [m for m in smtp_server.messages if person.email in m.rcpt_tos]
+    body = mail.message.get_body().get_content()
+    link = next(w for w in body.split() if "/set-password/" in w)
+    lina = live.page()
+    lina.goto(live.url + link[link.index("/set-password/"):])
+    lina.get_by_label("密码", exact=True).fill("a new password 2026")
+    lina.get_by_label("再次输入密码").fill("a new password 2026")
+    lina.get_by_role("button", name="保存").click()
+    lina.get_by_label("工号或邮箱").fill("lina")
+    lina.get_by_label("密码").fill("a new password 2026")
+    lina.get_by_role("button", name="登录").click()
+    lina.wait_for_url(f"{live.url}/")
+    assert lina.get_by_role("link", name="导入热线记录").is_visible()  # the role given
+
+    admin.reload()
+    card = admin.locator("#account-lina")
+    assert "正常" in card.inner_text()
+    card.get_by_role("button", name="强制退出所有设备").click()
+    lina.goto(f"{live.url}/")
+    assert "/sign-in" in lina.url
+    log = admin.locator("section[aria-labelledby=h-events]").inner_text()
+    for words in ("开设账户", "发送登录链接", "强制退出"):
+        assert words in log
+    assert live.dialogs == []
+    admin.context.close()
+    lina.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [1280, 390])
+def test_admin_pages_are_labelled_and_fit_a_phone(live: Live, width: int) -> None:
+    page = live.page("zhaolei", width=width)
+    unlabelled = """() => [...document.querySelectorAll('input, select, textarea')]
+        .filter(e => e.type !== 'hidden' && !e.hidden)
+        .filter(e => e.labels.length === 0 && !e.getAttribute('aria-label'))
+        .map(e => e.name)"""
+    for path in ("/admin/accounts", "/settings", "/mailboxes"):
+        page.goto(f"{live.url}{path}")
+        assert page.evaluate(unlabelled) == [], path
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, path
+        assert page.locator("main#main h1").count() == 1, path
+    assert SECRET not in page.content()
+    page.context.close()
