@@ -5,6 +5,7 @@ the settings in effect without one secret value, and the administrator's account
 from __future__ import annotations
 
 import email
+import getpass
 import os
 import re
 from collections.abc import Iterator
@@ -13,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from httpx import Response
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from complaintd.cli import main
 from notifications.models import OutboxMail
 from tests import test_web_browser as chromium
 from tests.fixtures.web import PASSWORD, SECRET, Site, csrf_of
@@ -224,6 +227,22 @@ def test_refusals_change_nothing(site: Site) -> None:
     assert user(site, "zhaolei").roles == "administrator"
     assert user(site, "zhaolei").locked_at is None
     assert events(site) == []
+
+
+def test_changes_made_with_the_command_line_are_in_the_same_audit(site: Site) -> None:
+    def users(*args: str) -> None:
+        result = CliRunner().invoke(main, ["--config", str(site.config), "users", *args],
+                                    env={"COMPLAINTD_WEB_SECRET": SECRET})
+        assert result.exit_code == 0, result.output
+
+    users("add", "lina", "--role", "handler")
+    users("invite", "lina")
+    users("lock", "lina")
+    login = getpass.getuser()
+    assert events(site) == [(f"cli:{login}", "lina", a)
+                            for a in ("created", "link_sent", "locked")]
+    listing = site.signed_in("zhaolei").get("/admin/accounts").text
+    assert f"cli:{login}" in listing and "已锁定" in listing
 
 
 def test_only_the_administrator_keeps_accounts(site: Site) -> None:

@@ -162,6 +162,11 @@ def test_what_is_no_call_log_or_too_big_is_refused_and_nothing_is_kept(site: Sit
     empty = client.post("/hotline", data={"csrf_token": csrf_of(client.get("/hotline").text)})
     assert empty.status_code == 400 and "请选择文件" in empty.text
 
+    # A body declared larger than any upload is refused before it is read.
+    huge = client.post("/hotline", content=b"x" * (33 * 1024 * 1024),
+                       headers={"content-type": "multipart/form-data; boundary=b"})
+    assert huge.status_code == 413 and "超过 32 MB" in huge.text
+
     # The limit, made small for the test: the same door the composition root builds.
     door = HotlineUploadDoor(site.app.hotline_importer,
                              HotlineFolders.inside(site.tmp / "hotline"), max_bytes=100)

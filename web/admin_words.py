@@ -131,6 +131,7 @@ TEXT.update({
     "event_unlocked": ("解锁", "unlocked"),
     "event_link_sent": ("发送登录链接", "sign-in link sent"),
     "event_signed_out": ("强制退出", "signed out everywhere"),
+    "event_password_set": ("设置密码（命令行）", "password set (command line)"),
     "done_created": ("已为 {staff} 开设账户。", "Account created for {staff}."),
     "done_roles": ("{staff} 的角色已更新。", "Roles of {staff} updated."),
     "done_locked": ("{staff} 已锁定，其所有会话已结束。", "{staff} locked; every session ended."),
