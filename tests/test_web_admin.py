@@ -114,6 +114,18 @@ def test_only_the_administrator_and_the_director_read_the_settings(site: Site) -
         assert 'href="/settings"' not in client.get("/").text
 
 
+def test_the_administration_pages_read_in_english_too(site: Site) -> None:
+    client = site.signed_in("zhaolei")
+    assert client.get("/lang/en?next=/").status_code == 303
+    post(client, "/admin/accounts/zhangwei/lock")
+    for path, words in (("/settings", "Passwords, keys and secrets show only"),
+                        ("/mailboxes", "Last success"),
+                        ("/admin/accounts", "locked")):
+        page = client.get(path)
+        assert page.status_code == 200 and words in page.text, path
+        assert "设置" not in page.text.split("<main", 1)[1], path  # no Chinese left behind
+
+
 # -- mailboxes --------------------------------------------------------------------------
 
 
