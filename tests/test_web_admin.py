@@ -21,7 +21,6 @@ from starlette.testclient import TestClient
 
 from complaintd.cli import main
 from notifications.models import OutboxMail
-from tests import test_web_browser as chromium
 from tests.fixtures.web import PASSWORD, SECRET, Site, csrf_of
 from tests.test_web_browser import Live
 from web import accounts
@@ -56,7 +55,6 @@ password_env = "ADMIN_TEST_IMAP_PASSWORD"
 timeout_seconds = 2
 idle = false
 """
-browser = chromium.browser  # the session's Chromium (a fixture of the browser tests)
 PEOPLE = {"zhaolei": ["administrator"], "sunli": ["director"], "zhangwei": ["handler"],
           "liuyang": ["hotline"], "wangfang": ["handler", "supervisor"]}
 

@@ -22,7 +22,6 @@ from starlette.testclient import TestClient
 from casework.models import Case
 from complaintd.console_ports import HotlineUploadDoor
 from intake.hotline import HotlineFolders
-from tests import test_web_browser as chromium
 from tests.fixtures.web import SECRET, Site, csrf_of
 from tests.test_hotline import ZH_HEADER, call
 from tests.test_web_browser import Live
@@ -35,7 +34,6 @@ drop_dir = "hotline"
 min_age_seconds = 0
 report_languages = ["zh", "en"]
 """
-browser = chromium.browser  # the session's Chromium (a fixture of the browser tests)
 PEOPLE = {"liuyang": ["hotline"], "wangfang": ["handler", "supervisor"],
           "zhangwei": ["handler"], "zhaolei": ["hotline"]}
 
