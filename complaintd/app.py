@@ -22,6 +22,12 @@ from casework.db import make_engine, make_sessionmaker
 from casework.deadlines import sweep_overdue
 from casework.rawstore import RawStore
 from casework.services import CasePolicy
+from complaintd.console_ports import (
+    UPLOAD_MAX_BYTES,
+    HotlineUploadDoor,
+    mailbox_statuses,
+    settings_lines,
+)
 from complaintd.joblocks import locks_for
 from complaintd.mailboxes import imap_account
 from complaintd.settings import (
@@ -399,12 +405,26 @@ class App:
     def web_console(self) -> ASGIApp:
         """The staff console over this App's database, desk (read afresh: the routing file
         may change), calendar, clock, raw store and pipeline."""
-        console = Console(self.web_config(), self.session_factory, lambda: self.desk,
-                          self.calendar, self.clock, self.raw_store, self.pipeline,
-                          self.identity)
         public = public_routes(self.public_site()) if self.settings.public.enabled else []
-        return build_console(console, trusted_proxies=self.settings.web.trusted_proxies,
+        return build_console(self.console(), trusted_proxies=self.settings.web.trusted_proxies,
                              public=public)
+
+    def console(self) -> Console:
+        """What the console is given (its ports); ``web_console`` serves it."""
+        return Console(self.web_config(), self.session_factory, lambda: self.desk,
+                       self.calendar, self.clock, self.raw_store, self.pipeline,
+                       self.identity,
+                       mailboxes=lambda session: mailbox_statuses(self.settings, session),
+                       settings_view=lambda: settings_lines(self.settings),
+                       hotline=self._hotline_uploads())
+
+    def _hotline_uploads(self) -> HotlineUploadDoor | None:
+        """Call logs uploaded in the console go through the drop folder's importer."""
+        drop = self.settings.hotline.drop_dir
+        if drop is None:
+            return None
+        return HotlineUploadDoor(self.hotline_importer, HotlineFolders.inside(drop),
+                                 UPLOAD_MAX_BYTES)
 
     def public_site(self) -> PublicSite:
         """The public pages and the partner API: complaints through the web door (the

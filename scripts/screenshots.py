@@ -46,7 +46,10 @@ PAGES = [("sign-in", "/sign-in", None), ("my-work", "/", "zhangwei"),
          ("cases", "/cases", "wangfang"), ("case", "/cases/{ref}", "zhangwei"),
          ("new-case", "/new", "zhangwei"), ("calendar", "/calendar", "wangfang"),
          ("public-complain", "/public/complain", None),
-         ("public-commitments", "/public/commitments", None)]
+         ("public-commitments", "/public/commitments", None),
+         # administration (web.hotline_page, web.admin): the upload ends on its summary
+         ("hotline-upload", "/hotline", "liuyang"), ("mailboxes", "/mailboxes", "zhaolei"),
+         ("settings", "/settings", "zhaolei"), ("accounts", "/admin/accounts", "zhaolei")]
 WIDTHS = {"desktop": 1280, "phone": 390}
 
 
@@ -67,6 +70,8 @@ transport = "file"
 rules_file = "routing.toml"
 [security]
 generate_thread_key = true
+[hotline]
+drop_dir = "hotline"
 [web]
 secure_cookies = false
 """, encoding="utf-8")
@@ -85,7 +90,8 @@ secure_cookies = false
     assert app.desk is not None
     with app.session_factory.begin() as session:
         for staff, roles in {"zhangwei": ["handler"], "wangfang": ["handler", "supervisor"],
-                             "lina": ["handler"]}.items():
+                             "lina": ["handler"], "liuyang": ["hotline"],
+                             "zhaolei": ["administrator"]}.items():
             person = app.desk.config.staff[staff]
             user = accounts.add_user(session, staff_id=staff, email=person.email,
                                      name=person.name, roles=roles, now=clock.now())
@@ -102,6 +108,19 @@ def sign_in(page: Page, url: str, staff: str) -> None:
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(f"{url}/")
+
+
+def upload_call_log(page: Page, folder: Path) -> None:
+    """A call log with one row in error, uploaded; waits for the summary."""
+    log = folder / "今天的来电.csv"
+    rows = ["通话编号,来电时间,来电号码,来电人,诉求内容,是否回访",
+            "C-1001,2026-11-16 08:40,13800000001,赵先生,救助款发放进度无人答复,是",
+            "C-1002,2026-11-16 09:05,13800000002,钱女士,志愿者服务迟到,否",
+            "C-1003,昨天,13800000003,孙先生,热线占线,否"]
+    log.write_bytes(("\n".join(rows) + "\n").encode("gbk"))
+    page.get_by_label("通话记录文件").set_input_files(str(log))
+    page.get_by_role("button", name="上传并导入").click()
+    page.get_by_role("heading", name="今天的来电.csv 已导入").wait_for(timeout=60_000)
 
 
 def main() -> None:
@@ -130,6 +149,8 @@ def main() -> None:
                             sign_in(page, url, staff)
                         page.goto(url + path.format(ref=reference))
                         page.wait_for_load_state("networkidle")
+                        if name == "hotline-upload":
+                            upload_call_log(page, Path(folder))
                         wide = page.evaluate("document.documentElement.scrollWidth")
                         if wide > width:  # a phone must never scroll sideways
                             print(f"warning: {name} is {wide} px wide at {width} px")

@@ -11,4 +11,5 @@ pytest_plugins = [
     "tests.fixtures.dovecot",
     "tests.fixtures.smtp",
     "tests.fixtures.web",
+    "tests.fixtures.browser",
 ]

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from casework.models import Attachment, Case, Message
 from tests.fixtures.web import SECRET, Site
-from tests.test_web_browser import Live, browser, mails_to  # noqa: F401  (the browser fixture)
+from tests.test_web_browser import Live, mails_to
 from web.serve import Background
 
 pytestmark = pytest.mark.browser
@@ -24,7 +24,7 @@ RECEIPT = b"\xff\xd8\xff\xe0 a photo of the receipt"
 
 
 @pytest.fixture
-def pub(tmp_path: Path, db_url: str, smtp_server: Any, browser: Any,  # noqa: F811
+def pub(tmp_path: Path, db_url: str, smtp_server: Any, browser: Any,
         monkeypatch: pytest.MonkeyPatch) -> Iterator[Live]:
     """The console and its public pages served pub, mail to aiosmtpd."""
     monkeypatch.setenv("COMPLAINTD_WEB_SECRET", SECRET)

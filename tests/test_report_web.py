@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from tests.fixtures.report_year import SECRETS, build_year
 from tests.fixtures.web import SECRET, Site
-from tests.test_web_browser import Live, browser  # noqa: F401 (the session's Chromium)
+from tests.test_web_browser import Live
 from web.serve import Background
 
 
@@ -77,7 +77,7 @@ def test_editions_and_exports(site: Site) -> None:
 
 
 @pytest.fixture
-def live_reports(tmp_path: Path, db_url: str, browser: Any,  # noqa: F811 (the fixture)
+def live_reports(tmp_path: Path, db_url: str, browser: Any,
                  monkeypatch: pytest.MonkeyPatch) -> Iterator[Live]:
     monkeypatch.setenv("COMPLAINTD_WEB_SECRET", SECRET)
     site = seeded(Site(tmp_path, db_url))

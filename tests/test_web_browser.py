@@ -2,15 +2,11 @@
 console served by uvicorn (a live server on a free port, in a thread), over the test
 database, with mail delivered to the aiosmtpd server.
 
-No browser is downloaded: ``/usr/bin/chromium`` (apt-get install chromium fonts-noto-cjk)
-is launched with ``--no-sandbox`` when running as root. Without it these tests skip on a
-developer machine and fail under CI=true (scripts/test.sh installs it when root).
+The browser is the session's (``tests.fixtures.browser``: Debian's Chromium, no download).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
@@ -26,34 +22,7 @@ from web.serve import Background
 pytestmark = pytest.mark.browser
 
 T = TypeVar("T")
-CHROMIUM = os.environ.get("COMPLAINTD_CHROMIUM", "/usr/bin/chromium")
 RUDE = "12月2日接线员态度粗暴，和我争吵。"
-
-
-def chromium_args() -> list[str]:
-    # Root (CI, containers) cannot use Chromium's sandbox; no GPU in a headless container.
-    args = ["--disable-gpu", "--disable-dev-shm-usage"]
-    return ["--no-sandbox", *args] if os.geteuid() == 0 else args
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-        pytest.fail(f"{reason} (CI=true: the browser tests must run)", pytrace=False)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install -e '.[test]')")
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        _unavailable(f"{CHROMIUM} not found (apt-get install chromium fonts-noto-cjk)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=chromium_args())
-        yield launched
-        launched.close()
 
 
 class Live:

@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from web import pages, reports
+from web import admin, hotline_page, pages, reports
 from web.context import Console
 from web.plumbing import PageFn, environment, page
 from web.security import Guard
@@ -50,6 +50,15 @@ ROUTES: tuple[tuple[str, PageFn, tuple[str, ...], bool], ...] = (
     ("/reports/annual.html", reports.annual_page, ("GET",), False),
     ("/reports/figures.xlsx", reports.figures_xlsx, ("GET",), False),
     ("/reports/figures.csv", reports.figures_csv, ("GET",), False),
+    # hotline upload, mailboxes, settings, accounts (web.hotline_page, web.admin)
+    ("/hotline", hotline_page.hotline, ("GET", "POST"), False),
+    ("/hotline/jobs/{job_id}", hotline_page.upload_job, ("GET",), False),
+    ("/hotline/jobs/{job_id}/errors.csv", hotline_page.upload_report, ("GET",), False),
+    ("/mailboxes", admin.mailboxes, ("GET",), False),
+    ("/settings", admin.settings, ("GET",), False),
+    ("/admin/accounts", admin.accounts_page, ("GET",), False),
+    ("/admin/accounts/new", admin.account_create, ("POST",), False),
+    ("/admin/accounts/{staff_id}/{what}", admin.account_change, ("POST",), False),
 )
 
 

@@ -5,8 +5,8 @@ the clock, the raw store and the pipeline (for a case opened by hand), and how i
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,6 +15,7 @@ from casework.rawstore import RawStore
 from notifications.outbox import MailIdentity
 from routing.case_life import Intake
 from routing.context import Calendar, Desk
+from web.uploads import HotlineUploads, UploadJobs
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,45 @@ class WebConfig:
     report_min_denominator: int = 20
 
 
+# -- ports the composition root fills in (web may not import intake or complaintd) ------
+
+
+@dataclass(frozen=True)
+class MailboxStatus:
+    """One configured mailbox as the console shows it (``mailbox_state`` and counts)."""
+
+    name: str
+    kind: str  # "imap" | "maildir"
+    place: str  # host and folder, or the Maildir's path
+    last_poll: datetime | None
+    last_success: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    failures: int
+    waiting: int | None  # None: not known without asking the server
+    retrying: int  # mails whose taking-in was cut short and will be tried again
+    quarantined: int  # not yet resolved
+
+
+@dataclass(frozen=True)
+class SettingLine:
+    """One effective setting; a secret's ``value`` is never given, only ``is_set``."""
+
+    section: str
+    key: str
+    value: str
+    secret: bool = False
+    is_set: bool = False
+
+
+def _no_mailboxes(_session: Session) -> list[MailboxStatus]:
+    return []
+
+
+def _no_settings() -> list[SettingLine]:
+    return []
+
+
 @dataclass(frozen=True)
 class Console:
     config: WebConfig
@@ -43,3 +83,9 @@ class Console:
     raw_store: RawStore
     intake: Intake
     identity: MailIdentity
+    # Read ports of the composition root (defaults: nothing configured).
+    mailboxes: Callable[[Session], list[MailboxStatus]] = _no_mailboxes
+    settings_view: Callable[[], list[SettingLine]] = _no_settings
+    hotline: HotlineUploads | None = None
+    # The call logs being imported from uploads in this process (progress, summary).
+    uploads: UploadJobs = field(default_factory=lambda: UploadJobs())

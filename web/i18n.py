@@ -158,6 +158,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "created": ("时间", "When"),
     "resolved": ("已处理", "resolved"),
     "html_frame_title": ("原邮件（HTML）", "Mail as sent (HTML)"),
+    "too_large": ("内容过大", "Too large"),
+    "too_large_text": ("提交的内容超过 32 MB，未处理。", "The request is larger than 32 MB; "
+                       "nothing was done."),
 }
 
 STATUS = STATUS_LABELS

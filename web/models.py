@@ -109,3 +109,17 @@ class SavedView(Base):
     created_at: Mapped[datetime]
 
     __table_args__ = (UniqueConstraint("user_id", "name", name="uq_saved_view_user_name"),)
+
+
+class AccountEvent(Base):
+    """The audit of console accounts: who changed whose account, when, and how (created,
+    roles, locked, unlocked, sign-in link sent, signed out everywhere)."""
+
+    __tablename__ = "account_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(100))  # "web:<staff id>" of the administrator
+    staff_id: Mapped[str] = mapped_column(String(64), index=True)  # whose account
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text, default="")

@@ -6,15 +6,18 @@ by mail through the outbox, or printed), lock (and end every session), list.
 
 from __future__ import annotations
 
+import getpass
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import click
 from rich.markup import escape
+from sqlalchemy.orm import Session
 
 from complaintd.cli.context import Context, console, fail
 from complaintd.settings import ConfigError, check_web_secret
 from web import accounts
+from web.account_admin import record
 from web.mail import queue_sign_in_link, sign_in_link
 from web.models import ROLES
 
@@ -46,10 +49,12 @@ def add(obj: Context, staff_id: str, roles: tuple[str, ...], email: str | None,
         return
     with app.session_factory.begin() as session:
         try:
-            accounts.add_user(session, staff_id=staff_id, email=email, name=name,
-                              roles=list(roles), now=app.clock.now())
+            added = accounts.add_user(session, staff_id=staff_id, email=email, name=name,
+                                      roles=list(roles), now=app.clock.now())
         except accounts.AccountError as exc:
             fail(t(exc.key, **exc.facts))
+            return
+        _audit(session, staff_id, "created", app.clock.now(), added.roles)
     console.print(escape(t("user_added", staff=staff_id, roles=",".join(roles))))
 
 
@@ -73,6 +78,8 @@ def set_password(obj: Context, staff_id: str, password_stdin: bool) -> None:
             accounts.set_password(session, user, password, app.clock.now())
         except accounts.AccountError as exc:
             fail(t(exc.key, **exc.facts))
+            return
+        _audit(session, staff_id, "password_set", app.clock.now())
     console.print(escape(t("password_set", staff=staff_id)))
 
 
@@ -103,6 +110,7 @@ def invite(obj: Context, staff_id: str, print_link: bool) -> None:
         queue_sign_in_link(session, user, secret=secret, base_url=web.base_url,
                            identity=app.identity, organisation=app.settings.organisation.name,
                            age=age, now=app.clock.now())
+        _audit(session, staff_id, "link_sent", app.clock.now(), user.email)
         email = user.email
     console.print(escape(t("invite_queued", email=email, hours=web.sign_in_link_hours)))
 
@@ -119,7 +127,16 @@ def lock(obj: Context, staff_id: str) -> None:
             fail(t("user_unknown", staff=staff_id))
             return
         accounts.lock(session, user, app.clock.now())
+        _audit(session, staff_id, "locked", app.clock.now())
     console.print(escape(t("user_locked", staff=staff_id)))
+
+
+def _audit(session: Session, staff_id: str, action: str, now: datetime,
+           detail: str = "") -> None:
+    """The change in the accounts' audit (``account_event``), as the console records it;
+    the actor is the operator's login on the server."""
+    record(session, actor=f"cli:{getpass.getuser()}", staff_id=staff_id, action=action,
+           now=now, detail=detail)
 
 
 @users.command("list")
