@@ -95,6 +95,7 @@ def preview_page(ctx: Ctx) -> Response:
     values = {"case": case, "action": action, "preview": shown, "given": given,
               "form": form_of(action)}
     if ctx.request.headers.get("hx-request") == "true":
-        return ctx.render("_preview.html", status=400 if shown.refused else 200, **values)
+        # 200 even when refused: htmx swaps in no 4xx answer, and the refusal is the news.
+        return ctx.render("_preview.html", **values)
     return ctx.render("preview.html", status=400 if shown.refused else 200,
                       back=f"/cases/{quote(case.reference)}#action-{action.name}", **values)
