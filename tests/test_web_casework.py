@@ -50,7 +50,8 @@ def handler_of(site: Site, ref: str) -> str:
 def post_form(client: TestClient, page_path: str, target: str,
               data: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     token = csrf_of(client.get(page_path).text)
-    return client.post(target, data={"csrf_token": token, **data}, headers=headers)
+    answer: Response = client.post(target, data={"csrf_token": token, **data}, headers=headers)
+    return answer
 
 
 def delivered(site: Site, smtp: Any, address: str) -> list[EmailMessage]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import select
@@ -92,7 +93,7 @@ def preview_page(ctx: Ctx) -> Response:
     shown = preview_of(acting, action, texts_from(action, given))
     ctx.db.add(CaseView(case_id=case.id, staff=ctx.staff, at=ctx.now,
                         what=f"preview:{action.name}"))
-    values = {"case": case, "action": action, "preview": shown, "given": given,
+    values: dict[str, Any] = {"case": case, "action": action, "preview": shown, "given": given,
               "form": form_of(action)}
     if ctx.request.headers.get("hx-request") == "true":
         # 200 even when refused: htmx swaps in no 4xx answer, and the refusal is the news.
