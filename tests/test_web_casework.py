@@ -19,8 +19,11 @@ from starlette.testclient import TestClient
 from casework.models import Case, MaterialRequest, Referral, TimelineEvent
 from casework.status import CaseStatus
 from notifications.models import OutboxMail
+from routing import commands
 from tests.fixtures.web import SECRET, Site, csrf_of
 from tests.test_web_browser import Live, browser, live, mails_to  # noqa: F401 - fixtures
+from web.forms import form_of, given_of, texts_from
+from web.models import CaseView
 
 RUDE = "12月2日接线员态度粗暴，和我争吵。"
 NO_DATE = "接线员态度粗暴，和我争吵。"
@@ -99,6 +102,19 @@ def test_the_checklist_offers_the_categorys_material_and_sends_one_notice(
     assert site.case(ref).status is CaseStatus.AWAITING_MATERIAL
 
 
+def test_ticked_boxes_and_typed_lines_read_as_one_list() -> None:
+    from starlette.datastructures import FormData
+
+    action = commands.action_named("request-material")
+    (field,) = form_of(action).fields
+    assert field.kind == "items"
+    sent = FormData([("items", "documents"), ("items", "contact"),
+                     ("items", "通话录音\n\n 缴费单据；发票 ")])
+    texts = texts_from(action, given_of(sent))
+    assert action.values_from_text(texts) == {
+        "items": ["documents", "contact", "通话录音", "缴费单据", "发票"]}
+
+
 def test_the_checklist_ticks_what_is_missing_and_warns_before_a_second_notice(
         site: Site) -> None:
     ref = site.mail(NO_DATE)  # intake asked for the date already (notice 1)
@@ -128,7 +144,12 @@ def test_the_referral_letter_preview_is_the_letter_with_only_the_fields_the_rule
     site.add_people()
     ref = _opened_by_hand(site)
     client = site.signed_in(handler_of(site, ref))
-    assert f"/cases/{ref}/preview/refer" in client.get(f"/cases/{ref}").text
+    page = client.get(f"/cases/{ref}").text
+    previewed = {a.name for a in commands.ACTIONS if a.previewed}
+    assert {"refer", "reply", "request-material"} <= previewed
+    for action in commands.ACTIONS:
+        if not action.creates_case and action.may("handler"):
+            assert (f"/cases/{ref}/preview/{action.name}\"" in page) == action.previewed
     queued, status = outbox_count(site), site.case(ref).status
     # civil_affairs may have the name and the email, never the phone.
     civil = post_form(client, f"/cases/{ref}", f"/cases/{ref}/preview/refer",
@@ -177,6 +198,9 @@ def test_the_interim_reply_is_previewed_then_sent_as_previewed(site: Site,
     with site.app.session_factory() as session:
         assert session.scalar(select(func.count(TimelineEvent.id)).where(
             TimelineEvent.kind == "interim_reply")) == 0
+        # Looking is recorded, as any view of the case (the preview shows the address).
+        assert session.scalar(select(func.count(CaseView.id)).where(
+            CaseView.what == "preview:reply")) == 1
     # The preview page's button posts exactly what was previewed.
     token = csrf_of(shown.text)
     sent = client.post(f"/cases/{ref}/act/reply", data={"csrf_token": token, "text": reply})
