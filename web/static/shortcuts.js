@@ -13,10 +13,14 @@
   var pending = "";
   var timer = null;
 
+  // Inputs that take no typing: a focused box or button leaves the shortcuts on.
+  var NOT_TYPED = ["checkbox", "radio", "button", "submit", "reset", "image", "range", "color"];
+
   function typing(target) {
     if (!target || !target.tagName) { return false; }
     var tag = target.tagName.toLowerCase();
-    return tag === "input" || tag === "textarea" || tag === "select" || target.isContentEditable;
+    if (tag === "input") { return NOT_TYPED.indexOf((target.type || "").toLowerCase()) < 0; }
+    return tag === "textarea" || tag === "select" || target.isContentEditable;
   }
 
   function rows() {
