@@ -393,6 +393,11 @@ def test_in_the_browser_the_shortcuts_move_open_and_stay_out_of_fields(
     assert "cursor" in (rows.nth(0).get_attribute("class") or "")
     page.keyboard.press("x")
     assert rows.nth(0).locator("input[type=checkbox]").is_checked()
+    rows.nth(1).locator("input[type=checkbox]").click()  # a box in focus: still shortcuts
+    page.keyboard.press("j")
+    assert "cursor" in (rows.nth(1).get_attribute("class") or "")
+    page.keyboard.press("k")
+    assert "cursor" in (rows.nth(0).get_attribute("class") or "")
     page.keyboard.press("?")
     assert page.locator("#shortcuts").is_visible()
     assert "列表中的下一件" in page.locator("#shortcuts").inner_text()
