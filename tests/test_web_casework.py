@@ -435,3 +435,19 @@ def test_without_javascript_the_referral_preview_is_a_page_that_sends_it(
     page.wait_for_url(f"**/cases/{ref}?done=refer*")
     assert live.site.case(ref).status is CaseStatus.REFERRED
     context.close()
+
+
+def test_these_words_take_the_place_of_none_of_the_consoles() -> None:
+    """``web.i18n`` takes the words of this part in with ``TEXT.update``: a key already in
+    its own table would be replaced without a word, so none may be."""
+    import ast
+
+    from web import i18n
+    from web.words_casework import WORDS
+
+    tree = ast.parse(Path(i18n.__file__).read_text(encoding="utf-8"))
+    table = next(node.value for node in ast.walk(tree) if isinstance(node, ast.AnnAssign)
+                 and isinstance(node.target, ast.Name) and node.target.id == "TEXT")
+    assert isinstance(table, ast.Dict)
+    own = {key.value for key in table.keys if isinstance(key, ast.Constant)}
+    assert len(own) > 100 and not own & set(WORDS)

@@ -20,7 +20,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "item_present": ("已有", "present"),
     "item_optional": ("非必需", "not required"),
     # previews
-    "preview": ("预览", "Preview"),
+    "pv_button": ("预览", "Preview"),
     "preview_of": ("预览：{what}", "Preview: {what}"),
     "preview_hint": ("执行后将发出以下 {n} 封邮件（尚未发出）。",
                      "Doing it sends these {n} mail(s) (nothing is sent yet)."),
@@ -50,8 +50,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "bulk_not_found": ("未找到", "not found"),
     "bulk_not_yours": ("您在本案中没有执行此操作的权限", "not yours to do on this case"),
     # keyboard shortcuts
-    "shortcuts": ("键盘快捷键", "Keyboard shortcuts"),
-    "close": ("关闭", "Close"),
+    "sc_title": ("键盘快捷键", "Keyboard shortcuts"),
+    "sc_close": ("关闭", "Close"),
     "sc_work": ("转到我的工作", "go to my work"),
     "sc_cases": ("转到案件列表", "go to the cases"),
     "sc_new": ("登记新案件", "open a new case"),
