@@ -158,6 +158,9 @@ class StaffAction:
     # ``routing.case_life.Opening``, no reference): not a mail command, since a staff
     # member's mail to the intake address is itself a case; the CLI and console only.
     creates_case: bool = False
+    # What it writes to someone (a notice, a letter) is worth reading before it goes: the
+    # console offers a preview, the same run rolled back (``web.preview``).
+    previewed: bool = False
 
     @property
     def uses_body(self) -> bool:
@@ -218,7 +221,7 @@ ACTIONS: tuple[StaffAction, ...] = (
         help_zh="在时间线上记一笔", help_en="add a note to the timeline",
         params=(Param("text", "文字", "text", required=False),)),
     StaffAction(
-        "request-material", "补充材料", run=actions.ask_material,
+        "request-material", "补充材料", run=actions.ask_material, previewed=True,
         help_zh="一次列出所有缺少的材料，请投诉人补充",
         help_en="ask the complainant for all missing material in one notice",
         params=(Param("items", "项目1；项目2", "item1; item2", read_items),)),
@@ -235,11 +238,11 @@ ACTIONS: tuple[StaffAction, ...] = (
         help_zh="交给另一位工作人员承办", help_en="hand the case to someone else",
         params=(Param("target", "姓名", "name"),)),
     StaffAction(
-        "refer", "移送", run=actions.refer_to,
+        "refer", "移送", run=actions.refer_to, previewed=True,
         help_zh="移送有管辖权的行政机关", help_en="refer the case to an administrative authority",
         params=(Param("target", "机关", "authority"),)),
     StaffAction(
-        "resolve", "办结", run=actions.resolve,
+        "resolve", "办结", run=actions.resolve, previewed=True,
         help_zh="办结：写明结论，正文为告知投诉人的办理结果",
         help_en="resolve with a finding; the text below is the outcome for the complainant",
         params=(
@@ -303,14 +306,14 @@ ACTIONS: tuple[StaffAction, ...] = (
         params=(Param("target", "保留的案件编号", "reference of the case that goes on",
                       read_word),)),
     StaffAction(
-        "relay", "转告", run=case_life.relay,
+        "relay", "转告", run=case_life.relay, previewed=True,
         help_zh="把行政机关的答复作为办理结果转告投诉人：正文可写改写后的内容（空则转告原文）",
         help_en="pass the authority's answer on to the complainant as the outcome; the text "
                 "below, if any, replaces it (edited)",
         params=(Param("text", "转告内容（可空）", "the text to pass on (optional)",
                       required=False, option=True, from_body=True),)),
     StaffAction(
-        "reply", "答复", run=case_life.interim_reply,
+        "reply", "答复", run=case_life.interim_reply, previewed=True,
         help_zh="给投诉人发阶段性答复：正文为答复内容",
         help_en="send the complainant an interim reply; the text below is the reply",
         params=(Param("text", "答复内容", "the reply", option=True, from_body=True),)),

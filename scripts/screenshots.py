@@ -53,6 +53,45 @@ PAGES = [("sign-in", "/sign-in", None), ("my-work", "/", "zhangwei"),
 WIDTHS = {"desktop": 1280, "phone": 390}
 
 
+# issue 14: the case page's checklist with its preview, the referral letter previewed, the
+# list with a selection, the shortcuts' help (each page set up before the picture).
+def _checklist(page: Page) -> None:
+    page.locator("#action-request-material summary").click()
+    page.get_by_label("相关证明材料（如申请表、收据、照片）").check()
+    page.get_by_label("其他材料（每行一项）").fill("通话录音")
+    page.locator("#action-request-material").get_by_role("button", name="预览").click()
+    page.locator("#preview-request-material .mail-text").wait_for()
+    page.locator("#action-request-material").scroll_into_view_if_needed()
+
+
+def _referral(page: Page) -> None:
+    page.locator("#action-refer summary").click()
+    page.locator("#refer-target").fill("civil_affairs")
+    page.locator("#action-refer").get_by_role("button", name="预览").click()
+    page.locator("#preview-refer .mail-text").first.wait_for()
+
+
+def _selected(page: Page) -> None:
+    for box in page.locator("td.pick input").all()[:2]:
+        box.check()
+    page.get_by_label("对选中的案件").select_option("note")
+    page.locator("h1").click()
+    page.keyboard.press("j")
+
+
+def _shortcuts(page: Page) -> None:
+    page.locator("h1").click()
+    page.keyboard.press("?")
+    page.locator("#shortcuts").wait_for()
+
+
+PAGES += [("case-checklist", "/cases/{ref}", "zhangwei"),
+          ("case-referral-preview", "/cases/{ref}", "zhangwei"),
+          ("cases-selected", "/cases", "wangfang"), ("shortcuts", "/cases", "wangfang")]
+SETUPS = {"case-checklist": _checklist, "case-referral-preview": _referral,
+          "cases-selected": _selected, "shortcuts": _shortcuts}
+
+
 def build(folder: Path) -> tuple[App, str]:
     (folder / "mail" / "new").mkdir(parents=True)
     routing = (ROOT / "config" / "routing.toml").read_text(encoding="utf-8")
@@ -151,6 +190,8 @@ def main() -> None:
                         page.wait_for_load_state("networkidle")
                         if name == "hotline-upload":
                             upload_call_log(page, Path(folder))
+                        if name in SETUPS:
+                            SETUPS[name](page)
                         wide = page.evaluate("document.documentElement.scrollWidth")
                         if wide > width:  # a phone must never scroll sideways
                             print(f"warning: {name} is {wide} px wide at {width} px")

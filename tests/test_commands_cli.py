@@ -125,3 +125,18 @@ def test_cases_show_prints_a_complainants_brackets_as_written(tmp_path: Path, db
     config, ref = setup(tmp_path, db_url, text="[bold]请核实[/bold] 12月2日接线员态度粗暴。")
     shown = cli(config, "cases", "show", ref)
     assert "[bold]请核实[/bold]" in shown.output  # not swallowed as Rich markup
+
+
+def test_cases_show_prints_the_timeline_in_words(tmp_path: Path, db_url: str) -> None:
+    """The timeline reads as the console's does: Chinese by default, English on request,
+    the event's key kept beside its words."""
+    config, ref = setup(tmp_path, db_url)
+    cli(config, "handle", "accept", ref, "--as", "王芳")
+    chinese = CliRunner().invoke(main, ["--config", str(config), "--lang", "zh", "cases", "show",
+                                        ref], env={"COLUMNS": "250"})
+    assert chinese.exit_code == 0, chinese.output
+    assert "受理" in chinese.output and "分派" in chinese.output and "收到" in chinese.output
+    english = cli(config, "cases", "show", ref)
+    timeline = english.output.split("Timeline of")[1]
+    assert "accepted" in timeline and "assigned" in timeline
+    assert "分派" not in timeline and "受理" not in timeline

@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from web import admin, hotline_page, pages, reports
+from web import admin, bulk, hotline_page, pages, preview, reports
 from web.context import Console
 from web.plumbing import PageFn, environment, page
 from web.security import Guard
@@ -37,6 +37,11 @@ ROUTES: tuple[tuple[str, PageFn, tuple[str, ...], bool], ...] = (
     ("/views", pages.save_view, ("POST",), False),
     ("/views/{view_id}/delete", pages.delete_view, ("POST",), False),
     ("/new", pages.new_case, ("GET", "POST"), False),
+    # issue 14, the case page and list: bulk actions, previews, shortcuts
+    ("/cases/bulk", bulk.bulk_form, ("GET",), False),
+    ("/cases/bulk", bulk.bulk_run, ("POST",), False),
+    ("/cases/{reference}/preview/{action}", preview.preview_page, ("POST",), False),
+    ("/shortcuts", pages.shortcuts_page, ("GET",), False),
     ("/cases/{reference}", pages.case_page, ("GET",), False),
     ("/cases/{reference}/act/{action}", pages.case_action, ("POST",), False),
     ("/cases/{reference}/files/{file_id}", pages.attachment, ("GET",), False),

@@ -9,7 +9,10 @@ form sends is read back by the same ``StaffAction.values_from_text`` the CLI use
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from starlette.datastructures import FormData
 
 from routing import commands
 from routing.commands import Param, StaffAction
@@ -27,7 +30,9 @@ class Field:
     name: str
     label_zh: str
     label_en: str
-    kind: str  # "text", "textarea", "select", "date", "number", "decimal", "file"
+    # "text", "textarea", "select", "date", "number", "decimal", "file", or "items" (a list:
+    # a text area, and on a case page the checklist of its category's required material)
+    kind: str
     required: bool
     choices: tuple[Choice, ...] = ()
 
@@ -50,7 +55,9 @@ def _kind(param: Param) -> str:
         return "number"
     if param.read is commands.read_money:
         return "decimal"
-    if param.from_body or param.multiple or param.read is commands.read_items:
+    if param.read is commands.read_items:
+        return "items"
+    if param.from_body or param.multiple:
         return "textarea"
     return "text"
 
@@ -94,7 +101,30 @@ def opening_forms() -> list[ActionForm]:
     return [form_of(a, uploads=True) for a in commands.ACTIONS if a.creates_case]
 
 
-def texts_from(action: StaffAction, form: dict[str, str]) -> dict[str, str | None]:
+def texts_from(action: StaffAction, form: Mapping[str, str]) -> dict[str, str | None]:
     """The form's values as ``values_from_text`` takes them (a date field's ISO text reads
-    as ``read_date`` reads it; a choice's value is the English word the reader knows)."""
-    return {p.name: form.get(p.name) for p in action.params if not p.multiple}
+    as ``read_date`` reads it; a choice's value is the English word the reader knows). A
+    list's values (the ticked items of a checklist, other items one a line) become one
+    list as ``read_items`` reads it."""
+    texts: dict[str, str | None] = {}
+    for param in action.params:
+        if param.multiple:
+            continue
+        text = form.get(param.name)
+        if text is not None and param.read is commands.read_items:
+            text = ITEM_SEPARATOR.join(line.strip() for line in text.splitlines() if line.strip())
+        texts[param.name] = text
+    return texts
+
+
+# How ``read_items`` separates items (one value each: a ticked item or a line typed).
+ITEM_SEPARATOR = "；"
+
+
+def given_of(form: FormData | None) -> dict[str, str]:
+    """A posted form's text values; a name sent several times (the ticked boxes of a
+    checklist, and its text area of other items) gives its values one a line."""
+    if form is None:
+        return {}
+    return {key: "\n".join(v for v in form.getlist(key) if isinstance(v, str))
+            for key in form}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from casework.status import CHANNEL_LABELS, EVENT_LABELS, STATUS_LABELS
+from web.words_casework import WORDS as CASEWORK_WORDS
 
 LANGUAGES = ("zh", "en")
 
@@ -165,6 +166,7 @@ TEXT: dict[str, tuple[str, str]] = {
 
 STATUS = STATUS_LABELS
 CHANNEL = CHANNEL_LABELS
+TEXT.update(CASEWORK_WORDS)  # the case page's checklist and previews, bulk, shortcuts
 
 
 class Words:

@@ -29,14 +29,15 @@ from casework.tasks import CallTask, TaskAlreadyDone, complete_task
 from notifications import review
 from notifications.models import OutboxMail
 from routing import commands
-from routing.actions import Acting, Actor
+from routing.actions import Actor
 from routing.case_life import Opening
 from routing.commands import CommandError, StaffAction
-from routing.conflicts import excluded
 from routing.errors import ActionRefused
-from routing.staffmail import role_of
 from web import accounts
-from web.forms import case_forms, form_of, opening_forms, texts_from
+from web.acting import acting_for, case_action_named, case_role, run_action, visible_case
+from web.bulk import bulk_actions
+from web.checklist import checklist_of
+from web.forms import case_forms, form_of, given_of, opening_forms, texts_from
 from web.models import CaseView, SavedView
 from web.plumbing import Ctx, Missing, Names, Refused, local_path, local_time
 from web.security import LANG_COOKIE, SESSION_COOKIE, cookie_line
@@ -243,7 +244,8 @@ def case_list(ctx: Ctx) -> Response:
         statuses=list(CaseStatus), channels=_channels(),
         categories=sorted(desk.config.categories) if desk else [],
         departments=sorted(desk.config.departments) if desk else [],
-        staff=sorted(desk.config.staff) if desk else [])
+        staff=sorted(desk.config.staff) if desk else [],
+        bulk=bulk_actions() if ctx.user is not None and not ctx.user.read_only else [])
 
 
 EXPORT_ROWS = 10_000
@@ -334,24 +336,6 @@ def _int(text: str) -> int:
 # -- a case -----------------------------------------------------------------------------
 
 
-def visible_case(ctx: Ctx) -> Case:
-    """The case of the URL, or Missing: no such case and a case one may not see alike."""
-    reference = str(ctx.request.path_params["reference"])[:32]
-    case = queries.case_by_reference(ctx.db, reference, hidden_from=ctx.staff)
-    if case is None:
-        raise Missing
-    return case
-
-
-def case_role(ctx: Ctx, case: Case) -> str:
-    """The person's role on the case exactly as for a mail command ("" for none); an
-    account that only reads (an auditor) has none."""
-    desk = ctx.console.desk()
-    if desk is None or ctx.user is None or ctx.user.read_only:
-        return ""
-    return role_of(ctx.db, desk, case, ctx.staff)
-
-
 def case_page(ctx: Ctx, *, outcome: str = "", status: int = 200) -> Response:
     case = visible_case(ctx)
     ctx.db.add(CaseView(case_id=case.id, staff=ctx.staff, at=ctx.now, what="case"))
@@ -368,7 +352,8 @@ def case_page(ctx: Ctx, *, outcome: str = "", status: int = 200) -> Response:
         forms=case_forms(frozenset({role})) if role else [], outcome=outcome,
         read_only=ctx.user is not None and ctx.user.read_only,
         srcdoc=_srcdoc, is_open=case.status in OPEN_STATUSES,
-        shown=str if role in CASE_ROLES else _masked)
+        shown=str if role in CASE_ROLES else _masked,
+        checklist=checklist_of(ctx.db, ctx.console.desk(), case) if role else None)
 
 
 _CONTACT = re.compile(r"[^\s;,<>]+@[^\s;,<>]+|\+?\d[\d\s-]{6,}\d")
@@ -390,24 +375,11 @@ def _srcdoc(html: str) -> str:
 
 def case_action(ctx: Ctx) -> Response:
     case = visible_case(ctx)
-    name = ctx.request.path_params["action"]
-    action = next((a for a in commands.ACTIONS if a.name == name and not a.creates_case), None)
-    if action is None:
-        raise Missing
-    role = case_role(ctx, case)
-    desk = ctx.console.desk()
-    if not role or desk is None or ctx.staff in excluded(ctx.db, case.id) or \
-            not action.may(role):
-        raise Refused
-    given = {k: v for k, v in ctx.form.items() if isinstance(v, str)} if ctx.form else {}
-    acting = Acting(ctx.db, desk, case, Actor(ctx.staff, role, via="web"), ctx.now)
-    try:
-        values = action.values_from_text(texts_from(action, given))
-        with ctx.db.begin_nested():
-            commands.run(action, acting, values)
-    except (ActionRefused, CommandError, ValueError) as exc:
-        # The savepoint is rolled back: nothing of the refused action remains.
-        return case_page(ctx, outcome=ctx.t("refused", why=exc), status=400)
+    action = case_action_named(ctx.request.path_params["action"])
+    acting = acting_for(ctx, case, action)
+    refused = run_action(acting, action, texts_from(action, given_of(ctx.form)))
+    if refused:
+        return case_page(ctx, outcome=ctx.t("refused", why=refused), status=400)
     ctx.db.commit()
     return redirect(f"/cases/{quote(case.reference)}?done={quote(action.name)}#actions")
 
@@ -573,3 +545,11 @@ def quarantine(ctx: Ctx) -> Response:
     every = bool(ctx.request.query_params.get("all"))
     items = queries.quarantine_items(ctx.db, include_resolved=every, limit=200)
     return ctx.render("quarantine.html", items=items, every=every)
+
+
+# -- the keyboard shortcuts ----------------------------------------------------------------
+
+
+def shortcuts_page(ctx: Ctx) -> Response:
+    """The shortcuts as a page (the overlay's list, for a reader without JavaScript)."""
+    return ctx.render("shortcuts.html")

@@ -140,5 +140,13 @@ def _timeline(case: Case, t: Translator) -> Table:
         table.add_column(t(key), overflow="fold")
     for event in case.events:
         table.add_row(event.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"), event.actor,
-                      event.kind, escape(json.dumps(event.details, ensure_ascii=False)))
+                      _event_words(event.kind, t),
+                      escape(json.dumps(event.details, ensure_ascii=False)))
     return table
+
+
+def _event_words(kind: str, t: Translator) -> str:
+    """The event in the reader's words, its key kept under it (what scripts and the docs
+    name; the console keeps it as the title of the words)."""
+    words = t.event(kind)
+    return escape(words) if words == kind else f"{escape(words)}\n[dim]{escape(kind)}[/dim]"

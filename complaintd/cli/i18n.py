@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from casework.status import CHANNEL_LABELS, STATUS_LABELS
+from casework.status import CHANNEL_LABELS, EVENT_LABELS, STATUS_LABELS
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "config_error": ("配置错误，服务未启动：\n{detail}", "Configuration error, not starting:\n{detail}"),
@@ -159,6 +159,11 @@ class Translator:
 
     def channel(self, channel: str) -> str:
         zh, en = CHANNEL_LABELS.get(channel, (channel, channel))
+        return en if self.language == "en" else zh
+
+    def event(self, kind: str) -> str:
+        """A timeline event in words, as the console shows it (its key when unnamed)."""
+        zh, en = EVENT_LABELS.get(kind, (kind, kind))
         return en if self.language == "en" else zh
 
 
