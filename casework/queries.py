@@ -21,8 +21,9 @@ from datetime import date, datetime
 from typing import TypedDict, TypeVarTuple, Unpack
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload, selectinload
 
+from casework import search as _search
 from casework.models import (
     Assignment,
     Case,
@@ -218,7 +219,9 @@ def text_match(text: str) -> ColumnElement[bool]:
     """Cases whose reference (a part of it too: ``000123``), subject, summary, any message's
     subject or text, or complainant's name, phone or email contain ``text``, taken
     literally. A plain substring match, so Chinese words (``医院``, ``王芳``) are found
-    without a word segmenter, on SQLite as on PostgreSQL."""
+    without a word segmenter, on SQLite as on PostgreSQL. It reads every case it is asked
+    about: ``find_cases`` asks it only about the search index's candidates
+    (``casework.search``)."""
     text = text.strip()
     digits = "".join(ch for ch in text if ch.isdigit())
     in_mail = exists().where(Message.case_id == Case.id,
@@ -227,12 +230,21 @@ def text_match(text: str) -> ColumnElement[bool]:
     party = [Party.name.icontains(text, autoescape=True),
              Party.email.icontains(text, autoescape=True),
              Party.phone.contains(text, autoescape=True)]
-    if len(digits) >= 4 and digits != text:  # "138-0000 1234" finds 13800001234
-        party.append(Party.phone.contains(digits, autoescape=True))
+    if len(digits) >= 4:  # "138-0000 1234" finds 13800001234 and the reverse
+        party.append(_digits_of(Party.phone).contains(digits, autoescape=True))
     in_party = exists().where(Party.id == Case.complainant_id, or_(*party))
     return or_(Case.reference.icontains(text, autoescape=True),
                Case.subject.icontains(text, autoescape=True),
                Case.summary.icontains(text, autoescape=True), in_mail, in_party)
+
+
+def _digits_of(phone: ColumnElement[str | None] | InstrumentedAttribute[str | None],
+               ) -> ColumnElement[str | None]:  # fmt: skip
+    """A phone number without the separators people write in it (as the index has it)."""
+    bare: ColumnElement[str | None] = func.replace(phone, "-", "")
+    for mark in (" ", "(", ")", "+", "."):
+        bare = func.replace(bare, mark, "")
+    return bare
 
 
 def find_cases(session: Session, *, text: str = "", due_from: date | None = None,
@@ -242,8 +254,8 @@ def find_cases(session: Session, *, text: str = "", due_from: date | None = None
     """A page of the cases matching ``filters``, a text search (``text_match``) and a range
     of resolution deadlines (both days included), newest first; and how many match."""
     conditions = _case_conditions(filters)
-    if text.strip():
-        conditions.append(text_match(text))
+    if text.strip():  # the index's candidates, confirmed by the substring match
+        conditions.append(_search.condition(session, text, text_match(text)))
     if due_from is not None:
         conditions.append(Case.resolve_due >= due_from)
     if due_until is not None:
@@ -254,8 +266,8 @@ def find_cases(session: Session, *, text: str = "", due_from: date | None = None
         total = int(session.scalar(select(func.count(Case.id)).where(*conditions)) or 0)
         query = select(Case).where(*conditions).order_by(Case.id.desc())
         return list(session.scalars(_page(query, limit, offset))), total
-    # A text search reads every case's text whatever the page: one pass for the ids (the
-    # count and the page both come from it), not one for the count and one for the page.
+    # One pass for the ids of a text search (the count and the page both come from it),
+    # not one for the count and one for the page: the substring check is the costly part.
     ids = list(session.scalars(select(Case.id).where(*conditions).order_by(Case.id.desc())))
     wanted = ids[offset:] if limit is None else ids[offset:offset + limit]
     cases = session.scalars(select(Case).where(Case.id.in_(wanted)).order_by(Case.id.desc()))
