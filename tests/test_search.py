@@ -11,14 +11,20 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from casework import queries, search
+from casework.clock import FixedClock
 from casework.models import Case, CaseExclusion, CaseSearch, Message, Party
 from casework.status import CaseStatus
+from complaintd.app import App
+from complaintd.settings import load_settings
+from tests.test_service import complaint
+from tests.test_service import setup as make_config
 
 NOW = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
 
@@ -231,3 +237,24 @@ def test_a_case_with_too_much_text_is_read_by_substring(db: Session) -> None:
     row = db.get(CaseSearch, 5)
     assert row is not None and row.partial and row.terms == ""
     assert found(db, "缴费单") == {5} and found(db, "周洋") == {5}
+
+
+# -- the daemon's job -----------------------------------------------------------------------
+
+
+def test_the_daemon_indexes_what_intake_stored(tmp_path: Path) -> None:
+    """Through the migrations (0013's FTS5 table) and a real intake round on SQLite."""
+    from complaintd.service import build_scheduler
+
+    config = make_config(tmp_path)
+    (tmp_path / "mail" / "new" / "1.M1.host").write_bytes(complaint(1))
+    app = App.build(load_settings(config), FixedClock(NOW))
+    app.run_once()
+    assert app.index_search() == 1
+    assert app.index_search() == 0 and app.repair_search() == 0
+    with app.session_factory() as session:
+        assert indexed(session, "太慢") == {1}  # "服务太慢。"
+        assert indexed(session, "person1") == {1}
+    jobs = build_scheduler(app).get_jobs()
+    assert {"search", "search-repair"} <= {job.id for job in jobs}
+    app.close()
