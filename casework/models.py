@@ -492,7 +492,8 @@ SEARCH_DDL = {
     ],
     "postgresql": [
         "CREATE INDEX ix_case_search_terms ON case_search "
-        "USING gin (array_to_tsvector(string_to_array(terms, ' ')))",
+        "USING gin (array_to_tsvector(string_to_array(terms, ' '))) "
+        "WITH (fastupdate = off)",
     ],
 }
 SEARCH_DROP = {"sqlite": ["DROP TABLE IF EXISTS case_search_fts"], "postgresql": []}

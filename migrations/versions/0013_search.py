@@ -30,7 +30,7 @@ SQLITE = [
 ]
 POSTGRESQL = [
     "CREATE INDEX ix_case_search_terms ON case_search "
-    "USING gin (array_to_tsvector(string_to_array(terms, ' ')))",
+    "USING gin (array_to_tsvector(string_to_array(terms, ' '))) WITH (fastupdate = off)",
 ]
 
 
