@@ -38,9 +38,9 @@ from sqlalchemy import (
     exists,
     insert,
     inspect,
-    or_,
     select,
     text,
+    union,
     update,
 )
 from sqlalchemy.orm import Session, UOWTransaction
@@ -131,26 +131,28 @@ def condition(session: Session, query: str, confirm: ColumnElement[bool]) -> Col
     if found is None:
         return confirm
     marks = _marks(session)
-    indexed = Case.id.in_(_indexed(session, found))
-    tail = or_(Case.id > marks.get("case", 0),
-               Case.id.in_(select(Message.case_id).where(Message.id > marks.get("message", 0))),
-               Case.id.in_(select(CaseSearch.case_id)
-                           .where(CaseSearch.stale | CaseSearch.partial)))  # fmt: skip
-    if found.exact:
-        return indexed | (tail & confirm)
-    return (indexed | tail) & confirm
+    hits = _indexed(session, found)
+    doubtful = select(CaseSearch.case_id).where(CaseSearch.stale | CaseSearch.partial)
+    tail = (select(Case.id).where(Case.id > marks.get("case", 0)),
+            select(Message.case_id).where(Message.id > marks.get("message", 0)), doubtful)
+    # The candidates as one list of ids, so the database looks up those cases instead of
+    # reading every case to test each against the index's answer.
+    candidates = Case.id.in_(union(hits, *tail))
+    if found.exact:  # a stale row's terms may be old: its case is confirmed as the tail's
+        return candidates & ((Case.id.in_(hits) & Case.id.not_in(doubtful)) | confirm)
+    return candidates & confirm
 
 
 def _indexed(session: Session, found: Plan) -> Select[int]:
-    """The ids of the cases whose current (not stale) terms hold all of ``found``'s."""
-    fresh = select(CaseSearch.case_id).where(~CaseSearch.stale, ~CaseSearch.partial)
+    """The ids of the cases whose terms hold all of ``found``'s (stale rows too)."""
     if session.get_bind().dialect.name == "postgresql":
         matches = text("array_to_tsvector(string_to_array(case_search.terms, ' '))"
                        " @@ CAST(:search_terms AS tsquery)")
-        return fresh.where(matches.bindparams(search_terms=found.tsquery()))
-    hits = (text("SELECT rowid FROM case_search_fts WHERE case_search_fts MATCH :search_terms")
-            .bindparams(search_terms=found.fts5()).columns(column("rowid", Integer)))
-    return fresh.where(CaseSearch.case_id.in_(hits))
+        return select(CaseSearch.case_id).where(
+            matches.bindparams(search_terms=found.tsquery()))
+    return (select(column("rowid", Integer)).select_from(text("case_search_fts"))
+            .where(text("case_search_fts MATCH :search_terms")
+                   .bindparams(search_terms=found.fts5())))  # fmt: skip
 
 
 def _marks(session: Session, lock: bool = False) -> dict[str, int]:
