@@ -51,6 +51,7 @@ __all__ = ["TAIL", "Plan", "catch_up", "condition", "plan", "repair", "terms_of"
 
 TAIL = 12  # a word's tails are indexed to this many characters; a longer word is confirmed
 MAX_TERMS = 30_000  # a case with more terms is "partial": read by substring, never indexed
+MAX_BYTES = 800_000  # the same for the length of the terms as stored (UTF-8)
 MAX_WORDS = 24  # a query's terms beyond these are left to the substring check
 CATCH_UP = 500  # cases (re)indexed at most per call; the rest is the next call's
 _CHUNK = 500
@@ -231,9 +232,12 @@ def _texts(session: Session, ids: Sequence[int]) -> dict[int, list[str | None]]:
 
 def _row(case_id: int, texts: list[str | None]) -> dict[str, Any]:
     terms = terms_of(texts)
-    partial = len(terms) > MAX_TERMS
-    return {"case_id": case_id, "terms": "" if partial else " ".join(sorted(terms)),
-            "stale": False, "partial": partial}
+    joined = " ".join(sorted(terms))
+    # PostgreSQL refuses a tsvector over 1 MB (long tails of a three-byte script could reach
+    # it below MAX_TERMS); such a case is read by substring like any other partial one.
+    partial = len(terms) > MAX_TERMS or len(joined.encode()) > MAX_BYTES
+    return {"case_id": case_id, "terms": "" if partial else joined, "stale": False,
+            "partial": partial}
 
 
 def _set_mark(session: Session, marks: dict[str, int], name: str, value: int) -> None:

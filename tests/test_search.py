@@ -48,6 +48,17 @@ def test_a_long_word_keeps_tails_of_at_most_tail_characters() -> None:
     assert max(map(len, terms)) == search.TAIL and len(terms) == len(word)
 
 
+def test_a_case_is_partial_past_the_terms_or_bytes_postgresql_can_hold() -> None:
+    assert not search._row(1, ["王芳", None])["partial"]
+    assert not search._row(1, [""])["partial"]
+    rng = random.Random(7)
+    hindi = " ".join("".join(chr(rng.randrange(0x915, 0x939)) for _ in range(40))
+                     for _ in range(700))  # fmt: skip
+    assert len(search.terms_of([hindi])) < search.MAX_TERMS
+    row = search._row(1, [hindi])
+    assert row["partial"] and row["terms"] == ""
+
+
 @pytest.mark.parametrize(("query", "words", "exact"), [
     ("医院", [("医院", False)], True),
     (" 王 ", [("王", False)], True),
