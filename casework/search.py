@@ -39,6 +39,7 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
+    table,
     text,
     union,
     update,
@@ -55,6 +56,7 @@ MAX_BYTES = 800_000  # the same for the length of the terms as stored (UTF-8)
 MAX_WORDS = 24  # a query's terms beyond these are left to the substring check
 CATCH_UP = 500  # cases (re)indexed at most per call; the rest is the next call's
 _CHUNK = 500
+_FTS = table("case_search_fts", column("rowid", Integer))  # SQLite's (models.SEARCH_DDL)
 _RUN = re.compile(r"[^\W_]+")  # letters and digits
 _WIDE = re.compile(r"[\u2e80-\U0010ffff]+|[^\u2e80-\U0010ffff]+")  # CJK, kana, hangul on
 
@@ -136,24 +138,31 @@ def condition(session: Session, query: str, confirm: ColumnElement[bool]) -> Col
     doubtful = select(CaseSearch.case_id).where(CaseSearch.stale | CaseSearch.partial)
     tail = (select(Case.id).where(Case.id > marks.get("case", 0)),
             select(Message.case_id).where(Message.id > marks.get("message", 0)), doubtful)
+    if found.exact:
+        # The index's answer (a stale row's terms may be old: its case is the tail's) and
+        # the tail confirmed apart, so the substring check never reads the index's cases.
+        trusted = _indexed(session, found, besides=doubtful)
+        confirmed = select(Case.id).where(Case.id.in_(union(*tail)), confirm).correlate(None)
+        return Case.id.in_(union(trusted, confirmed))
     # The candidates as one list of ids, so the database looks up those cases instead of
     # reading every case to test each against the index's answer.
-    candidates = Case.id.in_(union(hits, *tail))
-    if found.exact:  # a stale row's terms may be old: its case is confirmed as the tail's
-        return candidates & ((Case.id.in_(hits) & Case.id.not_in(doubtful)) | confirm)
-    return candidates & confirm
+    return Case.id.in_(union(hits, *tail)) & confirm
 
 
-def _indexed(session: Session, found: Plan) -> Select[int]:
-    """The ids of the cases whose terms hold all of ``found``'s (stale rows too)."""
+def _indexed(session: Session, found: Plan,
+             besides: Select[int] | None = None) -> Select[int]:  # fmt: skip
+    """The ids of the cases whose terms hold all of ``found``'s (stale rows too), other than
+    ``besides``."""
     if session.get_bind().dialect.name == "postgresql":
         matches = text("array_to_tsvector(string_to_array(case_search.terms, ' '))"
                        " @@ CAST(:search_terms AS tsquery)")
-        return select(CaseSearch.case_id).where(
+        query = select(CaseSearch.case_id).where(
             matches.bindparams(search_terms=found.tsquery()))
-    return (select(column("rowid", Integer)).select_from(text("case_search_fts"))
-            .where(text("case_search_fts MATCH :search_terms")
-                   .bindparams(search_terms=found.fts5())))  # fmt: skip
+        return query if besides is None else query.where(CaseSearch.case_id.not_in(besides))
+    rowid = _FTS.c.rowid
+    query = select(rowid).where(text("case_search_fts MATCH :search_terms")
+                                .bindparams(search_terms=found.fts5()))  # fmt: skip
+    return query if besides is None else query.where(rowid.not_in(besides))
 
 
 def _marks(session: Session, lock: bool = False) -> dict[str, int]:
