@@ -27,6 +27,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _tune_sqlite(engine)
         return engine
+    # No JIT: it compiles for 100+ ms whenever a plan looks costly (a search over 100,000
+    # cases does), far more than such a query then runs.
+    kwargs.setdefault("connect_args", {"options": "-c jit=off"})
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

@@ -457,3 +457,75 @@ class CaseView(Base):
     staff: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime]
     what: Mapped[str] = mapped_column(String(64))  # "case" or "attachment:<id>"
+# -- the search index (migration 0013) ---------------------------------------------------
+
+
+class CaseSearch(Base):
+    """The search terms of one case (``casework.search``): character pairs of its Chinese
+    text, the tails of its other words, written by the indexer after the case is stored.
+
+    SQLite reads ``terms`` through an FTS5 table kept by triggers, PostgreSQL through a GIN
+    index of ``array_to_tsvector``; both are made beside this table (``SEARCH_DDL``).
+    ``stale``: the case changed since (its row is not trusted until indexed again);
+    ``partial``: too much text to index, so the case is always read by substring.
+    ``case_id`` is no foreign key: an erased case leaves a row for the indexer to remove.
+    """
+
+    __tablename__ = "case_search"
+
+    case_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    terms: Mapped[str] = mapped_column(Text)
+    stale: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    partial: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+
+class SearchMark(Base):
+    """How far the indexer has read: the highest case id and message id it has indexed."""
+
+    __tablename__ = "search_mark"
+
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+# The FTS5 table and its triggers (SQLite), the GIN index (PostgreSQL): not mapped, made
+# and dropped with ``case_search`` (migration 0013 runs the same statements).
+SEARCH_DDL = {
+    "sqlite": [
+        "CREATE VIRTUAL TABLE case_search_fts USING fts5(terms, content='case_search', "
+        "content_rowid='case_id', tokenize='unicode61 remove_diacritics 0')",
+        "CREATE TRIGGER case_search_ai AFTER INSERT ON case_search BEGIN "
+        "INSERT INTO case_search_fts(rowid, terms) VALUES (new.case_id, new.terms); END",
+        "CREATE TRIGGER case_search_ad AFTER DELETE ON case_search BEGIN "
+        "INSERT INTO case_search_fts(case_search_fts, rowid, terms) "
+        "VALUES ('delete', old.case_id, old.terms); END",
+        "CREATE TRIGGER case_search_au AFTER UPDATE OF terms ON case_search BEGIN "
+        "INSERT INTO case_search_fts(case_search_fts, rowid, terms) "
+        "VALUES ('delete', old.case_id, old.terms); "
+        "INSERT INTO case_search_fts(rowid, terms) VALUES (new.case_id, new.terms); END",
+    ],
+    "postgresql": [
+        "CREATE INDEX ix_case_search_terms ON case_search "
+        "USING gin (array_to_tsvector(string_to_array(terms, ' '))) "
+        "WITH (fastupdate = off)",
+    ],
+}
+SEARCH_DROP = {"sqlite": ["DROP TABLE IF EXISTS case_search_fts"], "postgresql": []}
+
+
+def _search_ddl(statements: dict[str, list[str]]) -> Callable[..., None]:
+    def run(_table: Any, connection: Any, **_kw: Any) -> None:
+        for statement in statements.get(connection.dialect.name, []):
+            connection.exec_driver_sql(statement)
+
+    return run
+
+
+event.listen(CaseSearch.__table__, "after_create", _search_ddl(SEARCH_DDL))
+event.listen(CaseSearch.__table__, "before_drop", _search_ddl(SEARCH_DROP))
+
+
+def compared(name: str | None, type_: str, _parents: Any) -> bool:
+    """For Alembic's comparison: the search's own SQLite and PostgreSQL objects are not
+    described by the models (``SEARCH_DDL``), so they are left out of it."""
+    return not (name or "").startswith(("case_search_fts", "ix_case_search_terms"))

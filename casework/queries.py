@@ -21,8 +21,9 @@ from datetime import date, datetime
 from typing import TypedDict, TypeVarTuple, Unpack
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload, selectinload
 
+from casework import search as _search
 from casework.models import (
     Assignment,
     Case,
@@ -75,6 +76,9 @@ class CaseFilters(TypedDict, total=False):
     ``authority_overdue_on``: only cases with a referral unanswered past its answer date.
     ``handler``: the handler of the case's current (not ended) assignment.
     ``search``: part of the reference or the subject, any case, taken literally.
+    ``text``: the console's search (``text_match``, served by ``casework.search``'s index).
+    ``due_from`` / ``due_until``: resolution deadlines in that range, both days included.
+    ``open_only``: only cases in an open status.
     ``received_from`` / ``received_before``: aware times, half-open (a year for a report).
     ``hidden_from``: a staff id; cases they are excluded from (conflict of interest) are left
     out.
@@ -91,6 +95,10 @@ class CaseFilters(TypedDict, total=False):
     received_from: datetime | None
     received_before: datetime | None
     hidden_from: str | None
+    text: str | None
+    due_from: date | None
+    due_until: date | None
+    open_only: bool
 
 
 @dataclass(frozen=True)
@@ -126,19 +134,18 @@ def is_overdue(case: Case, today: date) -> bool:
 def list_cases(session: Session, *, limit: int | None = 200, offset: int = 0,
                **filters: Unpack[CaseFilters]) -> list[Case]:  # fmt: skip
     """Cases matching ``filters``, newest first (the last opened first), a page at a time."""
-    query = select(Case).where(*_case_conditions(filters)).order_by(Case.id.desc())
-    return list(session.scalars(_page(query, limit, offset)))
+    return find_cases(session, limit=limit, offset=offset, count=False, **filters)[0]
 
 
 def count_cases(session: Session, **filters: Unpack[CaseFilters]) -> int:
     """How many cases match ``filters`` (the total behind a page of ``list_cases``)."""
-    query = select(func.count(Case.id)).where(*_case_conditions(filters))
+    query = select(func.count(Case.id)).where(*_case_conditions(session, filters))
     return int(session.scalar(query) or 0)
 
 
 def count_by_status(session: Session, **filters: Unpack[CaseFilters]) -> dict[CaseStatus, int]:
     """Cases matching ``filters`` per status; every status is a key, in the enum's order."""
-    query = (select(Case.status, func.count(Case.id)).where(*_case_conditions(filters))
+    query = (select(Case.status, func.count(Case.id)).where(*_case_conditions(session, filters))
              .group_by(Case.status))  # fmt: skip
     found: dict[CaseStatus, int] = {status: n for status, n in session.execute(query)}
     return {status: found.get(status, 0) for status in CaseStatus}
@@ -218,7 +225,9 @@ def text_match(text: str) -> ColumnElement[bool]:
     """Cases whose reference (a part of it too: ``000123``), subject, summary, any message's
     subject or text, or complainant's name, phone or email contain ``text``, taken
     literally. A plain substring match, so Chinese words (``医院``, ``王芳``) are found
-    without a word segmenter, on SQLite as on PostgreSQL."""
+    without a word segmenter, on SQLite as on PostgreSQL. It reads every case it is asked
+    about: ``find_cases`` asks it only about the search index's candidates
+    (``casework.search``)."""
     text = text.strip()
     digits = "".join(ch for ch in text if ch.isdigit())
     in_mail = exists().where(Message.case_id == Case.id,
@@ -227,35 +236,37 @@ def text_match(text: str) -> ColumnElement[bool]:
     party = [Party.name.icontains(text, autoescape=True),
              Party.email.icontains(text, autoescape=True),
              Party.phone.contains(text, autoescape=True)]
-    if len(digits) >= 4 and digits != text:  # "138-0000 1234" finds 13800001234
-        party.append(Party.phone.contains(digits, autoescape=True))
+    if len(digits) >= 4:  # "138-0000 1234" finds 13800001234 and the reverse
+        party.append(_digits_of(Party.phone).contains(digits, autoescape=True))
     in_party = exists().where(Party.id == Case.complainant_id, or_(*party))
     return or_(Case.reference.icontains(text, autoescape=True),
                Case.subject.icontains(text, autoescape=True),
                Case.summary.icontains(text, autoescape=True), in_mail, in_party)
 
 
-def find_cases(session: Session, *, text: str = "", due_from: date | None = None,
-               due_until: date | None = None, open_only: bool = False,
-               limit: int | None = 50, offset: int = 0,
+def _digits_of(phone: ColumnElement[str | None] | InstrumentedAttribute[str | None],
+               ) -> ColumnElement[str | None]:  # fmt: skip
+    """A phone number without the separators people write in it (as the index has it)."""
+    bare: ColumnElement[str | None] = func.replace(phone, "-", "")
+    for mark in (" ", "(", ")", "+", "."):
+        bare = func.replace(bare, mark, "")
+    return bare
+
+
+def find_cases(session: Session, *, limit: int | None = 50, offset: int = 0,
+               count: bool = True,
                **filters: Unpack[CaseFilters]) -> tuple[list[Case], int]:  # fmt: skip
-    """A page of the cases matching ``filters``, a text search (``text_match``) and a range
-    of resolution deadlines (both days included), newest first; and how many match."""
-    conditions = _case_conditions(filters)
-    if text.strip():
-        conditions.append(text_match(text))
-    if due_from is not None:
-        conditions.append(Case.resolve_due >= due_from)
-    if due_until is not None:
-        conditions.append(Case.resolve_due <= due_until)
-    if open_only:
-        conditions.append(Case.status.in_(list(OPEN_STATUSES)))
-    if not text.strip():
-        total = int(session.scalar(select(func.count(Case.id)).where(*conditions)) or 0)
+    """A page of the cases matching ``filters`` (the console's list, a text search among
+    them), newest first, and how many match. ``count=False`` (``list_cases``) skips the
+    count where it would cost a query of its own (then -1)."""
+    conditions = _case_conditions(session, filters)
+    if not (filters.get("text") or "").strip():
         query = select(Case).where(*conditions).order_by(Case.id.desc())
+        total = int(session.scalar(select(func.count(Case.id)).where(*conditions)) or 0) \
+            if count else -1  # fmt: skip
         return list(session.scalars(_page(query, limit, offset))), total
-    # A text search reads every case's text whatever the page: one pass for the ids (the
-    # count and the page both come from it), not one for the count and one for the page.
+    # One pass for the ids of a text search (the count and the page both come from it),
+    # not one for the count and one for the page: the substring check is the costly part.
     ids = list(session.scalars(select(Case.id).where(*conditions).order_by(Case.id.desc())))
     wanted = ids[offset:] if limit is None else ids[offset:offset + limit]
     cases = session.scalars(select(Case).where(Case.id.in_(wanted)).order_by(Case.id.desc()))
@@ -357,7 +368,7 @@ def quarantine_item(session: Session, item_id: int) -> QuarantineItem | None:
 # defined beside its table in ``casework.tasks`` and exported from here with the rest.
 
 
-def _case_conditions(filters: CaseFilters) -> list[ColumnElement[bool]]:
+def _case_conditions(session: Session, filters: CaseFilters) -> list[ColumnElement[bool]]:
     conditions = list(_visible_to(filters.get("hidden_from")))
     if (status := filters.get("status")) is not None:
         conditions.append(Case.status == status)
@@ -382,6 +393,14 @@ def _case_conditions(filters: CaseFilters) -> list[ColumnElement[bool]]:
         conditions.append(Case.received_at >= received_from)
     if (received_before := filters.get("received_before")) is not None:
         conditions.append(Case.received_at < received_before)
+    if (due_from := filters.get("due_from")) is not None:
+        conditions.append(Case.resolve_due >= due_from)
+    if (due_until := filters.get("due_until")) is not None:
+        conditions.append(Case.resolve_due <= due_until)
+    if filters.get("open_only"):
+        conditions.append(Case.status.in_(list(OPEN_STATUSES)))
+    if text := (filters.get("text") or "").strip():  # the index's candidates, confirmed
+        conditions.append(_search.condition(session, text, text_match(text)))
     return conditions
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -16,6 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp
 
+from casework import search
 from casework.calendar import WorkCalendar, years_from_config
 from casework.clock import SHANGHAI, Clock, SystemClock
 from casework.db import make_engine, make_sessionmaker
@@ -512,6 +514,24 @@ class App:
                 # Reminders, deputies, escalation, violations, referral follow-ups, digests.
                 self.commitments = commitments.sweep(session, self.desk, now)
             return overdue
+
+    def index_search(self, budget_seconds: float = 2.0) -> int:
+        """Index the cases and messages stored since the last run (``casework.search``), a
+        bounded batch per transaction so a backlog never holds the write lock for long.
+        How many cases were indexed."""
+        started, indexed = time.monotonic(), 0
+        while time.monotonic() - started < budget_seconds:
+            with self.session_factory.begin() as session:
+                done = search.catch_up(session)
+            indexed += done
+            if not done:
+                break
+        return indexed
+
+    def repair_search(self) -> int:
+        """Index a case the search's high-water mark passed over (``search.repair``)."""
+        with self.session_factory.begin() as session:
+            return search.repair(session)
 
     def run_once(self) -> RoundReport:
         """One round of every job, in the order a complaint travels."""

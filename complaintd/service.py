@@ -18,6 +18,8 @@ from intake.hotline.watch import DropWatcher
 
 log = logging.getLogger("complaintd.service")
 CALENDAR_CHECK_SECONDS = 3600
+SEARCH_SECONDS = 5
+SEARCH_REPAIR_SECONDS = 3600
 
 
 def build_scheduler(app: App) -> BackgroundScheduler:
@@ -45,6 +47,9 @@ def build_scheduler(app: App) -> BackgroundScheduler:
         ("reconcile", app.reconcile_mailboxes, every.reconcile_seconds),
         # Next year's holidays, from 1 November: hourly, mailed at most once a day.
         ("calendar", app.alert_calendar, CALENDAR_CHECK_SECONDS),
+        # The search index: new cases and mail within seconds, missed ones hourly.
+        ("search", app.index_search, SEARCH_SECONDS),
+        ("search-repair", app.repair_search, SEARCH_REPAIR_SECONDS),
     ]
     for job_id, func, seconds in jobs:
         scheduler.add_job(_guarded(job_id, func), "interval", seconds=seconds, id=job_id,

@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from casework.db import make_engine
-from casework.models import UTCDateTime
+from casework.models import UTCDateTime, compared
 from complaintd.schema import metadata
 
 config = context.config
@@ -28,6 +28,7 @@ def run_with(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER much
         compare_type=True,
         render_item=render_item,
+        include_name=compared,  # the search's FTS5 table and GIN index are not models
     )
     with context.begin_transaction():
         context.run_migrations()

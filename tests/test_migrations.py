@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from casework.db import make_engine
+from casework.models import compared
 from complaintd.migrate import current_and_head, upgrade
 from complaintd.schema import metadata
 
@@ -18,6 +19,7 @@ def test_upgrade_from_nothing_matches_the_models(db_url: str) -> None:
     current, head = current_and_head(engine)
     assert current == head and head is not None
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                               "include_name": compared})
         assert compare_metadata(context, metadata) == []
     engine.dispose()

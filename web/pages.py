@@ -20,7 +20,7 @@ from sqlalchemy import select
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
-from casework import queries
+from casework import queries, search
 from casework.calendar import WorkCalendar
 from casework.clock import SHANGHAI
 from casework.models import Attachment, Case, CaseExclusion
@@ -43,6 +43,7 @@ from web.plumbing import Ctx, Missing, Names, Refused, local_path, local_time
 from web.security import LANG_COOKIE, SESSION_COOKIE, cookie_line
 
 PAGE_SIZE = 50
+SEARCH_CATCH_UP = 200  # cases a search indexes before it runs, at most
 CASE_ROLES = frozenset({"handler", "delegate", "supervisor"})
 FILTER_KEYS = ("q", "status", "channel", "category", "department", "handler", "received_from",
                "received_until", "due_from", "due_until", "overdue")
@@ -216,6 +217,8 @@ def _given(ctx: Ctx) -> dict[str, str]:
 def _found(ctx: Ctx, given: dict[str, str], limit: int, offset: int) -> tuple[list[Case], int]:
     """The cases of the list's filters, never one the person is excluded from."""
     status = given["status"] if given["status"] in {s.value for s in CaseStatus} else ""
+    if given["q"]:  # index what came in since the daemon's last run (bounded; the rest is
+        search.catch_up(ctx.db, limit=SEARCH_CATCH_UP)  # read by substring meanwhile)
     return queries.find_cases(
         ctx.db, text=given["q"], due_from=_day(given["due_from"]),
         due_until=_day(given["due_until"]), limit=limit, offset=offset,
