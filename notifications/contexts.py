@@ -135,8 +135,15 @@ def acknowledgement_context(
     org: OrganisationInfo,
     limit: Limit | None = None,
     working_days: int | None = None,
+    verification_code: str | None = None,
+    anonymous: bool = False,
+    progress_url: str | None = None,
 ) -> Context:
     """Clause 二(二): reference, procedure, time limit and how to add material.
+
+    ``verification_code`` (``casework.progress``): the second factor of the public progress
+    page, with ``progress_url`` (its address, when the public pages are served); an
+    ``anonymous`` complainant is asked to keep it as a receipt code.
 
     ``limit``: the category's resolve limit (default: the organisation's, in working days;
     ``working_days`` is the older way to give a working-day limit). ``resolve_due`` None:
@@ -149,7 +156,9 @@ def acknowledgement_context(
             "received_on": received_on, "resolve_due": resolve_due, "limit": limit,
             # Kept for override templates written before limits had a unit.
             "working_days": limit.days, "awaiting_material": resolve_due is None,
-            "reply_address": reply_address, "org": org}
+            "reply_address": reply_address, "org": org,
+            "verification_code": verification_code, "anonymous": anonymous,
+            "progress_url": progress_url}
 
 
 def missing_material_context(

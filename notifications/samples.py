@@ -29,7 +29,8 @@ def _acknowledgement() -> Context:
     return c.acknowledgement_context(
         reference=_REF, complainant_name="王小明", received_on=date(2026, 3, 2),
         resolve_due=date(2026, 3, 20), limit=_LIMIT, reply_address=_REPLY,
-        org=SAMPLE_ORGANISATION)  # fmt: skip
+        org=SAMPLE_ORGANISATION, verification_code="7KQ3M-XH4TP",
+        progress_url="https://tousu.example.org/public/progress")  # fmt: skip
 
 
 def _missing_material() -> Context:
