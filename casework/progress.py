@@ -18,14 +18,20 @@ of the phone number they called from instead.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
 import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casework.models import Case
+from casework.clock import SHANGHAI
+from casework.models import Case, MaterialRequest
+from casework.status import CaseStatus
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # 31 signs: no 0 O 1 I L
 CODE_LENGTH = 10
@@ -98,3 +104,126 @@ def check_phone_tail(case: Case | None, given: str) -> bool:
         and case.channel == "hotline" else ""
     same = hmac.compare_digest((known or "----").encode("ascii"), (typed or "xxxx").encode("ascii"))
     return same and bool(known) and len(normalise_code(given)) == _PHONE_TAIL
+
+
+# -- links sent by mail: signed, bound to a case and a purpose, and they expire ----------
+
+
+def make_link_token(key: bytes, case_id: int, purpose: str, expires: date) -> str:
+    """``<case>.<expiry day>.<tag>``: the case and the last day the link works, with an
+    HMAC-SHA256 tag (80 bits) over both and the purpose ("survey", "progress")."""
+    body = f"{case_id}.{expires.strftime('%Y%m%d')}"
+    return f"{body}.{_link_tag(key, body, purpose)}"
+
+
+def read_link_token(key: bytes, token: str, purpose: str, today: date) -> int | None:
+    """The case a link was made for, or None: forged, for another purpose, or expired."""
+    parts = token[:80].split(".")
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+        return None
+    body = f"{parts[0]}.{parts[1]}"
+    if not hmac.compare_digest(parts[2].encode("ascii", "replace"),
+                               _link_tag(key, body, purpose).encode("ascii")):
+        return None
+    try:
+        expires = datetime.strptime(parts[1], "%Y%m%d").date()
+    except ValueError:
+        return None
+    return int(parts[0]) if today <= expires else None
+
+
+def _link_tag(key: bytes, body: str, purpose: str) -> str:
+    bound = "\x00".join(("complaintd-link-v1", purpose, body)).encode("utf-8")
+    digest = hmac.new(key, bound, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:10]).decode("ascii").rstrip("=")
+
+
+# -- what the public may know of a case ---------------------------------------------------
+
+# A case's status as the public reads it: one of a few stages (no internal step names).
+STAGE_OF: dict[CaseStatus, str] = {
+    CaseStatus.RECEIVED: "registered",
+    CaseStatus.ACKNOWLEDGED: "registered",
+    CaseStatus.AWAITING_MATERIAL: "material",
+    CaseStatus.ROUTED: "handling",
+    CaseStatus.INVESTIGATING: "handling",
+    CaseStatus.REOPENED: "handling",
+    CaseStatus.EXTENDED: "handling",
+    CaseStatus.REFERRED: "authority",
+    CaseStatus.RESOLVED: "finished",
+    CaseStatus.CLOSED: "finished",
+    CaseStatus.WITHDRAWN: "withdrawn",
+    CaseStatus.REJECTED: "rejected",
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """A stage the case reached, and the (Shanghai) day it did."""
+
+    on: date
+    stage: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the progress page and the progress answer by mail may say of a case: no
+    personal data, no staff names, no text of the complaint. ``department`` and
+    ``authority`` are keys of the routing file (a surface turns them into names)."""
+
+    reference: str
+    stage: str
+    received_on: date
+    resolve_due: date | None  # None while material is missing, or once finished
+    department: str | None
+    authority: str | None  # the latest referral's authority
+    authority_answer_due: date | None
+    material_items: tuple[str, ...]  # what the open material request asks for
+    extended: bool
+    steps: tuple[Step, ...]
+
+
+def progress_of(case: Case, open_material: tuple[str, ...] = ()) -> Progress:
+    """The public facts of ``case``; ``open_material``: the items of its open material
+    request (``open_material_items``)."""
+    stage = _stage(case.status)
+    referral = case.referrals[-1] if case.referrals else None
+    done = stage in {"finished", "withdrawn", "rejected"}
+    return Progress(
+        reference=case.reference, stage=stage, received_on=_day(case.received_at),
+        resolve_due=None if done or stage == "material" else case.resolve_due,
+        department=case.department, authority=referral.authority if referral else None,
+        authority_answer_due=referral.answer_due if referral and stage == "authority"
+        else None,
+        material_items=open_material if stage == "material" else (),
+        extended=any(e.kind == "extension_approved" for e in case.events),
+        steps=_steps(case))
+
+
+def open_material_items(session: Session, case: Case) -> tuple[str, ...]:
+    request = session.scalar(select(MaterialRequest).where(
+        MaterialRequest.case_id == case.id, MaterialRequest.completed_at.is_(None))
+        .order_by(MaterialRequest.id.desc()).limit(1))
+    return tuple(request.items) if request is not None else ()
+
+
+def _steps(case: Case) -> tuple[Step, ...]:
+    steps = [Step(_day(case.received_at), "registered")]
+    for event in case.events:
+        if event.kind != "status_changed":
+            continue
+        stage = _stage(str(event.details.get("to", "")))
+        if stage != steps[-1].stage:
+            steps.append(Step(_day(event.at), stage))
+    return tuple(steps)
+
+
+def _stage(status: str) -> str:
+    try:
+        return STAGE_OF[CaseStatus(status)]
+    except (ValueError, KeyError):  # an unknown word: the public only learns "in hand"
+        return "handling"
+
+
+def _day(moment: datetime) -> date:
+    return moment.astimezone(SHANGHAI).date()

@@ -36,6 +36,7 @@ from handling.bounces import record_bounce
 from handling.calls import queue_callback_lists
 from handling.notices import RefusalNotifier, RefusedMail, RoutingMailer, TriageNotifier
 from handling.pipeline import Pipeline
+from handling.progress import ProgressQueries
 from handling.routing_step import CaseRouter
 from intake.hotline import ColumnMap, HotlineFolders, HotlineImporter, ImportReport
 from intake.imap import ImapPoller
@@ -104,7 +105,8 @@ class App:
         self.commitments: commitments.SweepReport | None = None
         self.pipeline = Pipeline(calendar=self.calendar, policy=self.policy,
                                  acknowledge=self._acknowledger(), clock=clock, router=router,
-                                 tell_triage=self._triage_notifier())
+                                 tell_triage=self._triage_notifier(),
+                                 progress=self._progress_queries())
         self.ledger = Ledger(self.session_factory, self.raw_store, clock, self.pipeline,
                              refusal=self._refusal(), prepare_batch=self.pipeline.prepare_batch,
                              bounce=record_bounce,
@@ -144,7 +146,8 @@ class App:
 
     def _acknowledger(self) -> Acknowledger:
         return Acknowledger(self.identity, self.renderer, self.organisation, caps=self.caps,
-                            language_override=self.complainant_language)
+                            language_override=self.complainant_language,
+                            progress_url=self.public_url("/public/progress"))
 
     @property
     def caps(self) -> Caps:
@@ -155,6 +158,22 @@ class App:
             acknowledgements_per_domain_per_hour=intake.acknowledgements_per_domain_per_hour,
             refusals_per_sender_per_day=intake.refusals_per_sender_per_day,
             auto_replies_per_hour=intake.auto_replies_per_hour)
+
+    # -- the public side (issue 15) ----------------------------------------------------
+
+    def public_url(self, path: str) -> str | None:
+        """The address of a public page for mail, or None when none is served."""
+        if not self.settings.public.pages or not self.settings.web.public_base_url:
+            return None
+        return self.settings.web.base_url + path
+
+    def _progress_queries(self) -> ProgressQueries:
+        return ProgressQueries(
+            self.identity, self.renderer, self.organisation, self.caps,
+            self.policy.reference_prefix, names=lambda: self.desk.config if self.desk else None,
+            per_case_per_day=self.settings.public.progress_answers_per_case_per_day,
+            progress_url=self.public_url("/public/progress"),
+            language_override=self.complainant_language)
 
     def _refusal(self) -> RefusalNotice:
         """Intake's refusal of an oversized mail, told to its sender (headers parsed here)."""

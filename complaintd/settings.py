@@ -278,6 +278,25 @@ class Web(_Section):
         return f"http://{host}:{self.port}"
 
 
+class Public(_Section):
+    """The public pages and answers (issue 15): progress by mail and on the web, the
+    survey and feedback forms. Links are served at ``[web] public_base_url``."""
+
+    # Print the progress page's address in mail (the code works by mail query regardless).
+    pages: bool = True
+    # How long a link sent by mail works: the survey form (from the outcome mail) and the
+    # progress page (from the progress answer).
+    survey_link_days: Annotated[int, Field(ge=1, le=365)] = 30
+    # Progress answers by mail per case a day (each also counts in intake.auto_replies).
+    progress_answers_per_case_per_day: Annotated[int, Field(ge=1, le=100)] = 3
+    # Wrong look-ups on the progress page an hour, per client address and per reference;
+    # past either, every look-up is refused (right codes too) until the hour has passed.
+    attempts_per_address_per_hour: Annotated[int, Field(ge=1, le=10000)] = 20
+    attempts_per_reference_per_hour: Annotated[int, Field(ge=1, le=1000)] = 5
+    # Feedback forms (意见函) and survey answers accepted per client address an hour.
+    forms_per_address_per_hour: Annotated[int, Field(ge=1, le=10000)] = 10
+
+
 WEB_SECRET_MIN = 32
 
 
@@ -316,6 +335,7 @@ class Settings(_Section):
     operator: Operator = Operator()
     security: ReplyTokens = ReplyTokens()
     web: Web = Web()
+    public: Public = Public()
 
     @model_validator(mode="after")
     def _unique_mailbox_names(self) -> Settings:

@@ -492,3 +492,29 @@ def calendar_missing_context(
     if not years:
         raise ValueError("a calendar alert needs at least one missing year")
     return dict(locals())
+
+
+# -- the progress answer (issue 15) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plain:
+    """Where a case stands in words, each a (Chinese, English) pair: no personal data, no
+    staff names, no complaint text. The progress page prints the same."""
+
+    reference: str
+    stage: str
+    status: tuple[str, str]
+    body: tuple[str, str]  # who decides: our department, or the authority referred to
+    committed: tuple[str, str] | None  # the committed date, and how it was promised
+    waiting_for: tuple[str, str] | None
+    steps: tuple[tuple[date, str, str], ...]
+    received_on: date
+
+
+def progress_answer_context(*, reference: str, complainant_name: str | None,
+                            progress: Plain, progress_url: str | None, reply_address: str,
+                            org: OrganisationInfo) -> Context:
+    """The progress answer: the stage, the deciding body, the committed date, what we
+    wait for, and the steps so far."""
+    return dict(locals())
