@@ -109,6 +109,12 @@ def check_phone_tail(case: Case | None, given: str) -> bool:
 # -- links sent by mail: signed, bound to a case and a purpose, and they expire ----------
 
 
+def link_key(secret: bytes) -> bytes:
+    """The key of public links, derived from the installation's thread key (one secret to
+    keep; a link key cannot be turned back into a reply-token key)."""
+    return hmac.new(secret, b"complaintd-public-links-v1", hashlib.sha256).digest()
+
+
 def make_link_token(key: bytes, case_id: int, purpose: str, expires: date) -> str:
     """``<case>.<expiry day>.<tag>``: the case and the last day the link works, with an
     HMAC-SHA256 tag (80 bits) over both and the purpose ("survey", "progress")."""

@@ -20,6 +20,7 @@ from casework.calendar import WorkCalendar, years_from_config
 from casework.clock import SHANGHAI, Clock, SystemClock
 from casework.db import make_engine, make_sessionmaker
 from casework.deadlines import sweep_overdue
+from casework.progress import link_key, make_link_token
 from casework.rawstore import RawStore
 from casework.services import CasePolicy
 from complaintd.mailboxes import imap_account
@@ -63,6 +64,7 @@ from routing.context import Desk
 from routing.directory import RoutingFile
 from web.app import build_console
 from web.context import Console, WebConfig
+from web.public.visitor import PublicConfig
 
 log = logging.getLogger("complaintd")
 
@@ -167,6 +169,26 @@ class App:
             return None
         return self.settings.web.base_url + path
 
+    def public_config(self) -> PublicConfig:
+        public, org = self.settings.public, self.settings.organisation
+        return PublicConfig(
+            attempts_per_address=public.attempts_per_address_per_hour,
+            attempts_per_reference=public.attempts_per_reference_per_hour,
+            forms_per_address=public.forms_per_address_per_hour,
+            link_key=self._link_key(), org_zh=org.name, org_en=org.name_en)
+
+    def _link_key(self) -> bytes | None:
+        return link_key(thread_key(self.settings)) if self.settings.routing.rules_file else None
+
+    def survey_link(self, case_id: int, now: datetime) -> str | None:
+        """The outcome mail's link to the survey form, valid ``[public] survey_link_days``."""
+        key = self._link_key()
+        if key is None:
+            return None
+        days = self.settings.public.survey_link_days
+        last = now.astimezone(SHANGHAI).date() + timedelta(days=days)
+        return self.public_url(f"/public/survey/{make_link_token(key, case_id, 'survey', last)}")
+
     def _progress_queries(self) -> ProgressQueries:
         return ProgressQueries(
             self.identity, self.renderer, self.organisation, self.caps,
@@ -206,7 +228,8 @@ class App:
         mailer = RoutingMailer(self.identity, self.renderer, self.organisation,
                                complainant_language=self.complainant_language,
                                staff_language=notices.staff_language,
-                               authority_language=notices.authority_language, caps=self.caps)
+                               authority_language=notices.authority_language, caps=self.caps,
+                               survey_link=self.survey_link)
         self.routing_file = RoutingFile(path)
         return Desk(self.routing_file.config, self.calendar, mailer, thread_key(self.settings))
 
@@ -357,7 +380,8 @@ class App:
         console = Console(self.web_config(), self.session_factory, lambda: self.desk,
                           self.calendar, self.clock, self.raw_store, self.pipeline,
                           self.identity)
-        return build_console(console, trusted_proxies=self.settings.web.trusted_proxies)
+        return build_console(console, trusted_proxies=self.settings.web.trusted_proxies,
+                             public=self.public_config())
 
     def transport(self) -> Transport:
         smtp = self.settings.smtp

@@ -18,6 +18,8 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from web import pages
 from web.context import Console
 from web.plumbing import PageFn, environment, page
+from web.public.site import public_routes
+from web.public.visitor import PublicConfig
 from web.security import Guard
 
 STATIC = Path(__file__).parent / "static"
@@ -52,13 +54,16 @@ async def healthz(_request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
-def build_console(console: Console, *, trusted_proxies: list[str] | None = None) -> ASGIApp:
+def build_console(console: Console, *, trusted_proxies: list[str] | None = None,
+                  public: PublicConfig | None = None) -> ASGIApp:
     """The ASGI application of the console. ``trusted_proxies``: the addresses whose
-    X-Forwarded-For/-Proto are believed (none: the connection's own address counts)."""
+    X-Forwarded-For/-Proto are believed (none: the connection's own address counts).
+    ``public``: the settings of the public pages (``/public/…``, web.public)."""
     env = environment()
     routes: list[BaseRoute] = [
         Route(path, page(console, env, fn, public=public), methods=list(methods))
         for path, fn, methods, public in ROUTES]
+    routes += public_routes(console, env, public or PublicConfig())
     routes += [Route("/healthz", healthz, methods=["GET"]),
                Mount("/static", StaticFiles(directory=STATIC), name="static")]
     app: ASGIApp = Starlette(routes=routes, middleware=[
