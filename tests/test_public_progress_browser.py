@@ -16,7 +16,12 @@ from casework.status import CaseStatus
 from casework.tasks import CallTask
 from casework.transitions import transition
 from routing.actions import send_outcome
-from tests.test_web_browser import Live, browser, live, mails_to  # noqa: F401  (fixtures)
+from tests import test_web_browser as staff_browser
+from tests.test_web_browser import Live, mails_to
+
+# The console's browser fixtures (Chromium, a live server with aiosmtpd), reused.
+browser = staff_browser.browser
+live = staff_browser.live
 
 pytestmark = pytest.mark.browser
 PATIENT = "patient@example.cn"
