@@ -17,8 +17,11 @@ from casework.progress import (
     check_phone_tail,
     code_hash,
     issue_code,
+    link_key,
+    make_link_token,
     new_code,
     normalise_code,
+    read_link_token,
 )
 from casework.services import CasePolicy, open_case
 
@@ -93,3 +96,18 @@ def test_phone_tail_only_for_a_hotline_caller(session_factory: sessionmaker[Sess
 
 def test_normalise_code_bounds_its_input() -> None:
     assert normalise_code("ab-cd " * 10_000) == "ABCD" * 10 + "ABC"  # the first 64 typed
+
+
+def test_links_are_bound_to_case_and_purpose_and_expire() -> None:
+    key = b"k" * 32
+    token = make_link_token(key, 42, "survey", date(2026, 12, 31))
+    assert read_link_token(key, token, "survey", date(2026, 12, 31)) == 42
+    assert read_link_token(key, token, "survey", date(2027, 1, 1)) is None  # expired
+    assert read_link_token(key, token, "progress", date(2026, 12, 1)) is None  # purpose
+    assert read_link_token(b"x" * 32, token, "survey", date(2026, 12, 1)) is None  # key
+    case, day, tag = token.split(".")
+    assert read_link_token(key, f"43.{day}.{tag}", "survey", date(2026, 12, 1)) is None
+    assert read_link_token(key, f"{case}.20991231.{tag}", "survey", date(2026, 12, 1)) is None
+    for junk in ("", "...", "1.2", "a.b.c", "1.99999999." + tag, "１.20261231." + tag):
+        assert read_link_token(key, junk, "survey", date(2026, 12, 1)) is None
+    assert link_key(b"thread-key") != b"thread-key" and len(link_key(b"thread-key")) == 32
