@@ -61,7 +61,7 @@ def test_wrong_look_ups_are_capped_per_reference_then_per_address(console_site: 
         look(client, f"LO-2099-{n + 1:06d}", "ZZZZZ-ZZZZZ")
     assert look(client, ref, code)[0] == 429
     with console_site.app.session_factory() as session:
-        assert session.scalar(select(func.count(PublicAttempt.id))) >= 27
+        assert (session.scalar(select(func.count(PublicAttempt.id))) or 0) >= 27
 
 
 def test_a_hotline_caller_uses_the_last_four_digits(console_site: Site) -> None:
