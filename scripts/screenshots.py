@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from casework.clock import SHANGHAI, FixedClock
 from casework.models import Case
+from casework.progress import issue_code
 from complaintd.app import App
 from complaintd.migrate import upgrade
 from complaintd.settings import load_settings
@@ -44,7 +45,12 @@ COMPLAINTS = [
 ]
 PAGES = [("sign-in", "/sign-in", None), ("my-work", "/", "zhangwei"),
          ("cases", "/cases", "wangfang"), ("case", "/cases/{ref}", "zhangwei"),
-         ("new-case", "/new", "zhangwei"), ("calendar", "/calendar", "wangfang")]
+         ("new-case", "/new", "zhangwei"), ("calendar", "/calendar", "wangfang"),
+         ("public-progress", "/public/progress", None),
+         ("public-progress-result", "/public/progress", "look-up"),
+         ("public-feedback", "/public/feedback", None)]
+# The case's verification code, for the public progress page ("look-up" above).
+CODES: dict[str, str] = {}
 WIDTHS = {"desktop": 1280, "phone": 390}
 
 
@@ -91,6 +97,7 @@ secure_cookies = false
         cases = list(session.scalars(select(Case).order_by(Case.id)))
         mine = next(c for c in cases if c.assignments and c.assignments[-1].handler == "zhangwei")
         reference = mine.reference
+        CODES[reference] = issue_code(session, mine)
     return app, reference
 
 
@@ -100,6 +107,13 @@ def sign_in(page: Page, url: str, staff: str) -> None:
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(f"{url}/")
+
+
+def look_up(page: Page, url: str, reference: str) -> None:
+    page.goto(f"{url}/public/progress")
+    page.get_by_label("受理编号").fill(reference)
+    page.get_by_label("查询码 / 回执码 / 来电号码后四位").fill(CODES[reference])
+    page.get_by_role("button", name="查询").click()
 
 
 def main() -> None:
@@ -124,9 +138,12 @@ def main() -> None:
                         context = browser.new_context(viewport={"width": width, "height": 900},
                                                       locale="zh-CN", device_scale_factor=1)
                         page = context.new_page()
-                        if staff:
+                        if staff == "look-up":
+                            look_up(page, url, reference)
+                        elif staff:
                             sign_in(page, url, staff)
-                        page.goto(url + path.format(ref=reference))
+                        if staff != "look-up":
+                            page.goto(url + path.format(ref=reference))
                         page.wait_for_load_state("networkidle")
                         wide = page.evaluate("document.documentElement.scrollWidth")
                         if wide > width:  # a phone must never scroll sideways
