@@ -15,6 +15,7 @@ from __future__ import annotations
 import unicodedata
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from starlette.responses import Response
 
 from casework.models import Case
@@ -33,7 +34,10 @@ def progress_page(v: Visit) -> Response:
     limited = (v.attempts(WHAT, failed_only=True) >= v.public.attempts_per_address
                or v.attempts(WHAT, failed_only=True, reference=reference[:32])
                >= v.public.attempts_per_reference)
-    case = v.db.scalar(select(Case).where(Case.reference == reference[:32]))
+    # One query whether or not the case exists: its complainant (for a hotline caller's
+    # digits) comes in the same statement, so a real case costs no second query.
+    case = v.db.scalar(select(Case).options(joinedload(Case.complainant))
+                       .where(Case.reference == reference[:32]))
     # Both checks, always: the same hash work whatever the case and whichever matches.
     by_code = check_code(case, reference, code)
     by_phone = check_phone_tail(case, code)
