@@ -1,6 +1,6 @@
 """The public pages over HTTP (issue 15): the rate limits of the progress page, a hotline
 caller's last four digits, links that expire or are forged, no staff session on a public
-page, and the CSRF check. The browser tests are in test_public_progress_browser.py."""
+page, and the CSRF check. The browser tests are in test_web_public_browser.py."""
 
 from __future__ import annotations
 

@@ -1,7 +1,10 @@
 """The public side in Chromium (issue 15): the progress page with a right code, a wrong
 code and an unknown reference (the same page for both failures), the survey answered on
 the web from the outcome mail's link, and the activity feedback form. Mail goes through
-aiosmtpd; the codes and links are read from the mail as a complainant would."""
+aiosmtpd; the codes and links are read from the mail as a complainant would.
+
+Named to run after test_web_browser: while the session's Playwright browser is open, a test
+that sends mail with asyncio.run on the main thread cannot (these tests send in a thread)."""
 
 from __future__ import annotations
 
