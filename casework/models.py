@@ -149,6 +149,9 @@ class Case(Base):
     # A case merged into another (a duplicate, or linked_for_review): closed, its timeline
     # and messages kept and shown with the surviving case.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    # The hash of the complainant's verification code (casework.progress): the second
+    # factor of the public progress page. The code itself is only ever in the mail.
+    verify_hash: Mapped[str | None] = mapped_column(String(64))
 
     complainant: Mapped[Party | None] = relationship()
     messages: Mapped[list[Message]] = relationship(
@@ -408,16 +411,53 @@ class StaffThread(Base):
 
 
 class SurveyResponse(Base):
-    """The complainant's satisfaction on the five-level scale (clause 五(三))."""
+    """The complainant's satisfaction on the five-level scale (clause 五(三)); one per case.
+
+    ``solved`` (yes / partly / no) is asked apart from satisfaction, as the 12345 hotlines'
+    回访 does; it is None for an answer by mail, which gives a level only. ``channel``:
+    "mail" or "web". ``comment``: what the complainant added on the web form."""
 
     __tablename__ = "survey_response"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True, unique=True)
     level: Mapped[int] = mapped_column(Integer)  # 5 非常满意 … 1 非常不满意
     label: Mapped[str] = mapped_column(String(16))
     answer_text: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime]
+    solved: Mapped[str | None] = mapped_column(String(8))
+    comment: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(8), default="mail", server_default="mail")
+
+
+class ActivityFeedback(Base):
+    """An activity feedback form (意见函, clause 五(三)) about an event or a visit, not tied
+    to a case: counted in the reports. Anonymous: no name, address or phone is asked."""
+
+    __tablename__ = "activity_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity: Mapped[str] = mapped_column(String(200))
+    attended_on: Mapped[date | None]
+    level: Mapped[int] = mapped_column(Integer)  # 5 非常满意 … 1 非常不满意
+    comment: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(8))
+    received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class PublicAttempt(Base):
+    """An attempt on a public page (progress look-up, survey, feedback form), for its rate
+    limits per address and per reference. ``address``: the client address (no personal
+    data beyond it); ``reference`` as typed, cut to 32 characters."""
+
+    __tablename__ = "public_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    what: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    reference: Mapped[str | None] = mapped_column(String(32), index=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Violation(Base):

@@ -108,6 +108,12 @@ def _unflushed(session: Session, kind: type[T]) -> list[T]:
     return [obj for obj in session.new if isinstance(obj, kind)]
 
 
+def is_party(case: Case, inbound: Inbound) -> bool:
+    """True when ``inbound`` comes from the case's complainant (a verified sender whose
+    address or phone is the party's): who may join a case, or learn its progress."""
+    return _is_party(case, inbound)
+
+
 def _is_party(case: Case, inbound: Inbound) -> bool:
     session = object_session(case)
     # The complainant of a stored case is stored too: loading it needs no flush first

@@ -117,4 +117,9 @@ EVENT_LABELS: dict[str, tuple[str, str]] = {
     "survey_answered": ("满意度已回复", "survey answered"),
     "survey_unreadable": ("满意度回复无法识别", "survey answer unreadable"),
     "staff_mail": ("工作人员来信", "staff mail"),
+    "progress_query_answered": ("已自动答复进度查询", "progress query answered"),
+    "progress_query_refused": ("非当事人查询进度（未答复）",
+                               "progress query from a non-party (not answered)"),
+    "progress_answer_withheld": ("进度查询未答复（上限或自动邮件）",
+                                 "progress answer withheld (cap or machine mail)"),
 }

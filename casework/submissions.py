@@ -46,6 +46,9 @@ class Filed:
     kind: Literal["new", "again", "changed", "held"]
     reference: str | None = None
     case_id: int | None = None
+    # The verification code (``casework.progress``), on ``new`` only: it is printed in the
+    # acknowledgement too, and nobody can read it back later (only its hash is kept).
+    code: str | None = None
 
 
 class FileComplaint(Protocol):

@@ -22,6 +22,7 @@ from casework.calendar import WorkCalendar, years_from_config
 from casework.clock import SHANGHAI, Clock, SystemClock
 from casework.db import make_engine, make_sessionmaker
 from casework.deadlines import sweep_overdue
+from casework.progress import link_key, make_link_token
 from casework.rawstore import RawStore
 from casework.services import CasePolicy
 from complaintd.console_ports import (
@@ -47,6 +48,7 @@ from handling.bounces import record_bounce
 from handling.calls import queue_callback_lists
 from handling.notices import RefusalNotifier, RefusedMail, RoutingMailer, TriageNotifier
 from handling.pipeline import Pipeline
+from handling.progress import ProgressQueries
 from handling.routing_step import CaseRouter
 from intake.hotline import ColumnMap, HotlineFolders, HotlineImporter, ImportReport
 from intake.imap import ImapPoller
@@ -78,6 +80,7 @@ from web.app import build_console
 from web.context import Console, WebConfig
 from web.public.routes import public_routes
 from web.public.site import PublicConfig, PublicSite
+from web.public.visitor import PublicConfig as VisitorConfig
 
 log = logging.getLogger("complaintd")
 
@@ -120,7 +123,8 @@ class App:
         self.commitments: commitments.SweepReport | None = None
         self.pipeline = Pipeline(calendar=self.calendar, policy=self.policy,
                                  acknowledge=self._acknowledger(), clock=clock, router=router,
-                                 tell_triage=self._triage_notifier())
+                                 tell_triage=self._triage_notifier(),
+                                 progress=self._progress_queries())
         self.ledger = Ledger(self.session_factory, self.raw_store, clock, self.pipeline,
                              refusal=self._refusal(), prepare_batch=self.pipeline.prepare_batch,
                              bounce=record_bounce,
@@ -163,7 +167,8 @@ class App:
 
     def _acknowledger(self) -> Acknowledger:
         return Acknowledger(self.identity, self.renderer, self.organisation, caps=self.caps,
-                            language_override=self.complainant_language)
+                            language_override=self.complainant_language,
+                            progress_url=self.public_url("/public/progress"))
 
     @property
     def caps(self) -> Caps:
@@ -174,6 +179,42 @@ class App:
             acknowledgements_per_domain_per_hour=intake.acknowledgements_per_domain_per_hour,
             refusals_per_sender_per_day=intake.refusals_per_sender_per_day,
             auto_replies_per_hour=intake.auto_replies_per_hour)
+
+    # -- the public side (issue 15) ----------------------------------------------------
+
+    def public_url(self, path: str) -> str | None:
+        """The address of a public page for mail, or None when none is served."""
+        if not self.settings.public.pages or not self.settings.web.public_base_url:
+            return None
+        return self.settings.web.base_url + path
+
+    def public_config(self) -> VisitorConfig:
+        public, org = self.settings.public, self.settings.organisation
+        return VisitorConfig(
+            attempts_per_address=public.attempts_per_address_per_hour,
+            attempts_per_reference=public.attempts_per_reference_per_hour,
+            forms_per_address=public.forms_per_address_per_hour,
+            link_key=self._link_key(), org_zh=org.name, org_en=org.name_en)
+
+    def _link_key(self) -> bytes | None:
+        return link_key(thread_key(self.settings)) if self.settings.routing.rules_file else None
+
+    def survey_link(self, case_id: int, now: datetime) -> str | None:
+        """The outcome mail's link to the survey form, valid ``[public] survey_link_days``."""
+        key = self._link_key()
+        if key is None:
+            return None
+        days = self.settings.public.survey_link_days
+        last = now.astimezone(SHANGHAI).date() + timedelta(days=days)
+        return self.public_url(f"/public/survey/{make_link_token(key, case_id, 'survey', last)}")
+
+    def _progress_queries(self) -> ProgressQueries:
+        return ProgressQueries(
+            self.identity, self.renderer, self.organisation, self.caps,
+            self.policy.reference_prefix, names=lambda: self.desk.config if self.desk else None,
+            per_case_per_day=self.settings.public.progress_answers_per_case_per_day,
+            progress_url=self.public_url("/public/progress"),
+            language_override=self.complainant_language)
 
     def _refusal(self) -> RefusalNotice:
         """Intake's refusal of an oversized mail, told to its sender (headers parsed here)."""
@@ -206,7 +247,8 @@ class App:
         mailer = RoutingMailer(self.identity, self.renderer, self.organisation,
                                complainant_language=self.complainant_language,
                                staff_language=notices.staff_language,
-                               authority_language=notices.authority_language, caps=self.caps)
+                               authority_language=notices.authority_language, caps=self.caps,
+                               survey_link=self.survey_link)
         self.routing_file = RoutingFile(path)
         return Desk(self.routing_file.config, self.calendar, mailer, thread_key(self.settings))
 
@@ -409,7 +451,7 @@ class App:
         may change), calendar, clock, raw store and pipeline."""
         public = public_routes(self.public_site()) if self.settings.public.enabled else []
         return build_console(self.console(), trusted_proxies=self.settings.web.trusted_proxies,
-                             public=public)
+                             public=public, visitor=self.public_config())
 
     def console(self) -> Console:
         """What the console is given (its ports); ``web_console`` serves it."""

@@ -298,8 +298,10 @@ class Web(_Section):
 
 
 class Public(_Section):
-    """The public pages (the complaint form, the published commitments) and the partner API,
-    served with the console by ``complaintd web`` (docs/web.md, issue 15)."""
+    """The public side (issue 15, docs/web.md): the complaint form, the published
+    commitments and the partner API, served with the console by ``complaintd web``; and the
+    answers to complainants: progress by mail and on the web, the survey and feedback forms
+    (links are served at ``[web] public_base_url``)."""
 
     enabled: bool = True
     # The reporting mailbox the public pages name; empty: [smtp] reply_to, else from_address.
@@ -310,6 +312,19 @@ class Public(_Section):
     api_calls_per_key_per_hour: Annotated[int, Field(ge=1, le=100000)] = 120
     # How long a complaint form stays valid after it was opened.
     form_hours: Annotated[int, Field(ge=1, le=24 * 7)] = 24
+    # Print the progress page's address in mail (the code works by mail query regardless).
+    pages: bool = True
+    # How long a link sent by mail works: the survey form (from the outcome mail) and the
+    # progress page (from the progress answer).
+    survey_link_days: Annotated[int, Field(ge=1, le=365)] = 30
+    # Progress answers by mail per case a day (each also counts in intake.auto_replies).
+    progress_answers_per_case_per_day: Annotated[int, Field(ge=1, le=100)] = 3
+    # Wrong look-ups on the progress page an hour, per client address and per reference;
+    # past either, every look-up is refused (right codes too) until the hour has passed.
+    attempts_per_address_per_hour: Annotated[int, Field(ge=1, le=10000)] = 20
+    attempts_per_reference_per_hour: Annotated[int, Field(ge=1, le=1000)] = 5
+    # Feedback forms (意见函) and survey answers accepted per client address an hour.
+    forms_per_address_per_hour: Annotated[int, Field(ge=1, le=10000)] = 10
 
 
 WEB_SECRET_MIN = 32

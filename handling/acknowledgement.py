@@ -1,8 +1,10 @@
 """The acknowledgement of a new case (clause 二(二)), and when none may be sent.
 
-Acknowledgements are withheld when the mail asks for no auto-reply, when the sender's
-address is a guess, and past the caps of ``handling.backscatter`` (per sender a day, per
-domain an hour, all automatic answers an hour; one per case is the outbox's dedup key).
+The acknowledgement prints the case's verification code (``casework.progress``), the second
+factor of the public progress page. Acknowledgements are withheld when the mail asks for no
+auto-reply, when the sender's address is a guess, and past the caps of
+``handling.backscatter`` (per sender a day, per domain an hour, all automatic answers an
+hour; one per case is the outbox's dedup key).
 The answer is a value, ``Acknowledgement``: the Message-ID of the queued mail, or why none
 was queued; a withheld one is also an event on the case's timeline. The case is kept
 either way.
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from casework.inbound import Inbound
 from casework.models import Case
+from casework.progress import issue_code
 from casework.services import ACTOR_INTAKE
 from casework.transitions import record
 from handling.backscatter import (
@@ -50,6 +53,9 @@ class Acknowledger:
     org: OrganisationInfo
     caps: Caps
     language_override: str | None = None  # None: the case's own language
+    # The public progress page's address, printed with the verification code (None: the
+    # public pages are not served; the code still works for a progress query by mail).
+    progress_url: str | None = None
 
     def __call__(self, session: Session, case: Case, inbound: Inbound, now: datetime, *,
                  limit: Limit | None = None, awaiting_material: bool = False,
@@ -65,7 +71,9 @@ class Acknowledger:
             session, case, inbound_message_id=inbound.message_id,
             references=inbound.references, identity=self.identity, renderer=self.renderer,
             org=self.org, now=now, language_override=self.language_override,
-            limit=limit, awaiting_material=awaiting_material)
+            limit=limit, awaiting_material=awaiting_material,
+            # Issued only for a mail that goes: one hash, set on the case, no flush.
+            verification_code=issue_code(session, case), progress_url=self.progress_url)
         if mail is None:
             return Acknowledgement(None, "no address to mail the acknowledgement to")
         counted(session, inbound.sender_email, ACKNOWLEDGEMENT)

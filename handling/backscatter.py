@@ -27,7 +27,8 @@ from notifications.models import OutboxMail
 
 ACKNOWLEDGEMENT = "acknowledgement"
 REFUSALS = ("message_refused", "command_refusal")
-AUTO_REPLIES = (ACKNOWLEDGEMENT, *REFUSALS)
+PROGRESS_ANSWER = "progress_answer"  # handling.progress: capped per case, and here
+AUTO_REPLIES = (ACKNOWLEDGEMENT, *REFUSALS, PROGRESS_ANSWER)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 
@@ -82,6 +83,11 @@ def refusal_withheld(session: Session, recipient: str, now: datetime,
     return _global_withheld(session, now, caps)
 
 
+def automatic_answers_withheld(session: Session, now: datetime, caps: Caps) -> str | None:
+    """Why no automatic answer of any kind may go out now (the hourly cap), or None."""
+    return _global_withheld(session, now, caps)
+
+
 def _global_withheld(session: Session, now: datetime, caps: Caps) -> str | None:
     hourly = caps.auto_replies_per_hour
     if _kept(session, "all", "", lambda: _auto_replies(session, now)) >= hourly:
@@ -115,7 +121,7 @@ def counted(session: Session, recipient: str | None, kind: str) -> None:
     keys = [("all", "")]
     if kind == ACKNOWLEDGEMENT:
         keys += [("sender", mailbox_of(recipient)), ("domain", domain_of(recipient))]
-    else:
+    elif kind in REFUSALS:
         keys.append(("refused", mailbox_of(recipient)))
     for group, key in keys:
         kept = counts.setdefault(group, {})

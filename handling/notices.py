@@ -45,6 +45,8 @@ class RoutingMailer:
     staff_language: str = "zh"
     authority_language: str = "zh"
     caps: Caps = DEFAULT_CAPS  # a refused command's answer is capped like any refusal
+    # The survey form's link for the outcome mail (case id, now) → URL, or None.
+    survey_link: Callable[[int, datetime], str | None] | None = None
 
     def __call__(self, session: Session, notice: Notice, now: datetime) -> str | None:
         case = session.get(Case, notice.case_id) if notice.case_id is not None else None
@@ -141,8 +143,10 @@ class RoutingMailer:
 
     def _satisfaction_survey(self, s: Session, x: Notice, case: Case | None,
                 now: datetime) -> OutboxMail | None:
-        return n.queue_satisfaction_survey(s, _case(case), resolved_on=local_date(now).date(),
-                                           survey_url=None, **self._mine(now))
+        the_case = _case(case)
+        url = self.survey_link(the_case.id, now) if self.survey_link is not None else None
+        return n.queue_satisfaction_survey(s, the_case, resolved_on=local_date(now).date(),
+                                           survey_url=url, **self._mine(now))
 
     # -- to staff --------------------------------------------------------------------
 

@@ -30,13 +30,18 @@ from routing.triage import route_to_triage
 
 HOTLINE_ACKNOWLEDGED = "acknowledged on the call by hotline staff"
 TriageNotice = Callable[[Session, Case, datetime], None]
+# A progress query (handling.progress.ProgressQueries): its receipt, or None for any other mail.
+ProgressQuery = Callable[[Session, Inbound, datetime], Receipt | None]
 
 
 class Pipeline:
     def __init__(self, *, calendar: WorkingDays, policy: CasePolicy,
                  acknowledge: Acknowledger, clock: Clock, router: CaseRouter | None = None,
-                 tell_triage: TriageNotice | None = None) -> None:
+                 tell_triage: TriageNotice | None = None,
+                 progress: ProgressQuery | None = None) -> None:
         self.router = router
+        # 查询 / 进度 / progress with a reference: answered to a party, refused to others.
+        self.progress = progress
         # Without routing rules: who is told of a new case in the triage queue.
         self.tell_triage = tell_triage
         self.calendar = calendar
@@ -51,6 +56,10 @@ class Pipeline:
             handled = self.router.staff_mail(session, inbound, now)
             if handled is not None:
                 return handled
+        if self.progress is not None:
+            answered = self.progress(session, inbound, now)
+            if answered is not None:
+                return answered
         case, receipt = receive(session, inbound, calendar=self.calendar, policy=self.policy)
         _flag_large_files(case, inbound, now)
         _flag_read_in_part(case, inbound, now)

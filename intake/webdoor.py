@@ -12,6 +12,7 @@ key; the loser is rolled back whole and reads the winner's case.
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime
 
 from sqlalchemy import select
@@ -19,8 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from casework.clock import Clock
-from casework.inbound import Inbound, InboundAttachment
+from casework.inbound import Inbound, InboundAttachment, Receipt
 from casework.models import Case
+from casework.progress import issue_code
 from casework.rawstore import RawStore
 from casework.submissions import Filed, Submission
 from intake.ledger import Door, Handler, Ledger, Outcome, SourceItem, Understood
@@ -79,7 +81,21 @@ class WebDoor:
         self.session_factory = session_factory
         self.raw_store = raw_store
         self.clock = clock
-        self.ledger = Ledger(session_factory, raw_store, clock, handler, door=WEB)
+        self.handler = handler
+        # The verification code of each case opened, by reference, until its answer page
+        # shows it: only its hash is stored, so it is read in the pipeline's own session
+        # (the code the acknowledgement prints; casework.progress.issue_code).
+        self._codes: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self.ledger = Ledger(session_factory, raw_store, clock, self._handle, door=WEB)
+
+    def _handle(self, session: Session, inbound: Inbound) -> Receipt:
+        receipt = self.handler(session, inbound)
+        if receipt.outcome == "case" and receipt.case is not None:
+            code = issue_code(session, receipt.case)
+            with self._lock:
+                self._codes[receipt.reference] = code
+        return receipt
 
     def __call__(self, submission: Submission, *, via: str, place: str) -> Filed:
         # The files first, durable before the commit that refers to them (as a mail's).
@@ -96,7 +112,9 @@ class WebDoor:
 
     def _filed(self, outcome: Outcome) -> Filed:
         if outcome.kind in ("case", "follow_up"):  # follow_up: not from a door without threads
-            return Filed("new", outcome.reference, outcome.case_id)
+            with self._lock:
+                code = self._codes.pop(outcome.reference or "", None)
+            return Filed("new", outcome.reference, outcome.case_id, code)
         if outcome.kind in ("duplicate", "conflict") and outcome.case_id is not None:
             with self.session_factory() as session:
                 reference = session.scalar(select(Case.reference).where(

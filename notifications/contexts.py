@@ -135,8 +135,15 @@ def acknowledgement_context(
     org: OrganisationInfo,
     limit: Limit | None = None,
     working_days: int | None = None,
+    verification_code: str | None = None,
+    anonymous: bool = False,
+    progress_url: str | None = None,
 ) -> Context:
     """Clause 二(二): reference, procedure, time limit and how to add material.
+
+    ``verification_code`` (``casework.progress``): the second factor of the public progress
+    page, with ``progress_url`` (its address, when the public pages are served); an
+    ``anonymous`` complainant is asked to keep it as a receipt code.
 
     ``limit``: the category's resolve limit (default: the organisation's, in working days;
     ``working_days`` is the older way to give a working-day limit). ``resolve_due`` None:
@@ -149,7 +156,9 @@ def acknowledgement_context(
             "received_on": received_on, "resolve_due": resolve_due, "limit": limit,
             # Kept for override templates written before limits had a unit.
             "working_days": limit.days, "awaiting_material": resolve_due is None,
-            "reply_address": reply_address, "org": org}
+            "reply_address": reply_address, "org": org,
+            "verification_code": verification_code, "anonymous": anonymous,
+            "progress_url": progress_url}
 
 
 def missing_material_context(
@@ -482,4 +491,30 @@ def calendar_missing_context(
     next year), so deadlines in them are estimated; sent once a day until it is added."""
     if not years:
         raise ValueError("a calendar alert needs at least one missing year")
+    return dict(locals())
+
+
+# -- the progress answer (issue 15) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plain:
+    """Where a case stands in words, each a (Chinese, English) pair: no personal data, no
+    staff names, no complaint text. The progress page prints the same."""
+
+    reference: str
+    stage: str
+    status: tuple[str, str]
+    body: tuple[str, str]  # who decides: our department, or the authority referred to
+    committed: tuple[str, str] | None  # the committed date, and how it was promised
+    waiting_for: tuple[str, str] | None
+    steps: tuple[tuple[date, str, str], ...]
+    received_on: date
+
+
+def progress_answer_context(*, reference: str, complainant_name: str | None,
+                            progress: Plain, progress_url: str | None, reply_address: str,
+                            org: OrganisationInfo) -> Context:
+    """The progress answer: the stage, the deciding body, the committed date, what we
+    wait for, and the steps so far."""
     return dict(locals())

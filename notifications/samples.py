@@ -30,7 +30,8 @@ def _acknowledgement() -> Context:
     return c.acknowledgement_context(
         reference=_REF, complainant_name="王小明", received_on=date(2026, 3, 2),
         resolve_due=date(2026, 3, 20), limit=_LIMIT, reply_address=_REPLY,
-        org=SAMPLE_ORGANISATION)  # fmt: skip
+        org=SAMPLE_ORGANISATION, verification_code="7KQ3M-XH4TP",
+        progress_url="https://tousu.example.org/public/progress")  # fmt: skip
 
 
 def _missing_material() -> Context:
@@ -218,6 +219,27 @@ def _monthly_summary() -> Context:
                                    org=SAMPLE_ORGANISATION)
 
 
+def _progress_answer() -> Context:
+    words = c.Plain(
+        reference=_REF, stage="authority",
+        status=("已报告有关行政机关，等待其处理结果",
+                "Reported to the administrative authority; waiting for its answer"),
+        body=("上海市卫生健康委员会（行政机关，由本中心依规报告）",
+              "上海市卫生健康委员会 (administrative authority; reported by us)"),
+        committed=("承诺 15 个工作日内答复，预计 2026年3月27日 前",
+                   "committed to answer within 15 working days, expected by 27 March 2026"),
+        waiting_for=("行政机关的处理结果", "the administrative authority's answer"),
+        steps=((date(2026, 3, 2), "已受理登记，正在确定承办部门",
+                "Registered; a department is being chosen"),
+               (date(2026, 3, 4), "已报告有关行政机关，等待其处理结果",
+                "Reported to the administrative authority; waiting for its answer")),
+        received_on=date(2026, 3, 2))
+    return c.progress_answer_context(
+        reference=_REF, complainant_name="王小明", progress=words,
+        progress_url="https://tousu.example.org/public/progress", reply_address=_REPLY,
+        org=SAMPLE_ORGANISATION)  # fmt: skip
+
+
 SAMPLE_CONTEXTS: dict[str, Callable[[], Context]] = {
     "monthly_summary": _monthly_summary,
     "calendar_missing": _calendar_missing,
@@ -245,4 +267,5 @@ SAMPLE_CONTEXTS: dict[str, Callable[[], Context]] = {
     "complainant_wrote": _complainant_wrote,
     "authority_answered": _authority_answered,
     "triage_new_case": _triage_new_case,
+    "progress_answer": _progress_answer,
 }

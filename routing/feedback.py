@@ -69,16 +69,21 @@ def record_survey(session: Session, desk: Desk, case: Case, text: str,
 
 
 def _review(session: Session, desk: Desk, case: Case, level: int, now: datetime) -> None:
-    call_task(session, case, f"satisfaction {LABELS[level]}: follow-up call", today_of(now),
-              now)
+    review(session, desk, case, LABELS[level], now)
+
+
+def review(session: Session, desk: Desk, case: Case, answer: str, now: datetime) -> None:
+    """A low or unsolved survey answer (``answer``: its words, e.g. 「不满意」 or
+    「未解决」): a follow-up call, and the case back to the supervisor for review."""
+    call_task(session, case, f"satisfaction {answer}: follow-up call", today_of(now), now)
     boss = desk_supervisor(session, desk, case)
     if can_transition(case.status, CaseStatus.REOPENED):
         transition(case, CaseStatus.REOPENED, actor=ACTOR_ROUTER, at=now,
-                   reason=f"complainant {LABELS[level]}: back to the supervisor for review")
+                   reason=f"complainant {answer}: back to the supervisor for review")
     assign(session, case, boss, department=case.department or "", now=now,
            why="low satisfaction: supervisor review")
     desk.tell_staff(session, case, boss, NoticeKind.SUPERVISOR_ESCALATION, now,
-                    {"reason": f"满意度评价：{LABELS[level]}，请复核 / low satisfaction: review"},
+                    {"reason": f"满意度评价：{answer}，请复核 / low satisfaction: review"},
                     key=":survey")
 
 

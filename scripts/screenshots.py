@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from casework.clock import SHANGHAI, FixedClock
 from casework.models import Case
+from casework.progress import issue_code
 from complaintd.app import App
 from complaintd.migrate import upgrade
 from complaintd.settings import load_settings
@@ -47,9 +48,14 @@ PAGES = [("sign-in", "/sign-in", None), ("my-work", "/", "zhangwei"),
          ("new-case", "/new", "zhangwei"), ("calendar", "/calendar", "wangfang"),
          ("public-complain", "/public/complain", None),
          ("public-commitments", "/public/commitments", None),
+         ("public-progress", "/public/progress", None),
+         ("public-progress-result", "/public/progress", "look-up"),
+         ("public-feedback", "/public/feedback", None),
          # administration (web.hotline_page, web.admin): the upload ends on its summary
          ("hotline-upload", "/hotline", "liuyang"), ("mailboxes", "/mailboxes", "zhaolei"),
          ("settings", "/settings", "zhaolei"), ("accounts", "/admin/accounts", "zhaolei")]
+# The case's verification code, for the public progress page ("look-up" above).
+CODES: dict[str, str] = {}
 WIDTHS = {"desktop": 1280, "phone": 390}
 
 
@@ -138,6 +144,7 @@ secure_cookies = false
         cases = list(session.scalars(select(Case).order_by(Case.id)))
         mine = next(c for c in cases if c.assignments and c.assignments[-1].handler == "zhangwei")
         reference = mine.reference
+        CODES[reference] = issue_code(session, mine)
     return app, reference
 
 
@@ -160,6 +167,11 @@ def upload_call_log(page: Page, folder: Path) -> None:
     page.get_by_label("通话记录文件").set_input_files(str(log))
     page.get_by_role("button", name="上传并导入").click()
     page.get_by_role("heading", name="今天的来电.csv 已导入").wait_for(timeout=60_000)
+def look_up(page: Page, url: str, reference: str) -> None:
+    page.goto(f"{url}/public/progress")
+    page.get_by_label("受理编号").fill(reference)
+    page.get_by_label("查询码 / 回执码 / 来电号码后四位").fill(CODES[reference])
+    page.get_by_role("button", name="查询").click()
 
 
 def main() -> None:
@@ -184,9 +196,12 @@ def main() -> None:
                         context = browser.new_context(viewport={"width": width, "height": 900},
                                                       locale="zh-CN", device_scale_factor=1)
                         page = context.new_page()
-                        if staff:
+                        if staff == "look-up":
+                            look_up(page, url, reference)
+                        elif staff:
                             sign_in(page, url, staff)
-                        page.goto(url + path.format(ref=reference))
+                        if staff != "look-up":
+                            page.goto(url + path.format(ref=reference))
                         page.wait_for_load_state("networkidle")
                         if name == "hotline-upload":
                             upload_call_log(page, Path(folder))

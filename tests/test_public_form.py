@@ -5,6 +5,8 @@ token and the hourly limit; the commitments page follows routing.toml."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import re
 import threading
@@ -20,6 +22,7 @@ from starlette.testclient import TestClient
 
 from casework.inbound import Inbound, Receipt
 from casework.models import Attachment, Case, IngestedItem, Message, QuarantineItem
+from casework.progress import check_code
 from casework.submissions import Filed, Submission, SubmittedFile
 from complaintd.cli.quarantine import parse_any
 from intake.ledger import retry_quarantined
@@ -99,6 +102,13 @@ def test_a_complaint_with_a_file_becomes_a_web_case_with_an_acknowledgement(site
         ack = db.scalars(select(OutboxMail).where(OutboxMail.case_id == case.id,
                                                   OutboxMail.kind == "acknowledgement")).one()
         assert ack.recipient == "zhao@example.cn" and reference.group(1) in ack.subject
+        # The code on screen is the case's, and the one its acknowledgement prints.
+        code = re.search(r'id="code">([^<]+)<', answer.text)
+        assert code is not None and check_code(case, case.reference, code.group(1))
+        assert not check_code(case, case.reference, "ABCDE-FGHJK")
+        mail = email.message_from_bytes(ack.raw, policy=email.policy.default)
+        text = mail.get_body(("plain",))
+        assert text is not None and code.group(1) in text.get_content()
 
 
 def test_the_same_form_sent_twice_is_one_case(site: Site) -> None:
@@ -110,6 +120,8 @@ def test_the_same_form_sent_twice_is_one_case(site: Site) -> None:
     refs = [re.search(r'id="reference">([^<]+)<', a.text) for a in (first, again, edited)]
     assert all(refs) and len({r.group(1) for r in refs if r}) == 1
     assert "已经提交过" in again.text and "已经提交过" not in first.text
+    # Only the answer that opened the case shows its code: a replay cannot read it back.
+    assert 'id="code"' in first.text and 'id="code"' not in again.text
     assert count(site, Case) == 1
     assert count(site, OutboxMail) == 1 + count_staff_mail(site)
 

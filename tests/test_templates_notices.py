@@ -36,6 +36,12 @@ FACTS: dict[str, tuple[list[str], list[str]]] = {
         ["The complaints of October 2026", "Cases received: 42 (37)",
          "Resolved on time: 92.9% (26/28) (88.0% (22/25))", "3 open case(s)", "once a month"],
     ),
+    "progress_answer": (
+        ["受理编号 " + REF, "已报告有关行政机关，等待其处理结果", "上海市卫生健康委员会",
+         "预计 2026年3月27日 前", "2026年3月4日", "/public/progress"],
+        ["reference " + REF, "waiting for its answer", "上海市卫生健康委员会",
+         "expected by 27 March 2026", "4 March 2026", "/public/progress"],
+    ),
     "calendar_missing": (
         ["2027年部分节假日安排", '[calendar.years."2027"]', "www.gov.cn",
          "complaintd calendar check", "pip install -U chinesecalendar", "每天发送一次"],

@@ -19,6 +19,8 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from web import admin, bulk, hotline_page, pages, preview, reports
 from web.context import Console
 from web.plumbing import PageFn, environment, page
+from web.public.visitor import PublicConfig as VisitorConfig
+from web.public.visits import visitor_routes
 from web.security import Guard
 
 STATIC = Path(__file__).parent / "static"
@@ -72,14 +74,18 @@ async def healthz(_request: Request) -> Response:
 
 
 def build_console(console: Console, *, trusted_proxies: list[str] | None = None,
-                  public: Sequence[BaseRoute] = ()) -> ASGIApp:
+                  public: Sequence[BaseRoute] = (),
+                  visitor: VisitorConfig | None = None) -> ASGIApp:
     """The ASGI application of the console. ``trusted_proxies``: the addresses whose
     X-Forwarded-For/-Proto are believed (none: the connection's own address counts);
-    ``public``: the public pages and the partner API (``web.public.routes``)."""
+    ``public``: the public form, commitments page and partner API (``web.public.routes``);
+    ``visitor``: the settings of the progress, survey and feedback pages
+    (``web.public.visits``)."""
     env = environment()
     routes: list[BaseRoute] = [*public] + [
-        Route(path, page(console, env, fn, public=public), methods=list(methods))
-        for path, fn, methods, public in ROUTES]
+        Route(path, page(console, env, fn, public=open_), methods=list(methods))
+        for path, fn, methods, open_ in ROUTES]
+    routes += visitor_routes(console, env, visitor or VisitorConfig())
     routes += [Route("/healthz", healthz, methods=["GET"]),
                Mount("/static", StaticFiles(directory=STATIC), name="static")]
     app: ASGIApp = Starlette(routes=routes, middleware=[

@@ -75,6 +75,8 @@ def queue_acknowledgement(
     language_override: str | None = None,
     limit: Limit | None = None,
     awaiting_material: bool = False,
+    verification_code: str | None = None,
+    progress_url: str | None = None,
 ) -> OutboxMail | None:
     """Queue the acknowledgement of ``case`` (clause 二(二)); once per case.
 
@@ -84,6 +86,7 @@ def queue_acknowledgement(
     (default: the organisation's, in working days). ``awaiting_material``: material is
     missing, so no completion date is promised (clause 四(四): the limit runs from the day
     the material is complete; ``queue_clock_started`` announces the date then).
+    ``verification_code``: printed for the public progress page (``casework.progress``).
     """
     if case.resolve_due is None and not awaiting_material:
         raise ValueError(f"case {case.reference}: resolve_due must be set before acknowledging")
@@ -94,7 +97,9 @@ def queue_acknowledgement(
             reference=case.reference, complainant_name=name,
             received_on=local_date(case.received_at).date(), resolve_due=resolve_due,
             limit=limit or org.resolve_limit, reply_address=identity.reply_to,
-            org=org)  # fmt: skip
+            org=org, verification_code=verification_code, progress_url=progress_url,
+            anonymous=bool(case.complainant is not None and case.complainant.anonymous),
+            )  # fmt: skip
 
     thread = Thread(in_reply_to=inbound_message_id, references=tuple(references))
     # The pipeline records the acknowledgement's Message on the case (and why there is

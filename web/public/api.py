@@ -223,8 +223,8 @@ def _answer(filed: Filed) -> Response:
     if filed.kind == "held":
         body = Filing(reference=None, status="held")
         return JSONResponse(body.model_dump(), status_code=202)
-    # TODO(lead): the verification code of pubprogress (casework/progress.py) once merged.
-    body = Filing(reference=filed.reference, status="received")
+    # The code only on the answer that opened the case: a replay cannot read it back.
+    body = Filing(reference=filed.reference, status="received", verification_code=filed.code)
     if filed.kind == "again":
         return JSONResponse(body.model_dump(), status_code=200,
                             headers={"Idempotent-Replayed": "true"})

@@ -190,9 +190,7 @@ class ComplaintForm:
                              notice=say("rate_limited_text", **_contacts(self.site, say)))
         return render(self.env, self.site, request, "public/filed.html",
                       filed=filed, mailed=bool(entered.email),
-                      # TODO(lead): the verification code of pubprogress
-                      # (casework/progress.py issue_code) belongs here once merged.
-                      code=None)
+                      code=filed.code)
 
     def _count(self, kind: str, whom: str) -> None:
         with self.site.session_factory.begin() as db:
