@@ -12,6 +12,7 @@ Deadlines are plain dates: they are counted in Shanghai working days.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -101,6 +102,22 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSON(),
         str: String(255),
     }
+
+    def __init__(self, **kwargs: Any) -> None:
+        """SQLAlchemy's declarative constructor (each keyword set as the attribute; one the
+        class does not have is a TypeError), with the class's names in a set made once:
+        a complaint makes about fifteen rows, and ``hasattr`` for every keyword showed."""
+        known = _attribute_names(type(self))
+        for key, value in kwargs.items():
+            if key not in known:
+                raise TypeError(f"{key!r} is an invalid keyword argument for "
+                                f"{type(self).__name__}")
+            setattr(self, key, value)
+
+
+@functools.cache
+def _attribute_names(cls: type) -> frozenset[str]:
+    return frozenset(dir(cls))
 
 
 class Party(Base):
