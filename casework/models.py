@@ -12,6 +12,7 @@ Deadlines are plain dates: they are counted in Shanghai working days.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -87,6 +88,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+# A row's link up to its case (or message) does not carry ``session.add`` on to it: the
+# case is in the session first and takes its rows in through its own collections. The
+# default ("save-update") made every row added walk the whole case again, every event,
+# message and assignment of it: a tenth of a call log's import.
+UP = "merge"
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {
         datetime: UTCDateTime(),
@@ -94,6 +102,22 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSON(),
         str: String(255),
     }
+
+    def __init__(self, **kwargs: Any) -> None:
+        """SQLAlchemy's declarative constructor (each keyword set as the attribute; one the
+        class does not have is a TypeError), with the class's names in a set made once:
+        a complaint makes about fifteen rows, and ``hasattr`` for every keyword showed."""
+        known = _attribute_names(type(self))
+        for key, value in kwargs.items():
+            if key not in known:
+                raise TypeError(f"{key!r} is an invalid keyword argument for "
+                                f"{type(self).__name__}")
+            setattr(self, key, value)
+
+
+@functools.cache
+def _attribute_names(cls: type) -> frozenset[str]:
+    return frozenset(dir(cls))
 
 
 class Party(Base):
@@ -199,7 +223,7 @@ class Message(Base):
     authentication: Mapped[str | None] = mapped_column(String(255))
     classification: Mapped[str | None] = mapped_column(String(500))
 
-    case: Mapped[Case] = relationship(back_populates="messages")
+    case: Mapped[Case] = relationship(back_populates="messages", cascade=UP)
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="message", cascade="all, delete-orphan"
     )
@@ -219,7 +243,7 @@ class Attachment(Base):
     # Why the file was not stored (over the size limit); sha256 is then empty.
     refused: Mapped[str | None] = mapped_column(String(255))
 
-    message: Mapped[Message] = relationship(back_populates="attachments")
+    message: Mapped[Message] = relationship(back_populates="attachments", cascade=UP)
 
 
 class Assignment(Base):
@@ -235,7 +259,7 @@ class Assignment(Base):
     assigned_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
 
-    case: Mapped[Case] = relationship(back_populates="assignments")
+    case: Mapped[Case] = relationship(back_populates="assignments", cascade=UP)
 
 
 class Referral(Base):
@@ -251,7 +275,7 @@ class Referral(Base):
     answer_due: Mapped[date | None]
     answered_at: Mapped[datetime | None]
 
-    case: Mapped[Case] = relationship(back_populates="referrals")
+    case: Mapped[Case] = relationship(back_populates="referrals", cascade=UP)
 
 
 class TimelineEvent(Base):
@@ -266,7 +290,7 @@ class TimelineEvent(Base):
     kind: Mapped[str] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
-    case: Mapped[Case] = relationship(back_populates="events")
+    case: Mapped[Case] = relationship(back_populates="events", cascade=UP)
 
 
 class ReferenceCounter(Base):
@@ -302,7 +326,7 @@ class IngestedItem(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     ingested_at: Mapped[datetime]
     # Lets a batch link the row to a case that gets its id at the batch's one flush.
-    case: Mapped[Case | None] = relationship()
+    case: Mapped[Case | None] = relationship(cascade=UP)
 
     __table_args__ = (
         UniqueConstraint("source", "folder", "uidvalidity", "uid", name="uq_ingested_item_place"),
@@ -353,7 +377,7 @@ class MaterialRequest(Base):
 
     # Written in one flush with a case that is new in the same batch: the relationship
     # tells the flush to insert the case first (so do those below).
-    case: Mapped[Case] = relationship()
+    case: Mapped[Case] = relationship(cascade=UP)
 
 
 class Extension(Base):
@@ -385,7 +409,7 @@ class CaseExclusion(Base):
     reason: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[datetime]
 
-    case: Mapped[Case] = relationship(back_populates="exclusions")
+    case: Mapped[Case] = relationship(back_populates="exclusions", cascade=UP)
 
 
 class StaffThread(Base):
@@ -407,7 +431,7 @@ class StaffThread(Base):
     closed_at: Mapped[datetime | None]
     closed_why: Mapped[str | None] = mapped_column(String(64))
 
-    case: Mapped[Case] = relationship()
+    case: Mapped[Case] = relationship(cascade=UP)
 
 
 class SurveyResponse(Base):

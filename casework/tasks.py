@@ -19,7 +19,7 @@ from sqlalchemy import ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from casework.inbound import Inbound
-from casework.models import Base, Case
+from casework.models import UP, Base, Case
 from casework.transitions import record
 
 ACKNOWLEDGE = "acknowledge"
@@ -43,7 +43,7 @@ class CallTask(Base):
     done_by: Mapped[str | None] = mapped_column(String(320))
     outcome: Mapped[str | None] = mapped_column(Text)
 
-    case: Mapped[Case] = relationship()
+    case: Mapped[Case] = relationship(cascade=UP)
 
 
 def plan_calls(session: Session, case: Case, inbound: Inbound, *, mailed: bool,

@@ -147,15 +147,23 @@ def _acks_to_mailbox(session: Session, mailbox: str, now: datetime) -> int:
 
 
 def _acks_to_mailboxes(session: Session, boxes: list[str], now: datetime) -> dict[str, int]:
+    """Each mailbox's acknowledgements of the last day, for a whole batch: the addresses
+    as they are, then every tagged address (``user+tag@``) acknowledged that day, each
+    counted for the mailbox it reaches. Two plain statements whatever the batch (an OR of
+    a pattern pair per mailbox was built and compiled anew for every batch: a twentieth
+    of a call log's import)."""
+    by_address = _acks_since(now).add_columns(Party.email).group_by(Party.email)
+    found: dict[str, int] = {}
+    for start in range(0, len(boxes), 500):
+        exact = by_address.where(Party.email.in_(boxes[start:start + 500]))
+        found.update({email: int(n) for n, email in session.execute(exact)})
+    if boxes:
+        tagged = by_address.where(Party.email.contains("+", autoescape=True))
+        found.update({email: int(n) for n, email in session.execute(tagged)})
     counts = dict.fromkeys(boxes, 0)
-    for start in range(0, len(boxes), 100):
-        chunk = boxes[start:start + 100]
-        rows = session.execute(_acks_since(now).add_columns(Party.email)
-                               .where(or_(*(_same_mailbox(m) for m in chunk)))
-                               .group_by(Party.email))
-        for n, email in rows:
-            if mailbox_of(email) in counts:
-                counts[mailbox_of(email)] += int(n)
+    for email, n in found.items():  # each address once, whichever statement found it
+        if mailbox_of(email) in counts:
+            counts[mailbox_of(email)] += n
     return counts
 
 

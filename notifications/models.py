@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Enum, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from casework.models import Base, Case
+from casework.models import UP, Base, Case
 
 
 class OutboxStatus(enum.StrEnum):
@@ -25,7 +25,7 @@ class OutboxMail(Base):
     dedup_key: Mapped[str] = mapped_column(String(255), unique=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     # Lets a batch queue mail for a case that gets its id at the batch's one flush.
-    case: Mapped[Case | None] = relationship()
+    case: Mapped[Case | None] = relationship(cascade=UP)
     kind: Mapped[str] = mapped_column(String(64))
     recipient: Mapped[str] = mapped_column(String(320))
     sender: Mapped[str] = mapped_column(String(320))

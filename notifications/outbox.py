@@ -19,7 +19,6 @@ from datetime import datetime
 from email import base64mime, quoprimime
 from email import errors as email_errors
 from email.charset import Charset
-from email.header import Header
 from email.headerregistry import Address
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
@@ -35,6 +34,7 @@ from sqlalchemy.orm import Session
 from casework.clock import SHANGHAI
 from casework.db import give_id
 from casework.models import Case
+from notifications.encoded_words import encoded
 from notifications.models import OutboxMail, OutboxStatus
 
 logger = logging.getLogger("complaintd.outbox")
@@ -57,8 +57,29 @@ class _WirePolicy(Compat32):
                 and len(name) + len(value) + 2 <= 78:
             return f"{name}: {value}{self.linesep}".encode("ascii")
         if self is _WIRE and isinstance(value, str):
+            if _folded_already(name, value):
+                # Encoded words one a line (a long Subject): compat32 would keep each line.
+                lines = value.replace("\n", self.linesep)
+                return f"{name}: {lines}{self.linesep}".encode("ascii")
             return _fold_again(name, value)
         return super().fold_binary(name, value)
+
+
+_MAX_LINE = 78  # compat32's max_line_length
+
+
+def _folded_already(name: str, value: str) -> bool:
+    """Whether compat32 would write ``value`` line for line as it is: ASCII lines that
+    fit, with no space in them but the one that starts each continuation line (as
+    ``notifications.encoded_words`` writes them; ``tests/test_encoded_words.py``)."""
+    if not value.isascii() or "\r" in value:
+        return False
+    first, *rest = value.split("\n")
+    return (bool(first) and not any(c.isspace() for c in first)
+            and len(name) + 2 + len(first) <= _MAX_LINE
+            and all(len(line) <= _MAX_LINE and line[:1] == " "
+                    and len(line) > 1 and not any(c.isspace() for c in line[1:])
+                    for line in rest))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -354,12 +375,19 @@ def _message_id(domain: str, token: str | None) -> str:
 
 def plus_address(address: str, tag: str) -> str:
     """``user+tag@domain`` for ``user@domain`` (a display name kept)."""
-    name, addr = parseaddr(address)
-    user, at, domain = addr.rpartition("@")
-    if not at:
+    parts = _address_parts(address)
+    if parts is None:
         return address
+    name, user, domain = parts
     tagged = f"{user}+{tag}@{domain}"
     return formataddr((name, tagged)) if name else tagged
+
+
+@functools.lru_cache(maxsize=64)  # our own Reply-To, the same for every mail
+def _address_parts(address: str) -> tuple[str, str, str] | None:
+    name, addr = parseaddr(address)
+    user, at, domain = addr.rpartition("@")
+    return (name, user, domain) if at else None
 
 
 def _text_part(text: str, subtype: str) -> Message:
@@ -431,7 +459,8 @@ def _header(value: str) -> str:
     """The Subject as ``email.header.Header`` encodes it. A subject that fits in one
     encoded word is that word, in base64 or, when not longer, quoted-printable (as
     ``Header`` chooses); written here because ``Header`` measures the text again after
-    every character it adds. Longer ones are folded by ``Header`` itself."""
+    every character it adds. Longer ones (a reply token makes most subjects longer) are
+    split as ``Header`` splits them (``notifications.encoded_words``)."""
     if value.isascii():
         return value
     data = value.encode("utf-8")
@@ -439,7 +468,7 @@ def _header(value: str) -> str:
     if min(b_length, q_length) <= _ONE_WORD:
         encoder = base64mime if b_length < q_length else quoprimime
         return str(encoder.header_encode(data, charset="utf-8"))
-    return Header(value, _UTF8, header_name="Subject").encode()
+    return encoded(value, "Subject")
 
 
 def mailbox(address: str, name: str | None) -> Address:

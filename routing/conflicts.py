@@ -29,18 +29,19 @@ def named_staff(config: RoutingConfig, text: str) -> dict[str, str]:
     a name)."""
     found: dict[str, str] = {}
     normal = NormalText.of(text)
+    made = config.name_patterns  # a property: asked once a text, not once a person
     for key, person in config.staff.items():
-        for name in _patterns_of(config, key, person):
+        for name in _patterns_of(made.get(key), person):
             if name.found_in(normal):
                 found[key] = name.written
                 break
     return found
 
 
-def _patterns_of(config: RoutingConfig, key: str, person: Staff) -> tuple[NamePattern, ...]:
+def _patterns_of(made: tuple[NamePattern, ...] | None,
+                 person: Staff) -> tuple[NamePattern, ...]:
     """The directory's patterns, made when it loaded (made here for a directory built
     some other way, e.g. copied with changes)."""
-    made = config.name_patterns.get(key)
     if made is not None and [p.written for p in made] == _names(person):
         return made
     return tuple(p for p in (pattern(n) for n in _names(person)) if p is not None)
