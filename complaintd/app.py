@@ -23,6 +23,8 @@ from casework.deadlines import sweep_overdue
 from casework.rawstore import RawStore
 from casework.services import CasePolicy
 from complaintd.mailboxes import imap_account
+from complaintd.ops.metrics import Metrics
+from complaintd.ops.status import status_routes
 from complaintd.settings import (
     ImapMailbox,
     MaildirMailbox,
@@ -112,6 +114,7 @@ class App:
         self.mail_states = MailboxStates(self.session_factory, clock)
         self.parse_pool = ParsePool(self.raw_store, settings.intake.parse_workers,
                                     settings.intake.parse_seconds)
+        self.metrics = Metrics()  # counters at the edges of each job (complaintd.ops)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> App:
@@ -226,10 +229,12 @@ class App:
             if skip_watched and isinstance(box, ImapMailbox) and box.idle:
                 continue
             try:
-                outcomes.extend(self._poll(box))
+                taken = self._poll(box)
             except Exception as exc:
                 errors.append(self.mailbox_failed(box, exc))
             else:
+                self.metrics.took_mail(box.name, taken)
+                outcomes.extend(taken)
                 self.mail_states.succeeded(f"{box.kind}:{box.name}", _folder(box))
         return outcomes, errors
 
@@ -259,6 +264,7 @@ class App:
         # Not str(exc): a decoding or database error may quote a mail; the traceback is
         # at DEBUG. The type, and an OS error's or an IMAP server's own words, are kept.
         error = safe_error(exc)
+        self.metrics.mailbox_failed(box.name)
         if isinstance(exc, DATABASE_TROUBLE):
             error += " (database; the mail stays in the mailbox and is taken at the next poll)"
         try:
@@ -303,7 +309,9 @@ class App:
 
     def import_hotline(self) -> list[ImportReport]:
         importer = self.hotline_importer()
-        return importer.scan() if importer is not None else []
+        reports = importer.scan() if importer is not None else []
+        self.metrics.took_rows(reports)
+        return reports
 
     def queue_callback_lists(self) -> int:
         """Mail today's due follow-up calls to each configured recipient; the lists queued."""
@@ -338,7 +346,8 @@ class App:
         console = Console(self.web_config(), self.session_factory, lambda: self.desk,
                           self.calendar, self.clock, self.raw_store, self.pipeline,
                           self.identity)
-        return build_console(console, trusted_proxies=self.settings.web.trusted_proxies)
+        return build_console(console, trusted_proxies=self.settings.web.trusted_proxies,
+                             extra_routes=status_routes(self))
 
     def transport(self) -> Transport:
         smtp = self.settings.smtp
@@ -361,6 +370,7 @@ class App:
         # A backlog (after an outage) goes out over several runs, none much longer than
         # the send interval, so a shutdown never waits long for the job in hand.
         report = sender.drain(budget_seconds=self.settings.schedule.send_seconds)
+        self.metrics.send_round(report.sent, report.retried, report.failed)
         return report.sent, report.retried, report.failed
 
     def alert_calendar(self) -> int:
@@ -387,7 +397,7 @@ class App:
     def sweep_deadlines(self) -> list[str]:
         self.reload_routing()  # out-of-office periods edited since the last round
         now = self.clock.now()
-        with self.session_factory.begin() as session:
+        with self.metrics.sweep.time(), self.session_factory.begin() as session:
             overdue = sweep_overdue(session, today=now.astimezone(SHANGHAI).date(), now=now)
             if self.desk is not None:
                 # Reminders, deputies, escalation, violations, referral follow-ups, digests.

@@ -18,6 +18,7 @@ from complaintd.cli import (
     handle,
     hotline,
     mailboxes,
+    ops,
     outbox,
     quarantine,
     templates,
@@ -173,3 +174,8 @@ for group in (cases.cases, quarantine.quarantine, mailboxes.mailboxes, demo.demo
               outbox.outbox, templates.templates, hotline.hotline, handle.handle,
               violations.violations, users.users):
     main.add_command(group)
+
+# Operating it (complaintd.ops): health, backup, restore, units; SQLite → PostgreSQL.
+for command in (ops.health, ops.backup, ops.restore, ops.install_units):
+    main.add_command(command)
+db.add_command(ops.copy_to)
