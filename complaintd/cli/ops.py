@@ -146,7 +146,7 @@ def install_units(obj: Context, directory: Path, user: str, executable: Path | N
     t = obj.t(settings)
     found = shutil.which("complaintd")
     options = units.UnitOptions(
-        exec=(executable or Path(found or sys.argv[0])).resolve(),
+        exec=(executable or Path(found or sys.argv[0])).absolute(),  # a venv link stays
         config=obj.config_path.resolve(), data_dir=settings.data_dir.resolve(), user=user,
         env_file=env_file, writable=units.writable_paths(settings))
     try:

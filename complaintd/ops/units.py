@@ -151,3 +151,9 @@ def install(options: UnitOptions, directory: Path) -> list[Path]:
         path.chmod(0o644)
         written.append(path)
     return written
+
+
+# The paths of deploy/systemd/ (a virtualenv in /opt/complaintd, settings in /etc).
+DEFAULT = UnitOptions(exec=Path("/opt/complaintd/bin/complaintd"),
+                      config=Path("/etc/complaintd/complaintd.toml"),
+                      data_dir=Path("/var/lib/complaintd"))
