@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 from rich.markup import escape
+from sqlalchemy.exc import SQLAlchemyError
 
 from casework.db import make_engine
 from complaintd.cli.context import Context, console, fail
@@ -119,7 +120,7 @@ def copy_to(obj: Context, url: str) -> None:
     try:
         report = copy_database(app.engine, target, progress=lambda table, rows: console.print(
             say(t, "copy_table", table=table, rows=rows)))
-    except (CopyError, OSError) as exc:
+    except (CopyError, SQLAlchemyError, OSError) as exc:
         fail(say(t, "copy_failed", detail=exc), code=1)
         return
     finally:

@@ -45,7 +45,7 @@ def copy_database(source: Engine, target: Engine,
         for table in metadata.sorted_tables:
             copied[table.name] = _copy_table(reading, writing, table)
             progress(table.name, copied[table.name])
-        _restart_sequences(writing)
+        restart_sequences(writing)
         _check_counts(reading, writing)
     return CopyReport(copied)
 
@@ -80,7 +80,7 @@ def _copy_table(reading: Connection, writing: Connection, table: Table) -> int:
     return count
 
 
-def _restart_sequences(writing: Connection) -> None:
+def restart_sequences(writing: Connection) -> None:
     """Each identity sequence past the highest id copied, so new rows do not collide."""
     present = set(inspect(writing).get_table_names())
     for table in metadata.sorted_tables:
