@@ -80,8 +80,9 @@ def value_for(column: Column[Any], kind: TypeEngine[Any], i: int, rng: random.Ra
     return text[:length]
 
 
-def fill_a_year(engine: Engine, seed: int) -> dict[str, int]:
-    """Every table of the schema as it stands filled with rows; the counts made."""
+def fill_a_year(engine: Engine, seed: int, years: int = 1) -> dict[str, int]:
+    """Every table of the schema as it stands filled with rows; the counts made
+    (``years``: that many years' worth, for bench/ops_bench.py)."""
     rng = random.Random(seed)
     old = MetaData()
     old.reflect(engine)
@@ -90,7 +91,8 @@ def fill_a_year(engine: Engine, seed: int) -> dict[str, int]:
         for table in old.sorted_tables:
             if table.name == "alembic_version":
                 continue
-            count = 1 if table.name == "reference_counter" else PER_YEAR.get(table.name, OTHERS)
+            count = (1 if table.name == "reference_counter"
+                     else PER_YEAR.get(table.name, OTHERS) * years)
             target = _typed(table)
             rows = [_row(table, target, i, made, rng) for i in range(1, count + 1)]
             connection.execute(target.insert(), rows)

@@ -85,7 +85,9 @@ def status_routes(app: App) -> list[BaseRoute]:
     """/health (the JSON report; 503 when unwell) and /metrics for the console."""
     token = app.settings.ops.status_token()
 
-    async def health_page(request: Request) -> Response:
+    # Plain functions: Starlette runs them in its thread pool, so the database queries
+    # never hold up the console's event loop.
+    def health_page(request: Request) -> Response:
         if not may_read(request, token):
             return PlainTextResponse("forbidden", status_code=403)
         report = health(app)
@@ -93,7 +95,7 @@ def status_routes(app: App) -> list[BaseRoute]:
                         status_code=200 if report.ok else 503,
                         media_type="application/json")
 
-    async def metrics_page(request: Request) -> Response:
+    def metrics_page(request: Request) -> Response:
         if not may_read(request, token):
             return PlainTextResponse("forbidden", status_code=403)
         return Response(generate_latest(registry(app)), media_type=CONTENT_TYPE_LATEST)
