@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from casework.db import make_engine
 from complaintd.cli.context import Context, console, fail
 from complaintd.cli.i18n import Translator
+from complaintd.logs import configure_logging
 from complaintd.migrate import current_and_head
 from complaintd.ops import backup as backups
 from complaintd.ops import status, units
@@ -87,6 +88,7 @@ def restore(obj: Context, source: Path) -> None:
     """从备份恢复到空的数据目录 / restore a backup into an empty data folder and database."""
     settings = obj.settings()  # no App: it would create the database file being restored
     t = obj.t(settings)
+    configure_logging(settings.logging.level, settings.logging.format)
     engine = make_engine(settings.database_url)
     try:
         report = backups.restore(source, engine, settings.data_dir)
