@@ -3,7 +3,6 @@ every table the same, and the PostgreSQL installation going on from there."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,13 +17,8 @@ from complaintd.app import App
 from complaintd.cli import main
 from complaintd.schema import metadata
 from complaintd.settings import load_settings
-from tests.fixtures.database import (
-    PG_DEFAULT_ADMIN_URL,
-    PG_URL_ENV,
-    _create_database,
-    _drop_database,
-)
 from tests.fixtures.web import Site, complaint
+from tests.test_ops_backup import fresh_pg_database
 
 TEXTS = ["12月1日在门诊挂号处排队两小时，工作人员态度恶劣。", "药房发错了药，请核实。",
          "住院部收费不透明，多收了费用。", "李娜医生收红包。"]
@@ -32,12 +26,8 @@ TEXTS = ["12月1日在门诊挂号处排队两小时，工作人员态度恶劣�
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    admin = os.environ.get(PG_URL_ENV, PG_DEFAULT_ADMIN_URL)
-    url = _create_database(admin)
-    try:
+    with fresh_pg_database() as url:
         yield url
-    finally:
-        _drop_database(admin, url)
 
 
 @pytest.fixture

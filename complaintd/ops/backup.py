@@ -22,12 +22,13 @@ import subprocess
 import tarfile
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Connection, Engine, create_engine, func, inspect, select, text
 from sqlalchemy.engine import URL, make_url
 
 from casework.models import Attachment, Message
@@ -69,9 +70,8 @@ def backup(engine: Engine, data_dir: Path, dest: Path, *, revision: str | None,
     partial = dest.with_name(f".{dest.name}.partial")
     with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".complaintd-backup-") as work:
         snapshot = Path(work) / (SQLITE_MEMBER if kind == "sqlite" else PG_MEMBER)
-        _snapshot(engine, snapshot)
-        rows = row_counts(engine)
-        wanted = referenced_files(engine)  # after the snapshot: a superset of what it names
+        # The counts and the files named are the snapshot's own, not the live database's.
+        rows, wanted = _snapshot(engine, snapshot)
         with tarfile.open(partial, "w") as tar:
             tar.add(snapshot, arcname=snapshot.name)
             files = _add_raw(tar, data_dir / RAW)
@@ -98,7 +98,8 @@ def _kind(engine: Engine) -> str:
     return name
 
 
-def _snapshot(engine: Engine, target: Path) -> None:
+def _snapshot(engine: Engine, target: Path) -> tuple[dict[str, int], set[str]]:
+    """Copy the database to ``target``; the rows per table and the files it names."""
     if engine.dialect.name == "sqlite":
         source = sqlite3.connect(_sqlite_path(engine.url))
         copy = sqlite3.connect(target)
@@ -107,9 +108,20 @@ def _snapshot(engine: Engine, target: Path) -> None:
         finally:
             copy.close()
             source.close()
-        return
-    _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges",
-          f"--file={target}", f"--dbname={_conninfo(engine.url)}"], engine.url)
+        frozen = create_engine(f"sqlite:///{target}")
+        try:
+            return row_counts(frozen), referenced_files(frozen)
+        finally:
+            frozen.dispose()
+    # pg_dump reads the very snapshot this transaction counts in (pg_export_snapshot).
+    repeatable = engine.connect().execution_options(isolation_level="REPEATABLE READ")
+    with repeatable as connection, connection.begin():
+        exported = connection.scalar(text("SELECT pg_export_snapshot()"))
+        rows, wanted = row_counts(connection), referenced_files(connection)
+        _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges",
+              f"--snapshot={exported}", f"--file={target}",
+              f"--dbname={_conninfo(engine.url)}"], engine.url)
+    return rows, wanted
 
 
 def _add_raw(tar: tarfile.TarFile, root: Path) -> set[str]:
@@ -222,21 +234,31 @@ def verify(engine: Engine, data_dir: Path, manifest: dict[str, Any], source: Pat
 # -- shared -----------------------------------------------------------------------------
 
 
-def row_counts(engine: Engine) -> dict[str, int]:
+def row_counts(bind: Engine | Connection) -> dict[str, int]:
     """Rows of each of our tables the database has (a table an old schema lacks: left out)."""
-    present = set(inspect(engine).get_table_names())
-    with engine.connect() as connection:
+    with _connected(bind) as connection:
+        present = set(inspect(connection).get_table_names())
         return {table.name: connection.scalar(select(func.count()).select_from(table)) or 0
                 for table in metadata.sorted_tables if table.name in present}
 
 
-def referenced_files(engine: Engine) -> set[str]:
+def referenced_files(bind: Engine | Connection) -> set[str]:
     """The digests of every raw mail and stored attachment the database names."""
-    with engine.connect() as connection:
+    with _connected(bind) as connection:
         mails = connection.scalars(select(Message.raw_sha256)
                                    .where(Message.raw_sha256.is_not(None))).all()
         files = connection.scalars(select(Attachment.sha256).where(Attachment.sha256 != "")).all()
     return {d for d in [*mails, *files] if d}
+
+
+@contextmanager
+def _connected(bind: Engine | Connection) -> Iterator[Connection]:
+    """A connection: the one given (inside its transaction), or a new one of the engine."""
+    if isinstance(bind, Connection):
+        yield bind
+        return
+    with bind.connect() as connection:
+        yield connection
 
 
 def _sqlite_path(url: URL) -> str:
