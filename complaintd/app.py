@@ -33,6 +33,8 @@ from complaintd.console_ports import (
 )
 from complaintd.joblocks import locks_for
 from complaintd.mailboxes import imap_account
+from complaintd.ops.metrics import Metrics
+from complaintd.ops.status import status_routes
 from complaintd.settings import (
     ImapMailbox,
     MaildirMailbox,
@@ -135,6 +137,7 @@ class App:
         self.locks = locks_for(engine, settings.data_dir)
         self.parse_pool = ParsePool(self.raw_store, settings.intake.parse_workers,
                                     settings.intake.parse_seconds)
+        self.metrics = Metrics()  # counters at the edges of each job (complaintd.ops)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> App:
@@ -290,10 +293,12 @@ class App:
                 if not mine:
                     continue  # another daemon is polling it now
                 try:
-                    outcomes.extend(self._poll(box))
+                    taken = self._poll(box)
                 except Exception as exc:
                     errors.append(self.mailbox_failed(box, exc))
                 else:
+                    self.metrics.took_mail(box.name, taken)
+                    outcomes.extend(taken)
                     self.mail_states.succeeded(f"{box.kind}:{box.name}", _folder(box))
         return outcomes, errors
 
@@ -323,6 +328,7 @@ class App:
         # Not str(exc): a decoding or database error may quote a mail; the traceback is
         # at DEBUG. The type, and an OS error's or an IMAP server's own words, are kept.
         error = safe_error(exc)
+        self.metrics.mailbox_failed(box.name)
         if isinstance(exc, DATABASE_TROUBLE):
             error += " (database; the mail stays in the mailbox and is taken at the next poll)"
         try:
@@ -374,7 +380,9 @@ class App:
         if importer is None:
             return []
         with self.locks.hold("hotline") as mine:
-            return importer.scan() if mine else []
+            reports = importer.scan() if mine else []
+        self.metrics.took_rows(reports)
+        return reports
 
     def queue_callback_lists(self) -> int:
         """Mail today's due follow-up calls to each configured recipient; the lists queued."""
@@ -451,7 +459,8 @@ class App:
         may change), calendar, clock, raw store and pipeline."""
         public = public_routes(self.public_site()) if self.settings.public.enabled else []
         return build_console(self.console(), trusted_proxies=self.settings.web.trusted_proxies,
-                             public=public, visitor=self.public_config())
+                             public=public, visitor=self.public_config(),
+                             extra_routes=status_routes(self))
 
     def console(self) -> Console:
         """What the console is given (its ports); ``web_console`` serves it."""
@@ -516,6 +525,7 @@ class App:
         # A backlog (after an outage) goes out over several runs, none much longer than
         # the send interval, so a shutdown never waits long for the job in hand.
         report = sender.drain(budget_seconds=self.settings.schedule.send_seconds)
+        self.metrics.send_round(report.sent, report.retried, report.failed)
         return report.sent, report.retried, report.failed
 
     def alert_calendar(self) -> int:
@@ -550,7 +560,7 @@ class App:
     def _sweep(self) -> list[str]:
         self.reload_routing()  # out-of-office periods edited since the last round
         now = self.clock.now()
-        with self.session_factory.begin() as session:
+        with self.metrics.sweep.time(), self.session_factory.begin() as session:
             overdue = sweep_overdue(session, today=now.astimezone(SHANGHAI).date(), now=now)
             if self.desk is not None:
                 # Reminders, deputies, escalation, violations, referral follow-ups, digests.

@@ -65,6 +65,7 @@ class MailboxWatcher(threading.Thread):
                 if report is not None:
                     self.polls += 1
                     self.app.mail_states.succeeded(poller.source, self.box.folder)
+                    self.app.metrics.took_mail(self.box.name, report.outcomes)
                     if any(o.kind in {"case", "follow_up"} for o in report.outcomes):
                         self.on_new()
                 self._wait(client)

@@ -14,6 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from casework.clock import SHANGHAI
 from complaintd.app import App
 from complaintd.mailwatch import start_watchers
+from complaintd.ops.status import start_metrics_server
 from intake.hotline.watch import DropWatcher
 
 log = logging.getLogger("complaintd.service")
@@ -142,6 +143,7 @@ def run_forever(app: App, stop: threading.Event | None = None,
     if threading.current_thread() is threading.main_thread():
         _install_signal_handlers(stop)
     scheduler = build_scheduler(app)
+    metrics = start_metrics_server(app)  # [ops] metrics_port; None when not configured
     scheduler.start()
     mailbox_threads = start_watchers(app, stop, lambda: _send_now(scheduler))
     watcher = _start_drop_watcher(app, scheduler)  # instant pick-up of call logs
@@ -155,6 +157,8 @@ def run_forever(app: App, stop: threading.Event | None = None,
     scheduler.shutdown(wait=True)
     for thread in mailbox_threads:
         thread.join(timeout=30)
+    if metrics is not None:
+        metrics.shutdown()
     log.info("service stopped")
 
 

@@ -346,6 +346,27 @@ def check_web_secret(settings: Settings, *, source: str = "<settings>") -> str:
 
 class Logging(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # "json": one JSON object a line (journald, log shippers); env COMPLAINTD_LOG_FORMAT wins.
+    format: Literal["logfmt", "json"] = "logfmt"
+
+
+class Ops(_Section):
+    """Operating it (complaintd.ops): health thresholds, metrics, who may read them."""
+
+    # The daemon's Prometheus endpoint (0: none; the console serves /metrics as well).
+    metrics_port: Annotated[int, Field(ge=0, le=65535)] = 0
+    metrics_bind: str = "127.0.0.1"
+    # /health and /metrics of the console: from loopback only, or with this bearer token.
+    status_token_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")] = (
+        "COMPLAINTD_STATUS_TOKEN")
+    # Health fails when: a mailbox has had no good poll for this long, the oldest unsent
+    # mail is this old, or the data folder's disk has less than this free.
+    mailbox_stale_minutes: Annotated[float, Field(gt=0)] = 30
+    outbox_oldest_minutes: Annotated[float, Field(gt=0)] = 60
+    disk_min_free_mb: Annotated[int, Field(ge=0)] = 1024
+
+    def status_token(self) -> str:
+        return os.environ.get(self.status_token_env, "")
 
 
 class Reports(_Section):
@@ -383,6 +404,7 @@ class Settings(_Section):
     web: Web = Web()
     public: Public = Public()
     reports: Reports = Reports()
+    ops: Ops = Ops()
 
     @model_validator(mode="after")
     def _unique_mailbox_names(self) -> Settings:

@@ -70,23 +70,27 @@ ROUTES: tuple[tuple[str, PageFn, tuple[str, ...], bool], ...] = (
 
 
 async def healthz(_request: Request) -> Response:
+    # Liveness only (the process answers): cheap enough for a load balancer every second.
+    # The real check, database and all, is /health.
     return PlainTextResponse("ok")
 
 
 def build_console(console: Console, *, trusted_proxies: list[str] | None = None,
                   public: Sequence[BaseRoute] = (),
-                  visitor: VisitorConfig | None = None) -> ASGIApp:
+                  visitor: VisitorConfig | None = None,
+                  extra_routes: list[BaseRoute] | None = None) -> ASGIApp:
     """The ASGI application of the console. ``trusted_proxies``: the addresses whose
     X-Forwarded-For/-Proto are believed (none: the connection's own address counts);
     ``public``: the public form, commitments page and partner API (``web.public.routes``);
     ``visitor``: the settings of the progress, survey and feedback pages
-    (``web.public.visits``)."""
+    (``web.public.visits``); ``extra_routes``: the operator's /health and /metrics
+    (complaintd.ops.status)."""
     env = environment()
     routes: list[BaseRoute] = [*public] + [
         Route(path, page(console, env, fn, public=open_), methods=list(methods))
         for path, fn, methods, open_ in ROUTES]
     routes += visitor_routes(console, env, visitor or VisitorConfig())
-    routes += [Route("/healthz", healthz, methods=["GET"]),
+    routes += [*(extra_routes or []), Route("/healthz", healthz, methods=["GET"]),
                Mount("/static", StaticFiles(directory=STATIC), name="static")]
     app: ASGIApp = Starlette(routes=routes, middleware=[
         Middleware(Guard, secure_cookies=console.config.secure_cookies)])

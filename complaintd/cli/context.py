@@ -48,7 +48,7 @@ class Context:
 
     def app(self) -> tuple[App, Translator]:
         settings = self.settings()
-        configure_logging(settings.logging.level)
+        configure_logging(settings.logging.level, settings.logging.format)
         t = self.t(settings)
         try:
             return App.build(settings, SystemClock()), t

@@ -18,6 +18,7 @@ from complaintd.cli import (
     handle,
     hotline,
     mailboxes,
+    ops,
     outbox,
     partners,
     privacy,
@@ -177,3 +178,8 @@ for group in (cases.cases, quarantine.quarantine, mailboxes.mailboxes, demo.demo
               violations.violations, users.users, partners.partners, privacy.privacy,
               report.report):
     main.add_command(group)
+
+# Operating it (complaintd.ops): health, backup, restore, units; SQLite → PostgreSQL.
+for command in (ops.health, ops.backup, ops.restore, ops.install_units):
+    main.add_command(command)
+db.add_command(ops.copy_to)

@@ -1,0 +1,1 @@
+"""Operating complaintd: health, metrics, backup and restore, moving databases, units."""
