@@ -149,3 +149,18 @@ def test_the_key_commands(tmp_path: Path, sqlite_url: str,
     assert "Resealed 1 files with the current key k9 (0 were current)" in done.output
     assert SECRET_WORDS not in done.output
     assert on_disk(RawStore(tmp_path / "var" / "raw"), sha256_hex(PLAIN)).startswith(MAGIC)
+
+
+def test_a_restore_checks_sealed_files_with_the_keys(tmp_path: Path) -> None:
+    from complaintd.ops.backup import _content_sha256
+
+    sealer = keys("k1")
+    store = RawStore(tmp_path, sealer)
+    digest = store.put(PLAIN)
+    path = store.path_for(digest)
+    assert _content_sha256(path, sealer) == digest
+    # Without the keys, or with others, a sealed file is never taken for intact.
+    assert _content_sha256(path, None) != digest
+    assert _content_sha256(path, keys("k1")) != digest
+    plain = RawStore(tmp_path / "plain").put(PLAIN)
+    assert _content_sha256(RawStore(tmp_path / "plain").path_for(plain), None) == plain
