@@ -42,7 +42,9 @@ DATED: dict[str, tuple[str, str]] = {
 }
 # Dates that are facts, not counted from a limit (the day something happened).
 FACT_DATES = {"received_on", "referred_on", "resolved_on", "digest_date", "list_date",
-              "complete_on", "reply_by", "previous_due", "appointment_date", "today"}
+              "complete_on", "reply_by", "previous_due", "appointment_date", "today",
+              # the monthly summary: the month it reports and the month it compares with
+              "month", "before"}
 
 
 def due(limit: Limit, start: date = START) -> date:
