@@ -70,7 +70,7 @@ def test_extensions_referrals_satisfaction_reopened(year: Figures) -> None:
     labour = year.referrals["civil_affairs"]
     assert (labour.referred, labour.answered, labour.overdue) == (5, 3, 5)
     assert labour.answer_days == (16, 16, 16)
-    # The latest answer per case: the one "very dissatisfied" was changed to "dissatisfied".
+    # One answer per case (the survey's unique index since issue 15): three "dissatisfied".
     assert year.satisfaction == {"assistance_project": {5: 20, 4: 10, 3: 0, 2: 0, 1: 0},
                                  "staff_conduct": {5: 0, 4: 0, 3: 0, 2: 3, 1: 0}}
     assert year.reopened == 3
