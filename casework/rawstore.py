@@ -10,9 +10,12 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from casework.sealing import Sealer, stored_files
+if TYPE_CHECKING:  # cryptography is loaded only where a store is sealed: the parse
+    # workers' forkserver preloads this module, and a child forked from a process that
+    # holds OpenSSL's threads could not start (tests/test_poison_mail.py).
+    from casework.sealing import Sealer
 
 
 def sha256_hex(data: bytes) -> str:
@@ -124,6 +127,8 @@ class RawStore:
         Returns (files rewritten, files already current)."""
         if self.sealer is None:
             raise ValueError("reseal needs the store keys (encryption at rest is off)")
+        from casework.sealing import stored_files
+
         rewritten = current = 0
         for path in stored_files(self.root):
             blob = path.read_bytes()

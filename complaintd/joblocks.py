@@ -24,7 +24,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 log = logging.getLogger("complaintd.locks")
 
@@ -58,8 +59,18 @@ class AdvisoryLocks:
                 yield got
             finally:
                 if got:
-                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                    conn.commit()
+                    _unlock(conn, key)
+
+
+def _unlock(conn: Connection, key: int) -> None:
+    try:
+        conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+        conn.commit()
+    except SQLAlchemyError:
+        # The connection is gone (the server restarted, an administrator ended it): the
+        # lock went with it. The job's own outcome is what its caller must hear about.
+        log.warning("job lock: the connection holding it was lost; the lock is free")
+        conn.invalidate()
 
 
 class FileLocks:

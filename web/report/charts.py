@@ -11,12 +11,11 @@ import io
 import re
 from functools import cache
 
-import matplotlib
-from matplotlib import font_manager
-from matplotlib.backends.backend_svg import FigureCanvasSVG
-from matplotlib.figure import Figure
-
 from web.report.tables import Table
+
+# matplotlib is imported when a chart is drawn, not with the console: it costs about a
+# second, and every process that imports the composition root (a parse worker unpickling
+# a parser, a CLI command) would pay it.
 
 # What the reader's browser is asked for (the SVG keeps text as text) ...
 FONTS = ["Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
@@ -36,6 +35,10 @@ def bar_chart(table: Table, hidden_label: str, *, horizontal: bool = False) -> s
     cells = [table.cells[r.keys[0]] for r in rows if r.keys[0] is not None]
     labels = [r.label for r in rows]
     values = [0 if c.hidden or not isinstance(c.value, int) else c.value for c in cells]
+    import matplotlib
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+
     with matplotlib.rc_context({"svg.fonttype": "none", "font.family": _layout_fonts(),
                                 "svg.hashsalt": table.key}):
         figure = Figure(figsize=(6.4, max(1.6, 0.32 * len(rows) + 0.8)) if horizontal
@@ -66,5 +69,7 @@ def bar_chart(table: Table, hidden_label: str, *, horizontal: bool = False) -> s
 def _layout_fonts() -> list[str]:
     """... and what the server measures the labels with: those of them installed here
     (asking matplotlib for a missing one logs a warning per label, and is slow)."""
+    from matplotlib import font_manager
+
     installed = {font.name for font in font_manager.fontManager.ttflist}
     return [f for f in FONTS if f in installed] + ["DejaVu Sans"]
