@@ -27,7 +27,13 @@ from casework.status import OPEN_STATUSES
 from casework.transitions import record
 from notifications.models import OutboxMail
 from privacy.models import PrivacyAction
-from privacy.redact import drop_orphan_parties, drop_unreferenced, is_redacted, redact_case
+from privacy.redact import (
+    drop_orphan_parties,
+    drop_unreferenced,
+    is_redacted,
+    legal_hold,
+    redact_case,
+)
 
 _MIN_PHONE_DIGITS = 7
 CORRECTABLE = ("name", "email", "phone")
@@ -244,25 +250,17 @@ class ErasureReport:
     violations_kept: int = 0
 
 
-def hold_reason(session: Session, case: Case) -> str | None:
-    """Why ``case`` must keep its personal data now, or None: an open case is still being
-    handled (the complainant must be answered)."""
-    if case.status in OPEN_STATUSES:
-        return "case open"
-    return None
-
-
 def erase_person(session: Session, store: RawStore, who: Who, *, now: datetime, actor: str,
                  dry_run: bool = False) -> ErasureReport:
     """Erase what is held about ``who``, except where a legal hold keeps it (see
-    ``hold_reason``); ``dry_run`` says what would happen and changes nothing."""
+    ``privacy.redact.legal_hold``); ``dry_run`` says what would happen and changes nothing."""
     held = find_person(session, who)
     if not held.parties and not held.other_messages:
         raise PersonNotFound(who.key)
     report = ErasureReport()
     digests: set[str] = set()
     for case in held.cases:
-        reason = hold_reason(session, case)
+        reason = legal_hold(session, case)
         report.violations_kept += _violations_of(session, case.id)
         if reason is not None:
             report.held.append((case.reference, reason))
@@ -309,5 +307,5 @@ def log_action(session: Session, *, at: datetime, actor: str, action: str,
 
 
 __all__ = ["CORRECTABLE", "ErasureReport", "Holdings", "PersonNotFound", "Who",
-           "correct_person", "erase_person", "export_person", "find_person", "hold_reason",
+           "correct_person", "erase_person", "export_person", "find_person",
            "log_action", "subject_hash"]

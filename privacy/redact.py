@@ -31,8 +31,11 @@ from casework.models import (
     QuarantineItem,
     SurveyResponse,
     TimelineEvent,
+    Violation,
 )
+from casework.queries import open_violation
 from casework.rawstore import RawStore
+from casework.status import OPEN_STATUSES
 from casework.tasks import CallTask
 from casework.transitions import record
 from notifications.models import OutboxMail, OutboxStatus
@@ -61,6 +64,17 @@ def redacted_details(details: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = ERASED
     return out
+
+
+def legal_hold(session: Session, case: Case) -> str | None:
+    """Why ``case`` must keep its personal data now, or None (the purge and an erasure ask
+    the same): an open case must still be answered; a violation not yet carried out
+    (sanction not applied, compensation unpaid) still needs the complainant's contact."""
+    if case.status in OPEN_STATUSES:
+        return "case open"
+    if session.scalar(select(exists().where(Violation.case_id == case.id, open_violation()))):
+        return "violation not yet carried out"
+    return None
 
 
 def is_redacted(session: Session, case_id: int) -> bool:

@@ -24,11 +24,16 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from casework.clock import SHANGHAI
-from casework.models import Case, Message, QuarantineItem, TimelineEvent, Violation
-from casework.queries import open_violation
+from casework.models import Case, Message, QuarantineItem, TimelineEvent
 from casework.rawstore import RawStore
 from casework.status import OPEN_STATUSES
-from privacy.redact import ERASED_KINDS, drop_orphan_parties, drop_unreferenced, redact_case
+from privacy.redact import (
+    ERASED_KINDS,
+    drop_orphan_parties,
+    drop_unreferenced,
+    legal_hold,
+    redact_case,
+)
 
 ACTOR = "retention"
 
@@ -85,12 +90,6 @@ def _candidates(session: Session, today: date, policy: RetentionPolicy,
                  selectinload(Case.events), selectinload(Case.complainant))))
 
 
-def _on_hold(session: Session, case: Case) -> str | None:
-    if session.scalar(select(exists().where(Violation.case_id == case.id, open_violation()))):
-        return "violation not yet carried out"
-    return None
-
-
 def purge(session_factory: sessionmaker[Session], store: RawStore, *, now: datetime,
           policy: RetentionPolicy, dry_run: bool = False, batch: int = 200,
           hotline_archive: Path | None = None) -> PurgeReport:
@@ -124,7 +123,7 @@ def _purge_batch(session: Session, store: RawStore, cases: list[Case], *, now: d
         end = retention_end(case, policy)
         if end >= today:
             continue
-        reason = _on_hold(session, case)
+        reason = legal_hold(session, case)
         if reason is not None:
             report.held.append((case.reference, reason))
             continue

@@ -342,9 +342,10 @@ def test_erasure_keeps_open_cases_and_the_violations_register(office: Office) ->
     with office.app.session_factory.begin() as session:
         closed = _case(session, first)
         transition(closed, CaseStatus.CLOSED, actor="test", at=START, reason="done")
+        # Carried out: the register keeps it, but it no longer holds the case.
         session.add(Violation(case_id=closed.id, staff="lina", category="late",
                               clause="七(一)", sanction_tier="批评教育", source="automatic",
-                              recorded_at=START))
+                              recorded_at=START, sanction_applied_at=START))
     files = office.digests(first)
 
     with office.app.session_factory.begin() as session:
