@@ -423,3 +423,19 @@ def test_the_commands_as_an_operator_runs_them(office: Office, tmp_path: Path) -
         assert session.scalar(select(func.count(CaseView.id))) == 1
         assert session.scalar(select(func.count(Attachment.id))) == 0
         assert set(session.scalars(select(Message.body_text))) == {""}
+
+
+def test_erasure_holds_a_case_whose_compensation_is_unpaid(office: Office) -> None:
+    office.take(complaint(1, "owed@example.cn"))
+    ref = office.end("owed@example.cn", years_ago=0)
+    with office.app.session_factory.begin() as session:
+        session.add(Violation(case_id=_case(session, ref).id, staff="lina", category="late",
+                              clause="七(一)", sanction_tier="批评教育",
+                              compensation=Decimal("50"), source="automatic",
+                              recorded_at=START, sanction_applied_at=START))
+    with office.app.session_factory.begin() as session:
+        report = erase_person(session, office.app.raw_store, Who(email="owed@example.cn"),
+                              now=START, actor="dpo")
+    assert report.erased == [] and report.held == [(ref, "violation not yet carried out")]
+    with office.app.session_factory() as session:
+        assert SECRET_WORDS in _case(session, ref).messages[0].body_text
