@@ -532,6 +532,8 @@ class CaseSearch(Base):
     index of ``array_to_tsvector``; both are made beside this table (``SEARCH_DDL``).
     ``stale``: the case changed since (its row is not trusted until indexed again);
     ``partial``: too much text to index, so the case is always read by substring.
+    ``messages``: how many messages the case had when indexed (a message committed late by
+    a second writer, below the mark, shows as a count that no longer matches).
     ``case_id`` is no foreign key: an erased case leaves a row for the indexer to remove.
     """
 
@@ -541,6 +543,7 @@ class CaseSearch(Base):
     terms: Mapped[str] = mapped_column(Text)
     stale: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     partial: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    messages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SearchMark(Base):

@@ -18,6 +18,13 @@ which reads the cases and messages past its high-water marks (``SearchMark``) an
 marked stale by a change (``_mark_changed``: an edited case, party or message, an erased
 one). What it has not read yet is the "tail", and a search reads the tail by substring, so
 a result is never stale.
+
+Two writers on PostgreSQL commit out of id order: a case or message may become visible
+after the mark passed its id. The last ``LATE_WINDOW`` ids below each mark are therefore
+looked at again, cheaply: a case there without a row, a case whose row counted fewer
+messages than it has now. Both are in the tail and indexed by the next ``catch_up``; only
+a transaction that stays open while more than ``LATE_WINDOW`` later ones commit is left to
+the hourly ``repair``.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from sqlalchemy import (
     delete,
     event,
     exists,
+    func,
     insert,
     inspect,
     select,
@@ -55,6 +63,7 @@ MAX_TERMS = 30_000  # a case with more terms is "partial": read by substring, ne
 MAX_BYTES = 800_000  # the same for the length of the terms as stored (UTF-8)
 MAX_WORDS = 24  # a query's terms beyond these are left to the substring check
 CATCH_UP = 500  # cases (re)indexed at most per call; the rest is the next call's
+LATE_WINDOW = 5000  # ids below a mark looked at again for rows committed late
 _CHUNK = 500
 _FTS = table("case_search_fts", column("rowid", Integer))  # SQLite's (models.SEARCH_DDL)
 _RUN = re.compile(r"[^\W_]+")  # letters and digits
@@ -137,7 +146,8 @@ def condition(session: Session, query: str, confirm: ColumnElement[bool]) -> Col
     hits = _indexed(session, found)
     doubtful = select(CaseSearch.case_id).where(CaseSearch.stale | CaseSearch.partial)
     tail = (select(Case.id).where(Case.id > marks.get("case", 0)),
-            select(Message.case_id).where(Message.id > marks.get("message", 0)), doubtful)
+            select(Message.case_id).where(Message.id > marks.get("message", 0)), doubtful,
+            *_late(marks))
     if found.exact:
         # The index's answer (a stale row's terms may be old: its case is the tail's) and
         # the tail confirmed apart, so the substring check never reads the index's cases.
@@ -165,6 +175,22 @@ def _indexed(session: Session, found: Plan,
     return query if besides is None else query.where(rowid.not_in(besides))
 
 
+def _late(marks: dict[str, int]) -> tuple[Select[int], Select[int]]:
+    """Cases below the marks whose rows are missing or count fewer messages than they have:
+    rows a second writer committed after the marks passed their ids."""
+    case_mark, mail_mark = marks.get("case", 0), marks.get("message", 0)
+    unindexed = select(Case.id).where(
+        Case.id > case_mark - LATE_WINDOW, Case.id <= case_mark,
+        ~exists().where(CaseSearch.case_id == Case.id))
+    recent = select(Message.case_id).where(Message.id > mail_mark - LATE_WINDOW,
+                                           Message.id <= mail_mark)
+    now_held = (select(func.count(Message.id)).where(Message.case_id == CaseSearch.case_id)
+                .scalar_subquery())
+    miscounted = select(CaseSearch.case_id).where(CaseSearch.case_id.in_(recent),
+                                                  CaseSearch.messages < now_held)
+    return unindexed, miscounted
+
+
 def _marks(session: Session, lock: bool = False) -> dict[str, int]:
     query = select(SearchMark.name, SearchMark.value)
     if lock:  # PostgreSQL: two catch-ups at once take turns (SQLite has one writer)
@@ -187,7 +213,8 @@ def catch_up(session: Session, limit: int = CATCH_UP) -> int:
                                     .order_by(Message.id).limit(limit)))  # fmt: skip
     stale = list(session.scalars(select(CaseSearch.case_id).where(CaseSearch.stale)
                                  .limit(limit)))  # fmt: skip
-    ids = set(new_cases) | {case_id for _, case_id in new_mail} | set(stale)
+    late = [case_id for query in _late(marks) for case_id in session.scalars(query.limit(limit))]
+    ids = set(new_cases) | {case_id for _, case_id in new_mail} | set(stale) | set(late)
     index_cases(session, ids)
     if new_cases:
         _set_mark(session, marks, "case", new_cases[-1])
@@ -214,15 +241,18 @@ def index_cases(session: Session, case_ids: Iterable[int]) -> None:
     ids = sorted(set(case_ids))
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
-        rows = [_row(case_id, texts) for case_id, texts in _texts(session, chunk).items()]
+        texts, counts = _texts(session, chunk)
+        rows = [_row(case_id, held, counts.get(case_id, 0)) for case_id, held in texts.items()]
         connection = session.connection()
         connection.execute(delete(CaseSearch).where(CaseSearch.case_id.in_(chunk)))
         if rows:
             connection.execute(insert(CaseSearch), rows)
 
 
-def _texts(session: Session, ids: Sequence[int]) -> dict[int, list[str | None]]:
-    """Each case's searchable texts, as ``queries.text_match`` reads them."""
+def _texts(session: Session,
+           ids: Sequence[int]) -> tuple[dict[int, list[str | None]], dict[int, int]]:
+    """Each case's searchable texts, as ``queries.text_match`` reads them, and how many
+    messages it has."""
     query = (select(Case.id, Case.reference, Case.subject, Case.summary, Party.name,
                     Party.email, Party.phone)
              .outerjoin(Party, Party.id == Case.complainant_id)
@@ -233,20 +263,22 @@ def _texts(session: Session, ids: Sequence[int]) -> dict[int, list[str | None]]:
         texts[case_id] = [*values, "".join(ch for ch in phone if ch.isdigit())]
     mail = select(Message.case_id, Message.subject, Message.body_text).where(
         Message.case_id.in_(ids))
+    counts: dict[int, int] = {}
     for case_id, subject, body in session.execute(mail):
         if case_id in texts:
             texts[case_id] += [subject, body]
-    return texts
+            counts[case_id] = counts.get(case_id, 0) + 1
+    return texts, counts
 
 
-def _row(case_id: int, texts: list[str | None]) -> dict[str, Any]:
+def _row(case_id: int, texts: list[str | None], messages: int = 0) -> dict[str, Any]:
     terms = terms_of(texts)
     joined = " ".join(sorted(terms))
     # PostgreSQL refuses a tsvector over 1 MB (long tails of a three-byte script could reach
     # it below MAX_TERMS); such a case is read by substring like any other partial one.
     partial = len(terms) > MAX_TERMS or len(joined.encode()) > MAX_BYTES
     return {"case_id": case_id, "terms": "" if partial else joined, "stale": False,
-            "partial": partial}
+            "partial": partial, "messages": messages}
 
 
 def _set_mark(session: Session, marks: dict[str, int], name: str, value: int) -> None:

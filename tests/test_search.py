@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from casework import queries, search
 from casework.clock import FixedClock
-from casework.models import Case, CaseExclusion, CaseSearch, Message, Party
+from casework.models import Case, CaseExclusion, CaseSearch, Message, Party, SearchMark
 from casework.status import CaseStatus
 from complaintd.app import App
 from complaintd.settings import load_settings
@@ -241,6 +241,74 @@ def test_repair_indexes_a_case_the_marks_passed_over(db: Session) -> None:
     assert search.repair(db) == 1
     db.commit()
     assert indexed(db, "医药") == {3}
+
+
+def _mark(db: Session, name: str, value: int) -> None:
+    db.execute(update(SearchMark).where(SearchMark.name == name).values(value=value))
+
+
+def test_a_message_committed_below_the_mark_is_searched_and_indexed(db: Session) -> None:
+    """A second writer's message that became visible after the mark passed its id: its
+    case's row counts fewer messages than it has, so it is in the tail and re-indexed."""
+    search.catch_up(db)
+    db.commit()
+    late = Message(case_id=4, direction="in", channel="email", subject="补充",
+                   body_text="附上药房的收据。", received_at=NOW)  # fmt: skip
+    db.add(late)
+    db.flush()
+    _mark(db, "message", late.id + 3)  # as if later messages had been read before it
+    db.commit()
+    assert found(db, "药房") == {4}  # the tail, by substring
+    assert search.catch_up(db) == 1
+    db.commit()
+    assert indexed(db, "药房") == {4} and found(db, "药房") == {4}
+    assert search.catch_up(db) == 0
+
+
+def test_a_case_committed_below_the_mark_is_searched_and_indexed(db: Session) -> None:
+    search.catch_up(db)
+    db.commit()
+    case = _add(db, 5, "挂号", "周洋", None, "排队三小时仍未挂上号。")
+    db.flush()
+    _mark(db, "case", case.id + 2)
+    _mark(db, "message", case.messages[0].id + 2)
+    db.commit()
+    assert found(db, "挂号") == {5}
+    assert search.catch_up(db) == 1
+    db.commit()
+    assert indexed(db, "挂号") == {5} and search.catch_up(db) == 0
+
+
+def test_two_writers_out_of_id_order_lose_nothing(session_factory: sessionmaker[Session],
+                                                  db: Session) -> None:
+    """PostgreSQL: the first writer takes the lower ids but commits after the second, and
+    after an indexer ran in between; its case and message are found and indexed without
+    waiting for the hourly repair."""
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("one writer at a time on SQLite: ids commit in order")
+    search.catch_up(db)
+    db.commit()
+    with session_factory() as first, session_factory() as second:
+        early = _add(first, 6, "退费", "钱程", None, "退费申请被退回三次。")
+        first.add(Message(case_id=2, direction="in", channel="email", subject="补充",
+                          body_text="医院财务科说明。", received_at=NOW))  # fmt: skip
+        first.flush()  # the lower ids, not yet committed
+        later = _add(second, 7, "投诉", "孙丽", None, "热线一直占线。")
+        second.add(Message(case_id=3, direction="in", channel="email", subject="补充",
+                           body_text="又打了一次。", received_at=NOW))  # fmt: skip
+        second.commit()
+        ids = {"early": early.id, "later": later.id}
+        assert ids["early"] < ids["later"]
+        with session_factory() as indexer:
+            search.catch_up(indexer)
+            indexer.commit()
+        first.commit()
+    db.expire_all()
+    assert found(db, "退费") == {6} and found(db, "财务科") == {2}
+    search.catch_up(db)
+    db.commit()
+    assert indexed(db, "退费") == {ids["early"]} and indexed(db, "财务科") == {2}
+    assert indexed(db, "占线") == {ids["later"]}
 
 
 def test_a_case_with_too_much_text_is_read_by_substring(db: Session) -> None:
