@@ -7,9 +7,12 @@ target: p95 under 300 ms for a filtered page, under 500 ms for a text search).
 Each database is filled with ``--cases`` cases (a party, a message and an assignment each;
 Chinese subjects and names, a few cases excluded from the signed-in person) by bulk
 inserts and indexed for search (``casework.search.catch_up``, as the daemon's job does
-after a migration), then the console (``web.app.build_console``, starlette's TestClient: the whole
-ASGI path, routing, session check, query, template) is asked for each page ``--requests``
-times. The figures are wall times per request. Not a test.
+after a migration), then the console (``web.app.build_console``) is served by uvicorn on a
+local port as ``complaintd web`` serves it (``web.serve``) and asked over HTTP (httpx, one
+kept-alive connection) for each page ``--requests`` times: the socket, the HTTP parser,
+routing, session check, query, template. ``--transport asgi`` asks the app in-process
+instead (starlette's TestClient, no socket). The figures are wall times per request. Not
+a test.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import httpx
 from sqlalchemy import create_engine, insert
 from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
@@ -39,6 +44,7 @@ from notifications.outbox import MailIdentity
 from web import accounts
 from web.app import build_console
 from web.context import Console, WebConfig
+from web.serve import Background
 
 PG_ADMIN = os.environ.get(
     "COMPLAINTD_TEST_PG_URL", "postgresql+psycopg://complaintd:complaintd@127.0.0.1:5432/postgres"
@@ -123,20 +129,29 @@ def build_index(url: str) -> float:
     return took
 
 
-def client_for(url: str, work: Path) -> tuple[TestClient, object]:
+def client_for(url: str, work: Path, transport: str) -> tuple[Any, object, Background | None]:
     engine = make_engine(url)
     console = Console(WebConfig(secret=secrets.token_urlsafe(40), secure_cookies=False),
                       make_sessionmaker(engine), lambda: None, WorkCalendar.build(),
                       SystemClock(), RawStore(work / "raw"), lambda *_: None,  # type: ignore[arg-type]
                       MailIdentity("c@example.org", "c", "c@example.org", "example.org"))
-    client = TestClient(build_console(console), base_url="http://bench.test")
+    app = build_console(console)
+    served = None
+    client: Any
+    if transport == "http":
+        served = Background(app, "127.0.0.1", 0).start()
+        client = httpx.Client(base_url=f"http://127.0.0.1:{served.port}", timeout=60)
+    else:
+        client = TestClient(app, base_url="http://bench.test")
     page = client.get("/sign-in").text
     token = page.split('name="csrf_token" value="')[1].split('"')[0]
-    client.post("/sign-in", data={"login": "bench", "password": PASSWORD, "csrf_token": token})
-    return client, engine
+    signed = client.post("/sign-in", data={"login": "bench", "password": PASSWORD,
+                                           "csrf_token": token})
+    assert signed.status_code in (200, 303), signed.status_code
+    return client, engine, served
 
 
-def measure(client: TestClient, path: str, requests: int) -> tuple[float, float, float, int]:
+def measure(client: Any, path: str, requests: int) -> tuple[float, float, float, int]:
     """Median and p95 wall time, median CPU time of this process (the app and SQLite; not
     PostgreSQL's server), in ms; and the count the page shows."""
     client.get(path)  # warm the caches and the connection pool
@@ -176,10 +191,12 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--transport", choices=["http", "asgi"], default="http",
+                        help="http: uvicorn on a local port (default); asgi: in-process")
     args = parser.parse_args()
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     print(f"| database | page | cases found | median ms | p95 ms | CPU ms |  "
-          f"({args.cases:,} cases)")
+          f"({args.cases:,} cases, {args.transport})")
     print("|---|---|---:|---:|---:|---:|")
     for kind in kinds:
         with tempfile.TemporaryDirectory() as folder:
@@ -189,12 +206,14 @@ def main() -> None:
                 fill(url, args.cases)
                 print(f"<!-- {kind}: filled in {time.perf_counter() - started:.0f} s, "
                       f"search index built in {build_index(url):.0f} s -->", flush=True)
-                client, engine = client_for(url, Path(folder))
+                client, engine, served = client_for(url, Path(folder), args.transport)
                 for label, path in PAGES.items():
                     median, p95, cpu, found = measure(client, path, args.requests)
                     print(f"| {kind} | {label} | {found:,} | {median:.0f} | {p95:.0f} "
                           f"| {cpu:.0f} |", flush=True)
                 client.close()
+                if served is not None:
+                    served.stop()
                 engine.dispose()  # type: ignore[attr-defined]
             finally:
                 if name:
