@@ -10,6 +10,8 @@ year of 100,000 cases stays a few queries. The definitions are written down in
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -344,8 +346,19 @@ def _activities(session: Session, period: Period) -> dict[str, dict[int, int]]:
             .where(ActivityFeedback.received_at >= start, ActivityFeedback.received_at < end)
             .group_by(ActivityFeedback.activity, ActivityFeedback.level)):
         if 1 <= level <= 5:
-            table[" ".join(activity.split())][level] += n
+            table[_event_name(activity)][level] += n
     return dict(sorted(table.items(), key=lambda item: (-sum(item[1].values()), item[0])))
+
+
+# Spaces between Chinese characters are typing noise ("社区  义诊" is "社区义诊").
+_CJK = r"[\u3000-\u9fff\uf900-\ufaff\uff00-\uffef]"
+_CJK_SPACE = re.compile(rf"(?<={_CJK})\s+(?={_CJK})")
+
+
+def _event_name(typed: str) -> str:
+    """One name for the ways visitors type the same event: full-width letters and spaces
+    as plain ones (NFKC), runs of spaces as one, none between two Chinese characters."""
+    return _CJK_SPACE.sub("", " ".join(unicodedata.normalize("NFKC", typed).split()))
 
 
 def _violations(session: Session, period: Period, scope: Scope) -> list[ViolationRow]:

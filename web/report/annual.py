@@ -14,12 +14,12 @@ from markupsafe import Markup
 from casework.figures import Figures
 from web.report import tables as t
 from web.report.charts import bar_chart
-from web.report.disclosure import Rule, suppress
+from web.report.disclosure import Rule, suppress_all
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Tables drawn as a chart too, and whether the bars lie (long labels read better so).
 CHARTS = {"by_month": False, "by_channel": True, "by_category": True,
-          "resolution_days": False, "satisfaction": True}
+          "resolution_days": False, "satisfaction": True, "solved": True}
 # The console shows the report in a page of its own: no script, its own inline styles.
 REPORT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
               "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
@@ -40,7 +40,7 @@ class Report:
 def prepare(figures: Figures, names: t.Names, edition: t.Edition, rule: Rule) -> Report:
     tables = t.build(figures, names, edition, threshold=rule.threshold)
     if edition == "public":
-        tables = [suppress(table, rule) for table in tables]
+        tables = suppress_all(tables, rule)
         _same_rates(tables, figures, names, rule, edition)
     hidden = f"<{rule.threshold}"
     # matplotlib's SVG writer escapes every text it draws: the markup is its own.
@@ -91,8 +91,8 @@ def _same_rates(tables: list[t.Table], figures: Figures, names: t.Names, rule: R
     comparison = by_key.get("comparison")
     if comparison is None or figures.previous is None:
         return
-    last_year = {table.key: suppress(table, rule) for table in
-                 t.build(figures.previous, names, edition, threshold=rule.threshold)}
+    last_year = {table.key: table for table in suppress_all(
+        t.build(figures.previous, names, edition, threshold=rule.threshold), rule)}
     for pattern, table_key, cell_key in SHARED:
         for when, own in (("now", by_key), ("before", last_year)):
             shared = comparison.cells.get(pattern.format(when=when))

@@ -227,6 +227,8 @@ def build(figures: Figures, names: Names, edition: Edition, *,
     fewest forms an event needs to be named outside the internal edition (the names are
     typed by visitors)."""
     public = edition != "internal"  # no names, no references, no free text
+    satisfaction = _satisfaction_by_category(figures, names)
+    solved = solved_by_category(figures, names, satisfaction)
     tables = [
         _summary(figures, names),
         _counts("by_month", names, names.w("month"),
@@ -247,9 +249,9 @@ def build(figures: Figures, names: Names, edition: Edition, *,
         _referrals(figures, names),
         _counts("satisfaction", names, names.w("level"),
                 [(names.pick(LEVELS[lv]), n) for lv, n in figures.satisfaction_levels().items()]),
-        _satisfaction_by_category(figures, names),
-        solved_table(figures, names),
-        _solved_by_category(figures, names),
+        satisfaction,
+        solved_table(solved, names),
+        solved,
         *_activities(figures, names, threshold if public else None),
         _violation_counts("violations_by_clause", figures.violations, names, names.w("clause"),
                           lambda v: v.clause),
@@ -397,23 +399,23 @@ def _satisfaction_by_category(figures: Figures, names: Names) -> Table:
     return table
 
 
-def solved_table(figures: Figures, names: Names) -> Table:
+def solved_table(by_category: Table, names: Names) -> Table:
     """Solved, partly, not solved with their shares of those who answered the question;
-    then those not asked (answers by mail) and every survey answer."""
+    then those not asked (answers by mail) and every survey answer: the total row of the
+    table by category, the same cells (so the rule hides them alike in both)."""
     table = _table("solved", names, [names.w("solved"), names.w("answers"),
                                      names.w("share_answered")])
-    answers = figures.solved_answers()
-    answered = table.add("answered", Cell(sum(answers[a] for a in SOLVED_ANSWERS)))
+    answered = table.add("answered", by_category.cells["t_answered"])
     parts = []
     for answer in SOLVED_ANSWERS:
-        count = table.add(answer, Cell(answers[answer]))
-        share = table.add(f"s_{answer}", Cell(_ratio(answers[answer], table.cells[answered]),
-                                              "share", _int(table.cells[answered]),
-                                              (count, answered)))
+        count = table.add(answer, by_category.cells[f"t_{answer}"])
+        share = table.add(f"s_{answer}", Cell(
+            _ratio(_int(table.cells[count]), table.cells[answered]), "share",
+            _int(table.cells[answered]), (count, answered)))
         table.rows.append(Row(names.pick(SOLVED[answer]), [count, share]))
         parts.append(count)
-    not_asked = table.add(NOT_ASKED, Cell(answers[NOT_ASKED]))
-    everyone = table.add("total", Cell(sum(answers.values())))
+    not_asked = table.add(NOT_ASKED, by_category.cells[f"t_{NOT_ASKED}"])
+    everyone = table.add("total", by_category.cells["t_answers"])
     table.rows += [Row(names.w("answered_solved"), [answered, None], total=True),
                    Row(names.w("not_asked"), [not_asked, None]),
                    Row(names.w("survey_answers"), [everyone, None], total=True)]
@@ -421,34 +423,57 @@ def solved_table(figures: Figures, names: Names) -> Table:
     return table
 
 
-def _solved_by_category(figures: Figures, names: Names) -> Table:
-    """Category × answer (those not asked left out): rows and columns add up to totals."""
+SOLVED_COLUMNS = (*SOLVED_ANSWERS, "answered", NOT_ASKED, "answers")
+
+
+def solved_by_category(figures: Figures, names: Names, satisfaction: Table) -> Table:
+    """Category × answer: solved, partly, not solved, their total, not asked (by mail) and
+    every answer; the share solved of those who answered. Every row and column adds up to
+    a total; a category's answers and the grand total are ``satisfaction``'s cells (the
+    same answers), so the difference never gives a hidden count away."""
     table = _table("solved_by_category", names, [
         names.w("category"), *(names.pick(SOLVED[a]) for a in SOLVED_ANSWERS),
-        names.w("answered_solved"), names.w("solved_rate")])
-    columns: dict[str, list[str]] = {a: [] for a in SOLVED_ANSWERS}
-    row_totals = []
+        names.w("answered_solved"), names.w("not_asked"), names.w("answers"),
+        names.w("solved_rate")])
+    columns: dict[str, list[str]] = {c: [] for c in SOLVED_COLUMNS}
     for i, (category, by_answer) in enumerate(figures.solved.items()):
-        keys = [table.add(f"c{i}_{a}", Cell(by_answer.get(a, 0))) for a in SOLVED_ANSWERS]
-        for answer, key in zip(SOLVED_ANSWERS, keys, strict=True):
-            columns[answer].append(key)
-        total = table.add(f"c{i}_t", Cell(sum(by_answer.get(a, 0) for a in SOLVED_ANSWERS)))
-        rate = table.add(f"c{i}_r", Cell(_ratio(by_answer.get("yes", 0), table.cells[total]),
-                                         "rate", _int(table.cells[total]), (keys[0], total)))
-        table.rows.append(Row(names.category_of(category), [*keys, total, rate]))
-        table.groups.append((tuple(keys), total))
-        row_totals.append(total)
-    column_totals = []
-    for answer in SOLVED_ANSWERS:
-        key = table.add(f"t_{answer}", Cell(sum(_int(table.cells[k]) for k in columns[answer])))
-        table.groups.append((tuple(columns[answer]), key))
-        column_totals.append(key)
-    grand = table.add("t", Cell(sum(_int(table.cells[k]) for k in row_totals)))
-    rate = table.add("r", Cell(_ratio(_int(table.cells[column_totals[0]]), table.cells[grand]),
-                               "rate", _int(table.cells[grand]), (column_totals[0], grand)))
-    table.groups += [(tuple(row_totals), grand), (tuple(column_totals), grand)]
-    table.rows.append(Row(names.w("total"), [*column_totals, grand, rate], total=True))
+        counts = {a: by_answer.get(a, 0) for a in (*SOLVED_ANSWERS, NOT_ASKED)}
+        counts["answered"] = sum(counts[a] for a in SOLVED_ANSWERS)
+        counts["answers"] = counts["answered"] + counts[NOT_ASKED]
+        keys = {c: table.add(f"c{i}_{c}", Cell(counts[c])) for c in SOLVED_COLUMNS}
+        _same_cell(table, keys["answers"], satisfaction, f"c{i}_t")
+        for column, key in keys.items():
+            columns[column].append(key)
+        rate = table.add(f"c{i}_r", Cell(_ratio(counts["yes"], table.cells[keys["answered"]]),
+                                         "rate", counts["answered"],
+                                         (keys["yes"], keys["answered"])))
+        table.rows.append(Row(names.category_of(category), [*keys.values(), rate]))
+        _answer_groups(table, keys)
+    totals = {c: table.add(f"t_{c}", Cell(sum(_int(table.cells[k]) for k in columns[c])))
+              for c in SOLVED_COLUMNS}
+    _same_cell(table, totals["answers"], satisfaction, "t")
+    for column, parts in columns.items():
+        table.groups.append((tuple(parts), totals[column]))
+    _answer_groups(table, totals)
+    rate = table.add("r", Cell(_ratio(_int(table.cells[totals["yes"]]),
+                                      table.cells[totals["answered"]]), "rate",
+                               _int(table.cells[totals["answered"]]),
+                               (totals["yes"], totals["answered"])))
+    table.rows.append(Row(names.w("total"), [*totals.values(), rate], total=True))
     return table
+
+
+def _answer_groups(table: Table, keys: dict[str, str]) -> None:
+    table.groups += [(tuple(keys[a] for a in SOLVED_ANSWERS), keys["answered"]),
+                     ((keys["answered"], keys[NOT_ASKED]), keys["answers"])]
+
+
+def _same_cell(table: Table, key: str, source: Table, source_key: str) -> None:
+    """``table``'s cell ``key`` becomes ``source``'s (the same figure in two tables): hidden
+    in one, it is hidden in the other (``disclosure.suppress_all``)."""
+    shared = source.cells.get(source_key)
+    if shared is not None and shared.value == table.cells[key].value:
+        table.cells[key] = shared
 
 
 def _activities(figures: Figures, names: Names, threshold: int | None) -> list[Table]:
