@@ -235,7 +235,7 @@ def test_internal_edition_counts_solved_and_activity_feedback(year: Figures) -> 
         "新春慰问": "0 | 0 | 0 | 0 | 0 | 0 | — | 3 | 5.0",
         "合计": "17 | 11 | 4 | 4 | 1 | 37 | 4.1 | 9 | 4.3"}
     comparison = cells(tables["comparison"])
-    assert comparison["问题是否解决（已解决占比）"] == "52.2% | —"  # no survey last year
+    assert comparison["问题已解决（占作答）"] == "52.2% | —"  # no survey last year
     assert (comparison["活动意见函（份）"], comparison["活动意见函平均分"]) == ("37 | 9",
                                                                           "4.1 | 4.3")
     html = render(report, "机构")
@@ -256,7 +256,7 @@ def test_public_solved_hides_what_the_survey_total_gives_away(year: Figures) -> 
         "合计": "12 | <10 | <10 | <10 | <10 | 33 | —"}
     # A category's answers are one cell in both tables: hidden in both.
     assert cells(tables["satisfaction_by_category"])["assistance_project"].endswith("<10 | —")
-    assert cells(tables["comparison"])["问题是否解决（已解决占比）"] == "— | —"
+    assert cells(tables["comparison"])["问题已解决（占作答）"] == "— | —"
 
 
 def test_public_solved_share_shown_over_the_minimum(session: Session) -> None:
@@ -266,7 +266,7 @@ def test_public_solved_share_shown_over_the_minimum(session: Session) -> None:
     assert cells(tables["solved"]) == {
         "已解决": "12 | 60.0%", "部分解决": "<10 | —", "未解决": "<10 | —",
         "作答合计": "20 | ", "未问及（邮件回复）": "10 | ", "回访合计": "30 | "}
-    assert cells(tables["comparison"])["问题是否解决（已解决占比）"] == "60.0% | —"
+    assert cells(tables["comparison"])["问题已解决（占作答）"] == "60.0% | —"
 
 
 def test_public_activity_feedback_pooled_and_suppressed(year: Figures) -> None:

@@ -63,6 +63,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "none": ("无", "none"),
     "solved": ("问题是否解决", "Problem solved?"), "solved_rate": ("已解决占比", "Solved"),
     "share_answered": ("占作答", "Share of those answering"),
+    "solved_compared": ("问题已解决（占作答）", "Problem solved (of those answering)"),
     "answered_solved": ("作答合计", "Answered the question"),
     "not_asked": ("未问及（邮件回复）", "Not asked (answered by mail)"),
     "survey_answers": ("回访合计", "Survey answers"),
@@ -653,8 +654,7 @@ def _compare_feedback(table: Table, now: Figures, before: Figures, names: Names)
         answered = table.add(f"solved_{when}_n", Cell(n))
         solved.append(table.add(f"solved_{when}", Cell(answers["yes"] / n if n else None,
                                                        "rate", n, (yes, answered))))
-    table.rows.append(Row(f"{names.w('solved')}（{names.w('solved_rate')}）" if names.lang == "zh"
-                          else f"{names.w('solved')} ({names.w('solved_rate')})", solved))
+    table.rows.append(Row(names.w("solved_compared"), solved))
     if now.scope.department is not None or now.scope.category is not None:
         return
     counts: list[str | None] = []
