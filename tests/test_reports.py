@@ -254,8 +254,11 @@ def test_public_solved_hides_what_the_survey_total_gives_away(year: Figures) -> 
         "assistance_project": "12 | <10 | <10 | <10 | <10 | <10 | —",
         "staff_conduct": "0 | 0 | <10 | <10 | 0 | <10 | —",
         "合计": "12 | <10 | <10 | <10 | <10 | 33 | —"}
-    # A category's answers are one cell in both tables: hidden in both.
+    # A category's answers are one cell in both tables: hidden in both; and every survey
+    # answer is one cell in the three tables that show it.
     assert cells(tables["satisfaction_by_category"])["assistance_project"].endswith("<10 | —")
+    assert (tables["satisfaction"].cells["total"] is tables["satisfaction_by_category"].cells["t"]
+            is tables["solved"].cells["total"])
     assert cells(tables["comparison"])["问题已解决（占作答）"] == "— | —"
 
 

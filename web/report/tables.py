@@ -228,7 +228,14 @@ def build(figures: Figures, names: Names, edition: Edition, *,
     fewest forms an event needs to be named outside the internal edition (the names are
     typed by visitors)."""
     public = edition != "internal"  # no names, no references, no free text
+    levels = _counts("satisfaction", names, names.w("level"),
+                     [(names.pick(LEVELS[lv]), n)
+                      for lv, n in figures.satisfaction_levels().items()])
     satisfaction = _satisfaction_by_category(figures, names)
+    # The same answers three times: the totals by level, by category, by "solved" answer.
+    for i, lv in enumerate(LEVELS):
+        _same_cell(satisfaction, f"t_{lv}", levels, f"n{i}")
+    _same_cell(satisfaction, "t", levels, "total")
     solved = solved_by_category(figures, names, satisfaction)
     tables = [
         _summary(figures, names),
@@ -248,8 +255,7 @@ def build(figures: Figures, names: Names, edition: Edition, *,
         _resolution_days(figures, names),
         _extensions(figures, names, public),
         _referrals(figures, names),
-        _counts("satisfaction", names, names.w("level"),
-                [(names.pick(LEVELS[lv]), n) for lv, n in figures.satisfaction_levels().items()]),
+        levels,
         satisfaction,
         solved_table(solved, names),
         solved,
