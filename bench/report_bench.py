@@ -7,7 +7,9 @@ cases, on SQLite and on PostgreSQL).
 Each database is filled by bulk inserts with ``--cases`` cases received through 2025 (and a
 tenth as many in 2024, for the comparison): each with its timeline moves (acknowledged,
 resolved, a few reopened), a referral for one in twenty, an extension for one in fifty, a
-survey answer for one in three and a violation for one in forty. Then the whole annual
+survey answer for one in three (a "problem solved" answer on three in four of them, the rest
+by mail) and a violation for one in forty; and an activity feedback form (意见函) for one
+case in twenty, over 40 events (a tenth as many in 2024). Then the whole annual
 report is made as ``complaintd report annual`` makes it (``casework.figures`` with last
 year's, the tables, the disclosure rule, the charts, the HTML), in both editions, and
 timed. Not a test.
@@ -33,7 +35,15 @@ from casework.calendar import WorkCalendar
 from casework.clock import SHANGHAI
 from casework.db import make_engine, make_sessionmaker
 from casework.figures import Period, figures
-from casework.models import Case, Extension, Referral, SurveyResponse, TimelineEvent, Violation
+from casework.models import (
+    ActivityFeedback,
+    Case,
+    Extension,
+    Referral,
+    SurveyResponse,
+    TimelineEvent,
+    Violation,
+)
 from complaintd.schema import metadata
 from web.report.annual import prepare, render
 from web.report.disclosure import Rule
@@ -83,9 +93,16 @@ def _case_rows(i: int, received: datetime, rng: random.Random,
                                    "requested_by": "zhangwei", "requested_at": received,
                                    "approved_by": "wangfang", "approved_at": received})
     if i % 3 == 0 and resolved:
+        solved = rng.choice(["yes", "yes", "partly", "no", None])
         rows["surveys"].append({"case_id": i, "level": rng.randint(1, 5), "label": "",
                                 "answer_text": "满意", "received_at": received + timedelta(
-                                    days=took + 1)})
+                                    days=took + 1), "solved": solved,
+                                "channel": "mail" if solved is None else "web"})
+    if i % 20 == 0:  # activity feedback: not tied to the case, received about its time
+        rows["activities"].append({
+            "activity": f"社区活动{rng.randint(1, 40)}", "attended_on": day,
+            "level": rng.randint(1, 5), "comment": "志愿者很耐心", "language": "zh",
+            "received_at": received})
     if i % 40 == 0:
         rows["violations"].append({
             "case_id": i, "staff": "zhangwei", "category": "missed_deadline", "clause": "七(二)",
@@ -103,14 +120,16 @@ def fill(url: str, n: int) -> None:
     with engine.begin() as conn:
         for first in range(1, total + 1, CHUNK):
             rows: dict[str, list[dict[str, Any]]] = {k: [] for k in (
-                "cases", "events", "referrals", "extensions", "surveys", "violations")}
+                "cases", "events", "referrals", "extensions", "surveys", "violations",
+                "activities")}
             for i in range(first, min(total, first + CHUNK - 1) + 1):
                 received = (start + timedelta(seconds=(i - 1) * seconds) if i <= n
                             else start - timedelta(days=1 + (i - n) % 360))
                 _case_rows(i, received, rng, rows)
             for model, key in ((Case, "cases"), (TimelineEvent, "events"),
                                (Referral, "referrals"), (Extension, "extensions"),
-                               (SurveyResponse, "surveys"), (Violation, "violations")):
+                               (SurveyResponse, "surveys"), (Violation, "violations"),
+                               (ActivityFeedback, "activities")):
                 if rows[key]:
                     conn.execute(insert(model), rows[key])
     if engine.dialect.name == "postgresql":

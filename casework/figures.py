@@ -10,6 +10,8 @@ year of 100,000 cases stays a few queries. The definitions are written down in
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +27,15 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import GenericFunction
 
 from casework.clock import SHANGHAI
-from casework.models import Case, Extension, Referral, SurveyResponse, TimelineEvent, Violation
+from casework.models import (
+    ActivityFeedback,
+    Case,
+    Extension,
+    Referral,
+    SurveyResponse,
+    TimelineEvent,
+    Violation,
+)
 from casework.status import OPEN_STATUSES, CaseStatus
 
 # The moves of the timeline that mark the report's moments (the first of each counts).
@@ -34,6 +44,9 @@ RESOLVED = CaseStatus.RESOLVED.value
 REOPENED = CaseStatus.REOPENED.value
 ENDED_UNRESOLVED = frozenset({CaseStatus.WITHDRAWN, CaseStatus.REJECTED})
 FIRST_YEAR = 2000  # the earliest year a report is asked for
+# "Was the problem solved?" on the web survey; an answer by mail gives a level only.
+SOLVED_ANSWERS = ("yes", "partly", "no")
+NOT_ASKED = "not_asked"
 
 
 class WorkingDays(Protocol):
@@ -152,6 +165,10 @@ class Figures:
     extension_reasons: dict[str, int]
     referrals: dict[str, AuthorityFigures]
     satisfaction: dict[str, dict[int, int]]  # category -> level -> answers (latest per case)
+    # category -> "yes" / "partly" / "no" / "not_asked" -> the same answers as satisfaction
+    solved: dict[str, dict[str, int]]
+    # activity (意见函) -> level -> answers received in the period; empty for a scope
+    activities: dict[str, dict[int, int]]
     reopened: int
     violations: tuple[ViolationRow, ...]
     overdue_open: int  # open on ``as_of`` with the resolution deadline before it
@@ -160,6 +177,19 @@ class Figures:
     def satisfaction_levels(self) -> dict[int, int]:
         levels: Counter[int] = Counter()
         for by_level in self.satisfaction.values():
+            levels.update(by_level)
+        return {level: levels.get(level, 0) for level in range(5, 0, -1)}
+
+    def solved_answers(self) -> dict[str, int]:
+        """yes, partly, no and not asked (an answer by mail), over every category."""
+        answers: Counter[str] = Counter()
+        for by_answer in self.solved.values():
+            answers.update(by_answer)
+        return {answer: answers.get(answer, 0) for answer in (*SOLVED_ANSWERS, NOT_ASKED)}
+
+    def activity_levels(self) -> dict[int, int]:
+        levels: Counter[int] = Counter()
+        for by_level in self.activities.values():
             levels.update(by_level)
         return {level: levels.get(level, 0) for level in range(5, 0, -1)}
 
@@ -187,7 +217,7 @@ def figures(session: Session, calendar: WorkingDays, period: Period, scope: Scop
     previous = None
     if with_previous:
         before = figures(session, calendar, period.previous_year(), scope)
-        previous = before if before.total or before.violations else None
+        previous = before if before.total or before.violations or before.activities else None
     return Figures(
         period=period, scope=scope, total=len(cases),
         by_channel=_count(c.channel for c in cases),
@@ -198,7 +228,8 @@ def figures(session: Session, calendar: WorkingDays, period: Period, scope: Scop
         acknowledgement=ack, resolution=resolution, resolution_days=tuple(took),
         **_extensions(session, ids),
         referrals=_authorities(referrals, period.as_of, days),
-        satisfaction=_satisfaction(session, ids, {c.id: c.category for c in cases}),
+        **_survey(session, ids, {c.id: c.category for c in cases}),
+        activities=_activities(session, period) if scope == Scope() else {},
         reopened=sum(1 for c in cases if REOPENED in moments.get(c.id, {})),
         violations=tuple(_violations(session, period, scope)),
         overdue_open=sum(1 for c in cases if _overdue(c, period.as_of)),
@@ -285,20 +316,49 @@ def _extensions(session: Session, ids: Select[Any]) -> dict[str, Any]:
             "extension_reasons": _count(" ".join(r.reason.split()) for r in rows)}
 
 
-def _satisfaction(session: Session, ids: Select[Any],
-                  categories: dict[int, str]) -> dict[str, dict[int, int]]:
-    """The latest answer per case (a complainant who answered twice changed their mind)."""
-    latest: dict[int, tuple[datetime, int, int]] = {}
-    for case_id, level, at, row_id in session.execute(select(
+def _survey(session: Session, ids: Select[Any], categories: dict[int, str]) -> dict[str, Any]:
+    """Satisfaction and "problem solved" from the latest answer per case (a complainant who
+    answered twice changed their mind), by category; "not_asked": an answer by mail."""
+    latest: dict[int, tuple[datetime, int, int, str | None]] = {}
+    for case_id, level, at, row_id, solved in session.execute(select(
             SurveyResponse.case_id, SurveyResponse.level, SurveyResponse.received_at,
-            SurveyResponse.id).where(SurveyResponse.case_id.in_(ids))):
+            SurveyResponse.id, SurveyResponse.solved).where(SurveyResponse.case_id.in_(ids))):
         if case_id not in latest or (at, row_id) > latest[case_id][:2]:
-            latest[case_id] = (at, row_id, level)
+            latest[case_id] = (at, row_id, level, solved)
+    levels: dict[str, dict[int, int]] = defaultdict(lambda: dict.fromkeys(range(5, 0, -1), 0))
+    answers: dict[str, dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys((*SOLVED_ANSWERS, NOT_ASKED), 0))
+    for case_id, (_at, _id, level, solved) in latest.items():
+        if 1 <= level <= 5:  # the same answers in both tables, so their totals agree
+            category = categories.get(case_id, "")
+            levels[category][level] += 1
+            answers[category][solved if solved in SOLVED_ANSWERS else NOT_ASKED] += 1
+    return {"satisfaction": dict(sorted(levels.items())), "solved": dict(sorted(answers.items()))}
+
+
+def _activities(session: Session, period: Period) -> dict[str, dict[int, int]]:
+    """The activity feedback forms received in the period, by activity (the name as typed,
+    its spaces tidied) and level. The comments are not read: no report prints them."""
+    start, end = period.bounds()
     table: dict[str, dict[int, int]] = defaultdict(lambda: dict.fromkeys(range(5, 0, -1), 0))
-    for case_id, (_at, _id, level) in latest.items():
+    for activity, level, n in session.execute(
+            select(ActivityFeedback.activity, ActivityFeedback.level, func.count())
+            .where(ActivityFeedback.received_at >= start, ActivityFeedback.received_at < end)
+            .group_by(ActivityFeedback.activity, ActivityFeedback.level)):
         if 1 <= level <= 5:
-            table[categories.get(case_id, "")][level] += 1
-    return dict(sorted(table.items()))
+            table[_event_name(activity)][level] += n
+    return dict(sorted(table.items(), key=lambda item: (-sum(item[1].values()), item[0])))
+
+
+# Spaces between Chinese characters are typing noise ("社区  义诊" is "社区义诊").
+_CJK = r"[\u3000-\u9fff\uf900-\ufaff\uff00-\uffef]"
+_CJK_SPACE = re.compile(rf"(?<={_CJK})\s+(?={_CJK})")
+
+
+def _event_name(typed: str) -> str:
+    """One name for the ways visitors type the same event: full-width letters and spaces
+    as plain ones (NFKC), runs of spaces as one, none between two Chinese characters."""
+    return _CJK_SPACE.sub("", " ".join(unicodedata.normalize("NFKC", typed).split()))
 
 
 def _violations(session: Session, period: Period, scope: Scope) -> list[ViolationRow]:

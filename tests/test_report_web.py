@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from tests.fixtures.report_year import SECRETS, build_year
+from tests.fixtures.report_year import COMMENTS, SECRETS, VISITOR_NAMED, build_year
 from tests.fixtures.web import SECRET, Site
 from tests.test_web_browser import Live
 from web.serve import Background
@@ -50,7 +50,7 @@ def test_the_page_shows_the_figures_and_filters_by_department(site: Site) -> Non
     page = director.get("/reports?year=2025").text
     assert "按渠道" in page and "<th scope=\"row\">邮件</th><td>36</td>" in page
     assert "援助项目办理" in page  # the routing file's label for the category
-    assert page.count('src="data:image/svg+xml;base64,') == 5
+    assert page.count('src="data:image/svg+xml;base64,') == 6  # and "problem solved"
     assert not [s for s in SECRETS if s in page]
     service = director.get("/reports?year=2025&department=service").text
     assert "<th scope=\"row\">合计</th><td>16</td>" in service
@@ -74,6 +74,15 @@ def test_editions_and_exports(site: Site) -> None:
     assert rows[-1][:2] == ("合计", 16)
     text = director.get("/reports/figures.csv?year=2025").content.decode("utf-8-sig")
     assert ["by_channel", "按渠道", "网页", "案件数", "4"] in list(csv.reader(io.StringIO(text)))
+    # Activity feedback: the comments in no edition, an event named on fewer than 10 forms
+    # (a name a visitor typed) only in the internal one.
+    assert ["activities", "活动意见函（按活动）", "助学金发放仪式", "意见函份数", "24"] in list(
+        csv.reader(io.StringIO(text)))
+    assert ["solved", "问题是否解决", "已解决", "回复数", "12"] in list(
+        csv.reader(io.StringIO(text)))
+    for edition in (public.text, text, director.get("/reports?year=2025").text):
+        assert not [s for s in (*COMMENTS, VISITOR_NAMED) if s in edition]
+    assert VISITOR_NAMED in internal and not [s for s in COMMENTS if s in internal]
 
 
 @pytest.fixture
@@ -98,7 +107,7 @@ def test_report_page_and_annual_report_in_chromium(live_reports: Live, width: in
             else None)
     page.goto(f"{live_reports.url}/reports?year=2025")
     charts = page.locator("img.chart")
-    assert charts.count() == 5
+    assert charts.count() == 6  # and "problem solved"
     assert all(charts.nth(i).evaluate("i => i.naturalWidth") > 0 for i in range(5))
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.get_by_label("部门").select_option("service")

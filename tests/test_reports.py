@@ -17,10 +17,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from casework.calendar import WorkCalendar
 from casework.figures import Figures, OnTime, Period, Scope, figures, middle, percentile
-from tests.fixtures.report_year import AS_OF, SECRETS, YEAR, build_year
+from tests.fixtures.report_year import (
+    AS_OF,
+    COMMENTS,
+    SECRETS,
+    VISITOR_NAMED,
+    YEAR,
+    build_year,
+)
 from web.report import tables as t
 from web.report.annual import prepare, render, shown
-from web.report.disclosure import Rule, suppress
+from web.report.disclosure import Rule, suppress, suppress_all
 
 CALENDAR = WorkCalendar.build()
 RULE = Rule(threshold=10, min_denominator=20)
@@ -75,6 +82,36 @@ def test_extensions_referrals_satisfaction_reopened(year: Figures) -> None:
                                  "staff_conduct": {5: 0, 4: 0, 3: 0, 2: 3, 1: 0}}
     assert year.reopened == 3
     assert year.overdue_open == 2
+
+
+def test_problem_solved_by_answer_and_category(year: Figures) -> None:
+    # The same answers as satisfaction (one per case); by mail: "not asked".
+    assert year.solved == {
+        "assistance_project": {"yes": 12, "partly": 5, "no": 3, "not_asked": 10},
+        "staff_conduct": {"yes": 0, "partly": 0, "no": 3, "not_asked": 0}}
+    assert year.solved_answers() == {"yes": 12, "partly": 5, "no": 6, "not_asked": 10}
+
+
+def test_activity_feedback_by_event_and_last_year(year: Figures) -> None:
+    # "社区  义诊" is 社区义诊; 23:00 on 31 December counts, 00:00 on 1 January does not.
+    assert year.activities == {
+        "助学金发放仪式": {5: 12, 4: 8, 3: 4, 2: 0, 1: 0},
+        "社区义诊": {5: 5, 4: 3, 3: 0, 2: 3, 1: 0},
+        VISITOR_NAMED: {5: 0, 4: 0, 3: 0, 2: 1, 1: 1}}
+    assert year.activity_levels() == {5: 17, 4: 11, 3: 4, 2: 4, 1: 1}
+    assert year.previous is not None
+    assert year.previous.activities == {"社区义诊": {5: 0, 4: 6, 3: 0, 2: 0, 1: 0},
+                                        "新春慰问": {5: 3, 4: 0, 3: 0, 2: 0, 1: 0}}
+
+
+def test_activity_feedback_belongs_to_no_department(session: Session) -> None:
+    service = figures(session, CALENDAR, Period.year(YEAR, AS_OF), Scope(department="service"),
+                      with_previous=True)
+    assert service.activities == {}
+    tables = {table.key: table for table in t.build(service, t.Names("zh"), "internal")}
+    assert "activities" not in tables
+    assert "活动意见函（份）" not in cells(tables["comparison"])
+    assert cells(tables["solved_by_category"])["staff_conduct"] == "0 | 0 | 3 | 3 | 0 | 3 | 0.0%"
 
 
 def test_violations_of_the_year(year: Figures) -> None:
@@ -180,6 +217,110 @@ def test_internal_edition_shows_everything(year: Figures) -> None:
     assert "staff-wangfang" in render(report, "上海生命绿洲公益服务中心")
 
 
+def test_internal_edition_counts_solved_and_activity_feedback(year: Figures) -> None:
+    report = prepare(year, t.Names("zh"), "internal", RULE)
+    tables = {table.key: table for table in report.tables}
+    assert cells(tables["solved"]) == {
+        "已解决": "12 | 52.2%", "部分解决": "5 | 21.7%", "未解决": "6 | 26.1%",
+        "作答合计": "23 | ", "未问及（邮件回复）": "10 | ", "回访合计": "33 | "}
+    assert cells(tables["solved_by_category"]) == {
+        "assistance_project": "12 | 5 | 3 | 20 | 10 | 30 | 60.0%",
+        "staff_conduct": "0 | 0 | 3 | 3 | 0 | 3 | 0.0%",
+        "合计": "12 | 5 | 6 | 23 | 10 | 33 | 52.2%"}
+    # Last year's columns: the events of either year; the mean of 5.
+    assert cells(tables["activities"]) == {
+        "助学金发放仪式": "12 | 8 | 4 | 0 | 0 | 24 | 4.3 | 0 | —",
+        "社区义诊": "5 | 3 | 0 | 3 | 0 | 11 | 3.9 | 6 | 4.0",
+        VISITOR_NAMED: "0 | 0 | 0 | 1 | 1 | 2 | 1.5 | 0 | —",
+        "新春慰问": "0 | 0 | 0 | 0 | 0 | 0 | — | 3 | 5.0",
+        "合计": "17 | 11 | 4 | 4 | 1 | 37 | 4.1 | 9 | 4.3"}
+    comparison = cells(tables["comparison"])
+    assert comparison["问题已解决（占作答）"] == "52.2% | —"  # no survey last year
+    assert (comparison["活动意见函（份）"], comparison["活动意见函平均分"]) == ("37 | 9",
+                                                                          "4.1 | 4.3")
+    html = render(report, "机构")
+    assert VISITOR_NAMED in html  # the board sees every event as typed ...
+    assert not [c for c in COMMENTS if c in html]  # ... but no comment: no edition has them
+
+
+def test_public_solved_hides_what_the_survey_total_gives_away(year: Figures) -> None:
+    tables = public(year)
+    # 10 not asked is no small count, but the staff_conduct row (3) hides, its column's
+    # totals with it, and then "not asked" (33 shown − 23 answered would give it away).
+    assert cells(tables["solved"]) == {
+        "已解决": "12 | —", "部分解决": "<10 | —", "未解决": "<10 | —", "作答合计": "<10 | ",
+        "未问及（邮件回复）": "<10 | ", "回访合计": "33 | "}
+    assert cells(tables["solved_by_category"]) == {
+        "assistance_project": "12 | <10 | <10 | <10 | <10 | <10 | —",
+        "staff_conduct": "0 | 0 | <10 | <10 | 0 | <10 | —",
+        "合计": "12 | <10 | <10 | <10 | <10 | 33 | —"}
+    # A category's answers are one cell in both tables: hidden in both; and every survey
+    # answer is one cell in the three tables that show it.
+    assert cells(tables["satisfaction_by_category"])["assistance_project"].endswith("<10 | —")
+    assert (tables["satisfaction"].cells["total"] is tables["satisfaction_by_category"].cells["t"]
+            is tables["solved"].cells["total"])
+    assert cells(tables["comparison"])["问题已解决（占作答）"] == "— | —"
+
+
+def test_public_solved_share_shown_over_the_minimum(session: Session) -> None:
+    scoped = figures(session, CALENDAR, Period.year(YEAR, AS_OF),
+                     Scope(category="assistance_project"), with_previous=True)
+    tables = public(scoped)
+    assert cells(tables["solved"]) == {
+        "已解决": "12 | 60.0%", "部分解决": "<10 | —", "未解决": "<10 | —",
+        "作答合计": "20 | ", "未问及（邮件回复）": "10 | ", "回访合计": "30 | "}
+    assert cells(tables["comparison"])["问题已解决（占作答）"] == "60.0% | —"
+
+
+def test_public_activity_feedback_pooled_and_suppressed(year: Figures) -> None:
+    tables = public(year)
+    # Events on fewer than 10 forms (this year's and last year's) are pooled unnamed; 社区义诊
+    # (11) hides because 24 + 11 + the pooled 2 would give the pooled 2 away; 12 hides beside
+    # 社区义诊's 5 in the "very satisfied" column; means only beside counts shown.
+    assert cells(tables["activities"]) == {
+        "助学金发放仪式": "<10 | <10 | <10 | 0 | 0 | 24 | — | 0 | —",
+        "社区义诊": "<10 | <10 | 0 | <10 | 0 | <10 | — | <10 | —",
+        "其他活动（每项不足10份，合并）": "0 | 0 | 0 | <10 | <10 | <10 | — | <10 | —",
+        "合计": "17 | 11 | <10 | <10 | <10 | 37 | — | <10 | —"}
+    comparison = cells(tables["comparison"])
+    assert (comparison["活动意见函（份）"], comparison["活动意见函平均分"]) == ("37 | <10",
+                                                                          "— | —")
+
+
+def test_public_activity_means_shown_beside_shown_counts(year: Figures) -> None:
+    rule = Rule(threshold=1, min_denominator=20)  # no count hidden: the means' own rule
+    report = prepare(year, t.Names("zh"), "public", rule)
+    table = {tb.key: tb for tb in report.tables}["activities"]
+    rows = {row.label: " | ".join(shown(c, rule) for c in table.values(row))
+            for row in table.rows}
+    assert rows["助学金发放仪式"] == "12 | 8 | 4 | 0 | 0 | 24 | 4.3 | 0 | —"
+    assert rows["社区义诊"] == "5 | 3 | 0 | 3 | 0 | 11 | — | 6 | —"  # 11, 6: under 20
+    assert rows["合计"] == "17 | 11 | 4 | 4 | 1 | 37 | 4.1 | 9 | —"
+    # Named on fewer than 1 form this year: only last year's 新春慰问, unnamed.
+    assert rows["其他活动（每项不足1份，合并）"] == "0 | 0 | 0 | 0 | 0 | 0 | — | 3 | —"
+
+
+def test_a_cell_two_tables_share_hides_in_both() -> None:
+    first, second = t.Table("a", "a", []), t.Table("b", "b", [])
+    shared = t.Cell(40)
+    first.groups.append(((first.add("p", t.Cell(3)), first.add("q", shared)),
+                         first.add("total", t.Cell(43))))
+    second.groups.append(((second.add("q", shared), second.add("r", t.Cell(50))),
+                          second.add("total", t.Cell(90))))
+    suppress_all([second, first], RULE)  # the second table is judged first: a round more
+    assert [first.cells[k].hidden for k in ("p", "q", "total")] == [True, True, False]
+    assert [second.cells[k].hidden for k in ("q", "r", "total")] == [True, True, False]
+
+
+@pytest.mark.parametrize("edition", ["public", "supervisor"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_comment_and_no_typed_name_outside_the_internal_edition(
+        year: Figures, edition: t.Edition, lang: str) -> None:
+    html = render(prepare(year, t.Names(lang), edition, RULE), "机构")
+    assert not [s for s in (*COMMENTS, VISITOR_NAMED) if s in html]
+    assert "助学金发放仪式" in html
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_public_edition_names_no_one(year: Figures, lang: str) -> None:
     html = render(prepare(year, t.Names(lang), "public", RULE), "上海生命绿洲公益服务中心")
@@ -192,7 +333,7 @@ def test_public_edition_names_no_one(year: Figures, lang: str) -> None:
 
 def test_charts_are_svg_with_text_as_text(year: Figures) -> None:
     html = render(prepare(year, t.Names("zh"), "public", RULE), "机构")
-    assert html.count("<svg") == 5
+    assert html.count("<svg") == 6
     assert "邮件" in html.split('<section id="by_channel">')[1].split("</figure>")[0]
 
 

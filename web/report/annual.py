@@ -14,12 +14,12 @@ from markupsafe import Markup
 from casework.figures import Figures
 from web.report import tables as t
 from web.report.charts import bar_chart
-from web.report.disclosure import Rule, suppress
+from web.report.disclosure import Rule, suppress_all
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Tables drawn as a chart too, and whether the bars lie (long labels read better so).
 CHARTS = {"by_month": False, "by_channel": True, "by_category": True,
-          "resolution_days": False, "satisfaction": True}
+          "resolution_days": False, "satisfaction": True, "solved": True}
 # The console shows the report in a page of its own: no script, its own inline styles.
 REPORT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
               "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
@@ -38,10 +38,10 @@ class Report:
 
 
 def prepare(figures: Figures, names: t.Names, edition: t.Edition, rule: Rule) -> Report:
-    tables = t.build(figures, names, edition)
+    tables = t.build(figures, names, edition, threshold=rule.threshold)
     if edition == "public":
-        tables = [suppress(table, rule) for table in tables]
-        _same_rates(tables, figures, names, rule)
+        tables = suppress_all(tables, rule)
+        _same_rates(tables, figures, names, rule, edition)
     hidden = f"<{rule.threshold}"
     # matplotlib's SVG writer escapes every text it draws: the markup is its own.
     charts = {table.key: Markup(bar_chart(table, hidden, horizontal=CHARTS[table.key]))
@@ -76,18 +76,29 @@ def shown(cell: t.Cell | None, rule: Rule, lang: str = "zh") -> str:
     return str(value)
 
 
-def _same_rates(tables: list[t.Table], figures: Figures, names: t.Names, rule: Rule) -> None:
-    """The comparison's on-time rates hide when the year's own table hides them (this year's
+# The figures the comparison with last year repeats: its cell ({when}: now or before) and
+# the table and cell each year's own edition shows it in.
+SHARED = (("acknowledgement_{when}", "acknowledgement", "rate"),
+          ("resolution_{when}", "resolution", "rate"), ("solved_{when}", "solved", "s_yes"),
+          ("forms_{when}", "activities", "t_t"), ("forms_{when}_m", "activities", "t_m"))
+
+
+def _same_rates(tables: list[t.Table], figures: Figures, names: t.Names, rule: Rule,
+                edition: t.Edition) -> None:
+    """The comparison's figures hide when the year's own table hides them (this year's
     here, last year's as last year's public edition showed it)."""
     by_key = {table.key: table for table in tables}
     comparison = by_key.get("comparison")
     if comparison is None or figures.previous is None:
         return
-    for key in ("acknowledgement", "resolution"):
-        before = suppress(t.on_time_table(key, getattr(figures.previous, key),
-                                          figures.previous.total, names), rule)
-        for when, table in (("now", by_key[key]), ("before", before)):
-            comparison.cells[f"{key}_{when}"].hidden |= table.cells["rate"].hidden
+    last_year = {table.key: table for table in suppress_all(
+        t.build(figures.previous, names, edition, threshold=rule.threshold), rule)}
+    for pattern, table_key, cell_key in SHARED:
+        for when, own in (("now", by_key), ("before", last_year)):
+            shared = comparison.cells.get(pattern.format(when=when))
+            source = own.get(table_key)
+            if shared is not None and source is not None:
+                shared.hidden |= source.cells[cell_key].hidden
 
 
 def _has_counts(table: t.Table) -> bool:

@@ -10,7 +10,8 @@ Pure functions over a ``Table`` (``web.report.tables``). The rule, as stated on 
    (secondary suppression), so no hidden count is a total minus the shown ones;
 3. a percentage is shown only over at least ``min_denominator`` cases and only when none
    of the counts it is computed from is hidden; a median, a percentile, a mean or a sum of
-   money only over at least ``min_denominator`` cases (money: ``threshold`` entries).
+   money only over at least ``min_denominator`` cases (money: ``threshold`` entries);
+4. a cell two tables share is hidden in both when either hides it (``suppress_all``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,22 @@ def suppress(table: Table, rule: Rule) -> Table:
         elif cell.kind == "money":
             cell.hidden = 0 < cell.n < rule.threshold
     return table
+
+
+def suppress_all(tables: list[Table], rule: Rule) -> list[Table]:
+    """Every table under the rule. A cell two tables share (the same ``Cell``: a category's
+    survey answers in satisfaction and in "problem solved") hidden by one is hidden in the
+    other, whose groups may then hide more: rounds until no count changes."""
+    while True:
+        hidden = _hidden_counts(tables)
+        for table in tables:
+            suppress(table, rule)
+        if _hidden_counts(tables) == hidden:
+            return tables
+
+
+def _hidden_counts(tables: list[Table]) -> int:
+    return sum(c.hidden for table in tables for c in table.cells.values() if c.kind == "count")
 
 
 def _small(cell: Cell, rule: Rule) -> bool:

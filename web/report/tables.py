@@ -9,12 +9,20 @@ leaves out what names a person (staff, case references, free-text extension reas
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
-from casework.figures import Figures, OnTime, ViolationRow, middle, percentile
+from casework.figures import (
+    NOT_ASKED,
+    SOLVED_ANSWERS,
+    Figures,
+    OnTime,
+    ViolationRow,
+    middle,
+    percentile,
+)
 from casework.status import CHANNEL_LABELS, STATUS_LABELS
 
 Kind = Literal["count", "share", "rate", "stat", "money", "text"]
@@ -53,7 +61,23 @@ WORDS: dict[str, tuple[str, str]] = {
     "this_year": ("本年", "This year"), "last_year": ("上年", "Last year"),
     "figure": ("指标", "Figure"), "uncategorised": ("未分类", "Uncategorised"),
     "none": ("无", "none"),
+    "solved": ("问题是否解决", "Problem solved?"), "solved_rate": ("已解决占比", "Solved"),
+    "share_answered": ("占作答", "Share of those answering"),
+    "solved_compared": ("问题已解决（占作答）", "Problem solved (of those answering)"),
+    "answered_solved": ("作答合计", "Answered the question"),
+    "not_asked": ("未问及（邮件回复）", "Not asked (answered by mail)"),
+    "survey_answers": ("回访合计", "Survey answers"),
+    "activity": ("活动或服务", "Event or service"),
+    "forms": ("意见函份数", "Feedback forms"),
+    "forms_last_year": ("上年份数", "Forms last year"),
+    "mean_last_year": ("上年平均分", "Mean last year"),
+    "other_activities": ("其他活动（每项不足{n}份，合并）",
+                         "Other events (fewer than {n} forms each, pooled)"),
+    "activity_forms": ("活动意见函（份）", "Activity feedback forms"),
+    "activity_mean": ("活动意见函平均分", "Activity feedback mean (of 5)"),
 }
+SOLVED = {"yes": ("已解决", "solved"), "partly": ("部分解决", "partly solved"),
+          "no": ("未解决", "not solved")}
 LEVELS = {5: ("非常满意", "very satisfied"), 4: ("满意", "satisfied"), 3: ("一般", "neutral"),
           2: ("不满意", "dissatisfied"), 1: ("非常不满意", "very dissatisfied")}
 # What the figures mean (docs/reports.md says it at length): on every report and workbook.
@@ -86,6 +110,17 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
     ("满意度以每案最后一次回复为准。违诺按登记时间计入当年（第七条）。",
      "Satisfaction: each case's latest answer. Violations count in the year they were "
      "recorded (clause 七)."),
+    ("“问题是否解决”取自同一回复（网页回访单独询问：已解决、部分解决、未解决）；邮件回复只给"
+     "满意度，计为“未问及”。已解决占比以作答者为分母。",
+     "“Problem solved?” comes from the same answer (asked apart on the web survey: solved, "
+     "partly, not solved); an answer by mail gives a level only and counts as “not asked”. "
+     "The share solved is of those who answered the question."),
+    ("活动意见函（第五条第（三）项）按收到时间计入当年，不与案件关联，只在不按部门、类别筛选时"
+     "统计；意见内容不列入报告。公开版和报主管单位版中，不足小数字门槛的活动合并为“其他活动”。",
+     "Activity feedback forms (clause 五(三)) count in the year they were received; they belong "
+     "to no case and are counted only when no department or category is chosen. Their "
+     "comments are in no report. The public and supervising body's editions pool the events "
+     "named on fewer forms than the small-number threshold as “other events”."),
 )
 DAY_BUCKETS = ((0, 5), (6, 10), (11, 15), (16, 20), (21, 30), (31, None))
 
@@ -181,12 +216,27 @@ TITLES: dict[str, tuple[str, str]] = {
     "violation_register": ("违诺登记（内部）", "Violation register (internal)"),
     "compensation": ("赔偿", "Compensation"),
     "comparison": ("与上年比较", "Compared with last year"),
+    "solved": ("问题是否解决", "Problem solved?"),
+    "solved_by_category": ("问题是否解决（按类别）", "Problem solved, by category"),
+    "activities": ("活动意见函（按活动）", "Activity feedback, by event"),
 }
 
 
-def build(figures: Figures, names: Names, edition: Edition) -> list[Table]:
-    """Every table of the report, in the order the report shows them."""
+def build(figures: Figures, names: Names, edition: Edition, *,
+          threshold: int = 10) -> list[Table]:
+    """Every table of the report, in the order the report shows them. ``threshold``: the
+    fewest forms an event needs to be named outside the internal edition (the names are
+    typed by visitors)."""
     public = edition != "internal"  # no names, no references, no free text
+    levels = _counts("satisfaction", names, names.w("level"),
+                     [(names.pick(LEVELS[lv]), n)
+                      for lv, n in figures.satisfaction_levels().items()])
+    satisfaction = _satisfaction_by_category(figures, names)
+    # The same answers three times: the totals by level, by category, by "solved" answer.
+    for i, lv in enumerate(LEVELS):
+        _same_cell(satisfaction, f"t_{lv}", levels, f"n{i}")
+    _same_cell(satisfaction, "t", levels, "total")
+    solved = solved_by_category(figures, names, satisfaction)
     tables = [
         _summary(figures, names),
         _counts("by_month", names, names.w("month"),
@@ -205,9 +255,11 @@ def build(figures: Figures, names: Names, edition: Edition) -> list[Table]:
         _resolution_days(figures, names),
         _extensions(figures, names, public),
         _referrals(figures, names),
-        _counts("satisfaction", names, names.w("level"),
-                [(names.pick(LEVELS[lv]), n) for lv, n in figures.satisfaction_levels().items()]),
-        _satisfaction_by_category(figures, names),
+        levels,
+        satisfaction,
+        solved_table(solved, names),
+        solved,
+        *_activities(figures, names, threshold if public else None),
         _violation_counts("violations_by_clause", figures.violations, names, names.w("clause"),
                           lambda v: v.clause),
         _violation_counts("violations_by_tier", figures.violations, names, names.w("tier"),
@@ -354,6 +406,167 @@ def _satisfaction_by_category(figures: Figures, names: Names) -> Table:
     return table
 
 
+def solved_table(by_category: Table, names: Names) -> Table:
+    """Solved, partly, not solved with their shares of those who answered the question;
+    then those not asked (answers by mail) and every survey answer: the total row of the
+    table by category, the same cells (so the rule hides them alike in both)."""
+    table = _table("solved", names, [names.w("solved"), names.w("answers"),
+                                     names.w("share_answered")])
+    answered = table.add("answered", by_category.cells["t_answered"])
+    parts = []
+    for answer in SOLVED_ANSWERS:
+        count = table.add(answer, by_category.cells[f"t_{answer}"])
+        share = table.add(f"s_{answer}", Cell(
+            _ratio(_int(table.cells[count]), table.cells[answered]), "share",
+            _int(table.cells[answered]), (count, answered)))
+        table.rows.append(Row(names.pick(SOLVED[answer]), [count, share]))
+        parts.append(count)
+    not_asked = table.add(NOT_ASKED, by_category.cells[f"t_{NOT_ASKED}"])
+    everyone = table.add("total", by_category.cells["t_answers"])
+    table.rows += [Row(names.w("answered_solved"), [answered, None], total=True),
+                   Row(names.w("not_asked"), [not_asked, None]),
+                   Row(names.w("survey_answers"), [everyone, None], total=True)]
+    table.groups += [(tuple(parts), answered), ((answered, not_asked), everyone)]
+    return table
+
+
+SOLVED_COLUMNS = (*SOLVED_ANSWERS, "answered", NOT_ASKED, "answers")
+
+
+def solved_by_category(figures: Figures, names: Names, satisfaction: Table) -> Table:
+    """Category × answer: solved, partly, not solved, their total, not asked (by mail) and
+    every answer; the share solved of those who answered. Every row and column adds up to
+    a total; a category's answers and the grand total are ``satisfaction``'s cells (the
+    same answers), so the difference never gives a hidden count away."""
+    table = _table("solved_by_category", names, [
+        names.w("category"), *(names.pick(SOLVED[a]) for a in SOLVED_ANSWERS),
+        names.w("answered_solved"), names.w("not_asked"), names.w("answers"),
+        names.w("solved_rate")])
+    columns: dict[str, list[str]] = {c: [] for c in SOLVED_COLUMNS}
+    for i, (category, by_answer) in enumerate(figures.solved.items()):
+        counts = {a: by_answer.get(a, 0) for a in (*SOLVED_ANSWERS, NOT_ASKED)}
+        counts["answered"] = sum(counts[a] for a in SOLVED_ANSWERS)
+        counts["answers"] = counts["answered"] + counts[NOT_ASKED]
+        keys = {c: table.add(f"c{i}_{c}", Cell(counts[c])) for c in SOLVED_COLUMNS}
+        _same_cell(table, keys["answers"], satisfaction, f"c{i}_t")
+        for column, key in keys.items():
+            columns[column].append(key)
+        rate = table.add(f"c{i}_r", Cell(_ratio(counts["yes"], table.cells[keys["answered"]]),
+                                         "rate", counts["answered"],
+                                         (keys["yes"], keys["answered"])))
+        table.rows.append(Row(names.category_of(category), [*keys.values(), rate]))
+        _answer_groups(table, keys)
+    totals = {c: table.add(f"t_{c}", Cell(sum(_int(table.cells[k]) for k in columns[c])))
+              for c in SOLVED_COLUMNS}
+    _same_cell(table, totals["answers"], satisfaction, "t")
+    for column, parts in columns.items():
+        table.groups.append((tuple(parts), totals[column]))
+    _answer_groups(table, totals)
+    rate = table.add("r", Cell(_ratio(_int(table.cells[totals["yes"]]),
+                                      table.cells[totals["answered"]]), "rate",
+                               _int(table.cells[totals["answered"]]),
+                               (totals["yes"], totals["answered"])))
+    table.rows.append(Row(names.w("total"), [*totals.values(), rate], total=True))
+    return table
+
+
+def _answer_groups(table: Table, keys: dict[str, str]) -> None:
+    table.groups += [(tuple(keys[a] for a in SOLVED_ANSWERS), keys["answered"]),
+                     ((keys["answered"], keys[NOT_ASKED]), keys["answers"])]
+
+
+def _same_cell(table: Table, key: str, source: Table, source_key: str) -> None:
+    """``table``'s cell ``key`` becomes ``source``'s (the same figure in two tables): hidden
+    in one, it is hidden in the other (``disclosure.suppress_all``)."""
+    shared = source.cells.get(source_key)
+    if shared is not None and shared.value == table.cells[key].value:
+        table.cells[key] = shared
+
+
+def _activities(figures: Figures, names: Names, threshold: int | None) -> list[Table]:
+    """Per event: forms by level, their total and mean, and last year's total and mean
+    when last year had forms. Organisation-wide: none when a department or category is
+    chosen. ``threshold`` (outside the internal edition): events on fewer forms this year
+    are pooled, as their names are what a visitor typed."""
+    if figures.scope.department is not None or figures.scope.category is not None:
+        return []
+    before = figures.previous.activities if figures.previous is not None else {}
+    levels = list(LEVELS)
+    head = [names.w("activity"), *(names.pick(LEVELS[lv]) for lv in levels),
+            names.w("forms"), names.w("mean")]
+    if before:
+        head += [names.w("forms_last_year"), names.w("mean_last_year")]
+    table = _table("activities", names, head)
+    groups: dict[str, list[str]] = {key: [] for key in [*map(str, levels), "t", "b"]}
+    for i, (label, now, then) in enumerate(_activity_rows(figures.activities, before,
+                                                          names, threshold)):
+        keys = _level_cells(table, f"a{i}", now, groups)
+        if before:
+            keys += _level_cells(table, f"b{i}", then, groups, detail=False)
+        table.rows.append(Row(label, keys))
+    totals = _level_cells(table, "t", figures.activity_levels(), None)
+    if before:
+        totals += _level_cells(table, "bt", _sum_levels(before.values()), None, detail=False)
+    for name, parts in groups.items():
+        if not parts:
+            continue
+        total_key = "t_t" if name == "t" else "bt_t" if name == "b" else f"t_{name}"
+        table.groups.append((tuple(parts), total_key))
+    table.rows.append(Row(names.w("total"), totals, total=True))
+    return [table]
+
+
+def _activity_rows(now: dict[str, dict[int, int]], before: dict[str, dict[int, int]],
+                   names: Names, threshold: int | None
+                   ) -> list[tuple[str, dict[int, int], dict[int, int]]]:
+    every = [*now, *(a for a in before if a not in now)]
+    named = every if threshold is None else [
+        a for a in now if sum(now[a].values()) >= threshold]
+    rows = [(a, now.get(a, {}), before.get(a, {})) for a in named]
+    pooled = [a for a in every if a not in named]
+    if pooled:
+        label = names.w("other_activities").replace("{n}", str(threshold))
+        rows.append((label, _sum_levels(now.get(a, {}) for a in pooled),
+                     _sum_levels(before.get(a, {}) for a in pooled)))
+    return rows
+
+
+def _level_cells(table: Table, prefix: str, by_level: dict[int, int],
+                 groups: dict[str, list[str]] | None, *, detail: bool = True) -> list[str | None]:
+    """The level counts (``detail``), their total and mean; each added to its column's
+    group (``groups``; None: this is the total row)."""
+    keys: list[str | None] = []
+    parts = []
+    if detail:
+        for lv in LEVELS:
+            parts.append(table.add(f"{prefix}_{lv}", Cell(by_level.get(lv, 0))))
+            if groups is not None:
+                groups[str(lv)].append(parts[-1])
+        keys += parts
+    n = sum(by_level.values())
+    total = table.add(f"{prefix}_t", Cell(n))
+    if groups is not None:
+        groups["t" if detail else "b"].append(total)
+    if detail:
+        table.groups.append((tuple(parts), total))
+    mean = sum(lv * k for lv, k in by_level.items()) / n if n else None
+    # The mean beside hidden counts would give them away: it hides with them.
+    keys += [total, table.add(f"{prefix}_m", Cell(mean, "stat", n, (*parts, total)))]
+    return keys
+
+
+def _sum_levels(rows: Iterable[dict[int, int]]) -> dict[int, int]:
+    summed: dict[int, int] = {}
+    for by_level in rows:
+        for lv, n in by_level.items():
+            summed[lv] = summed.get(lv, 0) + n
+    return summed
+
+
+def _ratio(part: int, whole: Cell) -> float | None:
+    return part / whole.value if isinstance(whole.value, int) and whole.value else None
+
+
 def _violation_counts(key: str, rows: tuple[ViolationRow, ...], names: Names, label: str,
                       by: Callable[[ViolationRow], str]) -> Table:
     counted: dict[str, int] = {}
@@ -432,7 +645,37 @@ def _comparison(now: Figures, before: Figures, names: Names) -> Table:
         table.rows.append(Row(f"{names.pick(TITLES[key])}（{names.w('rate_on_time')}）"
                               if names.lang == "zh" else
                               f"{names.pick(TITLES[key])} ({names.w('rate_on_time')})", cells))
+    _compare_feedback(table, now, before, names)
     return table
+
+
+def _compare_feedback(table: Table, now: Figures, before: Figures, names: Names) -> None:
+    """The share solved (as in each year's own table) and the activity forms, their count
+    and mean (organisation-wide: left out when a department or category is chosen)."""
+    solved: list[str | None] = []
+    for when, f in (("now", now), ("before", before)):
+        answers = f.solved_answers()
+        yes = table.add(f"solved_{when}_yes", Cell(answers["yes"]))
+        n = sum(answers[a] for a in SOLVED_ANSWERS)
+        answered = table.add(f"solved_{when}_n", Cell(n))
+        solved.append(table.add(f"solved_{when}", Cell(answers["yes"] / n if n else None,
+                                                       "rate", n, (yes, answered))))
+    table.rows.append(Row(names.w("solved_compared"), solved))
+    if now.scope.department is not None or now.scope.category is not None:
+        return
+    counts: list[str | None] = []
+    means: list[str | None] = []
+    for when, f in (("now", now), ("before", before)):
+        levels = f.activity_levels()
+        n = sum(levels.values())
+        parts = tuple(table.add(f"forms_{when}_{lv}", Cell(k)) for lv, k in levels.items())
+        count = table.add(f"forms_{when}", Cell(n))
+        table.groups.append((parts, count))
+        counts.append(count)
+        means.append(table.add(f"forms_{when}_m", Cell(
+            sum(lv * k for lv, k in levels.items()) / n if n else None, "stat", n,
+            (*parts, count))))
+    table.rows += [Row(names.w("activity_forms"), counts), Row(names.w("activity_mean"), means)]
 
 
 def _int(cell: Cell) -> int:
