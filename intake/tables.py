@@ -58,20 +58,3 @@ class IntakeAttempt(Base):
     __table_args__ = (UniqueConstraint("source", "folder", "uidvalidity", "uid",
                                        name="uq_intake_attempt_place"),)
 
-
-class CallLogFile(Base):
-    """A call-log file whose bytes are in the raw store (``sha256``): one file, many callers.
-
-    The retention purge removes the bytes once no case and no waiting quarantined row
-    names the file any more (``privacy.retention``); this row stays, with ``removed_at``,
-    so the statistics of what was taken in keep their source.
-    """
-
-    __tablename__ = "call_log_file"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(255))
-    size: Mapped[int] = mapped_column(BigInteger, default=0)
-    imported_at: Mapped[datetime] = mapped_column(index=True)
-    removed_at: Mapped[datetime | None]

@@ -23,9 +23,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casework.models import Message, QuarantineItem
+from casework.models import CallLogFile, Message, QuarantineItem
 from casework.rawstore import RawStore
-from intake.tables import CallLogFile
 
 # An import takes its rows in batches after registering the file: not before this.
 SETTLED = timedelta(days=1)

@@ -16,13 +16,12 @@ import pytest
 from sqlalchemy import func, select
 
 from casework.clock import FixedClock
-from casework.models import Case, Party
+from casework.models import CallLogFile, Case, Party
 from casework.status import CaseStatus
 from casework.transitions import transition
 from complaintd.app import App
 from complaintd.migrate import upgrade
 from complaintd.settings import load_settings
-from intake.tables import CallLogFile
 from privacy.person import Who, erase_person, export_person
 from tests.test_hotline import call
 from tests.test_hotline_service import CALLED, write_calls, write_config

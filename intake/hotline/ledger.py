@@ -17,12 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from casework.models import QuarantineItem
+from casework.models import CallLogFile, QuarantineItem
 from intake.hotline.columns import FIELDS
 from intake.hotline.problems import WHOLE_FILE, RowError
 from intake.hotline.records import CallRecord
 from intake.ledger import DATABASE_TROUBLE, Door, Prepared, SourceItem, Understood
-from intake.tables import CallLogFile
 
 SOURCE = "hotline"
 FOLDER = "calls"
