@@ -477,7 +477,8 @@ class App:
                        self.identity,
                        mailboxes=lambda session: mailbox_statuses(self.settings, session),
                        settings_view=lambda: settings_lines(self.settings),
-                       hotline=self._hotline_uploads())
+                       hotline=self._hotline_uploads(),
+                       privacy_subject=self.privacy_subject)
 
     def _hotline_uploads(self) -> HotlineUploadDoor | None:
         """Call logs uploaded in the console go through the drop folder's importer."""

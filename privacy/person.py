@@ -293,6 +293,16 @@ def erase_person(session: Session, store: RawStore, who: Who, *, now: datetime, 
     return report
 
 
+def erasure_summary(report: ErasureReport) -> dict[str, object]:
+    """What the privacy register keeps of an erasure (references and counts)."""
+    return {"cases": report.erased,
+            "held": [{"reference": r, "why": w} for r, w in report.held],
+            "files": report.files_removed, "parties": report.parties_removed,
+            "messages": report.messages_blanked, "violations_kept": report.violations_kept,
+            "call_logs_removed": report.call_logs_removed,
+            "call_logs_kept": report.call_logs_kept}
+
+
 def _call_logs_of(session: Session, cases: Sequence[Case],
                   others: Sequence[Message]) -> tuple[list[str], int]:
     messages = [m for c in cases for m in c.messages] + list(others)
@@ -323,5 +333,5 @@ def log_action(session: Session, *, at: datetime, actor: str, action: str,
 
 
 __all__ = ["CORRECTABLE", "ErasureReport", "Holdings", "PersonNotFound", "Who",
-           "correct_person", "erase_person", "export_person", "find_person",
+           "correct_person", "erase_person", "erasure_summary", "export_person", "find_person",
            "log_action", "subject_hash"]

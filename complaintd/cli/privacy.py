@@ -26,6 +26,7 @@ from privacy.person import (
     Who,
     correct_person,
     erase_person,
+    erasure_summary,
     export_person,
     log_action,
 )
@@ -179,20 +180,11 @@ def erase(obj: Context, email: str | None, phone: str | None, actor: str | None,
                                   actor=_actor(actor), dry_run=dry_run)
             log_action(session, at=app.clock.now(), actor=_actor(actor), action="erase",
                        subject=app.privacy_subject(who), dry_run=dry_run,
-                       details=_erasure_details(report))
+                       details=erasure_summary(report))
     except PersonNotFound:
         fail(_say(obj, "not_found", who=escape(email or phone or "")), code=1)
     _print_erasure(obj, report, dry_run)
     app.close()
-
-
-def _erasure_details(report: ErasureReport) -> dict[str, object]:
-    return {"cases": report.erased,
-            "held": [{"reference": r, "why": w} for r, w in report.held],
-            "files": report.files_removed, "parties": report.parties_removed,
-            "messages": report.messages_blanked, "violations_kept": report.violations_kept,
-            "call_logs_removed": report.call_logs_removed,
-            "call_logs_kept": report.call_logs_kept}
 
 
 def _print_erasure(obj: Context, report: ErasureReport, dry_run: bool) -> None:
