@@ -163,6 +163,10 @@ def test_bad_input_gets_a_clear_answer_and_nothing_runs(site: Site) -> None:
     assert unknown.status_code == 404 and "没有保存与此邮箱或电话有关的个人信息" in unknown.text
     assert post(director, "/privacy/purge", email=PATIENT).status_code == 404
     assert register(site) == [] and account_log(site) == []
+    # A person whose only case is open: the dry run says nothing can go, and offers no
+    # button to confirm.
+    held = post(director, "/privacy/erase", email=PATIENT)
+    assert "现在没有可删除的内容" in held.text and "确认删除" not in held.text
 
 
 # -- in Chromium (marker ``browser``) ------------------------------------------------------

@@ -48,6 +48,9 @@ TEXT.update({
                           "other cases keep the person's row, stored only, until they go."),
     "privacy_violations_kept": ("违诺登记保留 {n} 条。",
                                 "{n} violation register rows are kept."),
+    "privacy_nothing_to_erase": ("现在没有可删除的内容：本人的案件均依法保留，待办结后再申请。",
+                                 "Nothing can be erased now: every case of the person is "
+                                 "kept (legal hold); ask again once they end."),
     "privacy_changes": ("将更正的项目", "To be corrected"),
     "privacy_who": ("请求涉及", "The request is about"),
     "privacy_none": ("无", "none"),
