@@ -156,3 +156,42 @@ def test_erasing_one_caller_keeps_the_shared_file_until_its_last_case(
     assert digest not in hotline.app.raw_store
     assert hotline.file_row(digest).removed_at is not None
     assert hotline.hotline_cases() == 3
+
+
+def test_the_migration_registers_call_logs_taken_in_before_it(db_url: str) -> None:
+    """Revision 0023 fills ``call_log_file`` from the ledger's hotline rows and the
+    quarantined rows of files that had no good row."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from casework.db import make_engine
+    from casework.models import IngestedItem, QuarantineItem
+    from complaintd.migrate import upgrade as migrate
+
+    engine = make_engine(db_url)
+    migrate(engine, "0018")
+    good, bad = "a" * 64, "b" * 64
+    first, later = datetime(2025, 3, 1, 9, tzinfo=UTC), datetime(2025, 3, 2, 9, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(insert(IngestedItem), [
+            {"source": "hotline", "folder": "calls", "uidvalidity": 0, "uid": f"c{n}",
+             "raw_sha256": f"{n}" * 64, "outcome": "new", "ingested_at": at,
+             "detail": f"calls-0301.csv row {n}; file sha256 {good}"}
+            for n, at in ((2, later), (3, first))])
+        connection.execute(insert(IngestedItem), [
+            {"source": "mail", "folder": "INBOX", "uidvalidity": 1, "uid": "9",
+             "raw_sha256": "9" * 64, "outcome": "new", "ingested_at": first,
+             "detail": f"file sha256 {'c' * 64}"}])
+        connection.execute(insert(QuarantineItem), [
+            {"source": "hotline", "location": "全错.csv row 2", "raw_sha256": bad,
+             "reason": "来电时间: 无法识别", "created_at": later}])
+    migrate(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(select(CallLogFile.sha256, CallLogFile.name,
+                                         CallLogFile.imported_at, CallLogFile.removed_at)
+                                  .order_by(CallLogFile.sha256)).all()
+    engine.dispose()
+    assert [(r.sha256, r.name, r.removed_at) for r in rows] == \
+        [(good, "calls-0301.csv", None), (bad, "全错.csv", None)]
+    assert rows[0].imported_at == first
