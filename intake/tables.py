@@ -57,4 +57,3 @@ class IntakeAttempt(Base):
 
     __table_args__ = (UniqueConstraint("source", "folder", "uidvalidity", "uid",
                                        name="uq_intake_attempt_place"),)
-
