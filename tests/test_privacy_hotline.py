@@ -66,6 +66,10 @@ class Hotline:
         with self.app.session_factory() as session:
             return session.scalars(select(CallLogFile).where(CallLogFile.sha256 == digest)).one()
 
+    def file_row_digest(self) -> str:
+        with self.app.session_factory() as session:
+            return session.scalars(select(CallLogFile.sha256)).one()
+
     def hotline_cases(self) -> int:
         with self.app.session_factory() as session:
             return int(session.scalar(select(func.count(Case.id))
@@ -195,3 +199,18 @@ def test_the_migration_registers_call_logs_taken_in_before_it(db_url: str) -> No
     assert [(r.sha256, r.name, r.removed_at) for r in rows] == \
         [(good, "calls-0301.csv", None), (bad, "全错.csv", None)]
     assert rows[0].imported_at == first
+
+
+def test_the_purge_command_names_the_call_logs(hotline: Hotline, tmp_path: Path) -> None:
+    from tests.test_privacy import cli
+
+    hotline.take("calls-2026-11-24.csv", CALLS)
+    for phone in PHONES:
+        hotline.end(phone)
+    config = tmp_path / "complaintd.toml"
+    dry = cli(config, "privacy", "purge", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "calls-2026-11-24.csv" in dry.output and "1 hotline call-log files" in dry.output
+    done = cli(config, "privacy", "purge")
+    assert "Purged 3 cases" in done.output and "1 hotline call-log files" in done.output
+    assert hotline.file_row_digest() not in hotline.app.raw_store
