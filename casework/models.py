@@ -596,3 +596,21 @@ def compared(name: str | None, type_: str, _parents: Any) -> bool:
     """For Alembic's comparison: the search's own SQLite and PostgreSQL objects are not
     described by the models (``SEARCH_DDL``), so they are left out of it."""
     return not (name or "").startswith(("case_search_fts", "ix_case_search_terms"))
+
+
+class CallLogFile(Base):
+    """A call-log file whose bytes are in the raw store (``sha256``): one file, many callers.
+
+    The retention purge removes the bytes once no case and no waiting quarantined row
+    names the file any more (``privacy.calllogs``); this row stays, with ``removed_at``,
+    so the statistics of what was taken in keep their source.
+    """
+
+    __tablename__ = "call_log_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    imported_at: Mapped[datetime] = mapped_column(index=True)
+    removed_at: Mapped[datetime | None]

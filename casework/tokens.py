@@ -60,6 +60,15 @@ def matches(key: bytes, token: str, case_id: int, recipient: str, purpose: str) 
     return hmac.compare_digest(body[_NONCE_CHARS:].encode("ascii"), expected.encode("ascii"))
 
 
+def matches_any(keys: Iterable[bytes], token: str, case_id: int, recipient: str,
+                purpose: str) -> bool:
+    """``matches`` under any of ``keys``: the current key, then the previous ones kept for
+    verification after a rotation (``[security] previous_thread_keys``). Every key is
+    tried, so the time taken does not tell which one signed the token."""
+    results = [matches(key, token, case_id, recipient, purpose) for key in keys]
+    return any(results)
+
+
 def find_tokens(texts: Iterable[str]) -> list[str]:
     """Every token in ``texts`` (a subject, addresses, Message-IDs), in order, each once,
     lower-cased. Anything around it (``回复：``, ``Fwd:``, ``+`` and ``@``) is ignored."""

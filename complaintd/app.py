@@ -41,6 +41,7 @@ from complaintd.settings import (
     Settings,
     check_web_secret,
     generated_key,
+    previous_thread_keys,
     store_sealer,
     thread_key,
 )
@@ -197,10 +198,16 @@ class App:
             attempts_per_address=public.attempts_per_address_per_hour,
             attempts_per_reference=public.attempts_per_reference_per_hour,
             forms_per_address=public.forms_per_address_per_hour,
-            link_key=self._link_key(), org_zh=org.name, org_en=org.name_en)
+            link_key=self._link_key(), org_zh=org.name, org_en=org.name_en,
+            previous_link_keys=self._previous_link_keys())
 
     def _link_key(self) -> bytes | None:
         return link_key(thread_key(self.settings)) if self.settings.routing.rules_file else None
+
+    def _previous_link_keys(self) -> tuple[bytes, ...]:
+        if not self.settings.routing.rules_file:
+            return ()
+        return tuple(link_key(k) for k in previous_thread_keys(self.settings))
 
     def survey_link(self, case_id: int, now: datetime) -> str | None:
         """The outcome mail's link to the survey form, valid ``[public] survey_link_days``."""
@@ -253,7 +260,8 @@ class App:
                                authority_language=notices.authority_language, caps=self.caps,
                                survey_link=self.survey_link)
         self.routing_file = RoutingFile(path)
-        return Desk(self.routing_file.config, self.calendar, mailer, thread_key(self.settings))
+        return Desk(self.routing_file.config, self.calendar, mailer, thread_key(self.settings),
+                    previous_thread_keys(self.settings))
 
     def reload_routing(self) -> bool:
         """Take up a changed routing file (staff away periods, without a restart); an
@@ -469,7 +477,8 @@ class App:
                        self.identity,
                        mailboxes=lambda session: mailbox_statuses(self.settings, session),
                        settings_view=lambda: settings_lines(self.settings),
-                       hotline=self._hotline_uploads())
+                       hotline=self._hotline_uploads(),
+                       privacy_subject=self.privacy_subject)
 
     def _hotline_uploads(self) -> HotlineUploadDoor | None:
         """Call logs uploaded in the console go through the drop folder's importer."""

@@ -247,6 +247,11 @@ class ReplyTokens(_Section):
     # Demo and tests only: with no key given, one is made with ``secrets`` and kept in
     # ``<data_dir>/thread.key`` (0600). A production installation sets the key itself.
     generate_thread_key: bool = False
+    # Keys of before a rotation, still accepted when a reply's token is checked (mail
+    # already sent keeps working); new mail is always signed with ``thread_key``. Read
+    # from ``previous_thread_keys_env`` (comma-separated) when the list is empty.
+    previous_thread_keys: list[str] = []
+    previous_thread_keys_env: str = "COMPLAINTD_PREVIOUS_THREAD_KEYS"
     # The token rides in the Reply-To plus-address (complaints+ct-…@): turn off when the
     # intake address's server refuses plus-addresses (subject tag and Message-ID remain).
     token_in_reply_to: bool = True
@@ -535,6 +540,7 @@ def check_thread_key(settings: Settings, *, source: str) -> None:
         return
     try:
         thread_key(settings)
+        previous_thread_keys(settings)
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from None
 
@@ -560,6 +566,28 @@ def thread_key(settings: Settings) -> bytes:
         f"not set (nor the environment variable {security.thread_key_env}); it signs the "
         f"reply codes that let staff and authorities answer by mail. Set at least 32 "
         f"characters, e.g. the output of python3 -c 'import secrets; print(secrets.token_hex(32))'")
+
+
+def previous_thread_keys(settings: Settings) -> tuple[bytes, ...]:
+    """The reply-token keys of before a rotation (verification only): ``[security]
+    previous_thread_keys``, else its environment variable, comma-separated. Each must be
+    as strong as the current key; a bad one stops the start naming its place."""
+    from casework.tokens import key_problem
+
+    security = settings.security
+    if security.previous_thread_keys:
+        given = list(security.previous_thread_keys)
+        where = "security.previous_thread_keys"
+    else:
+        variable = os.environ.get(security.previous_thread_keys_env, "")
+        given = [k for k in variable.split(",") if k.strip()]
+        where = (f"security.previous_thread_keys_env: environment variable "
+                 f"{security.previous_thread_keys_env}")
+    for number, key in enumerate(given, start=1):
+        problem = key_problem(key)
+        if problem is not None:
+            raise ConfigError(f"{where}: key {number}: {problem}")
+    return tuple(k.strip().encode("utf-8") for k in given)
 
 
 def generated_key(path: Path) -> bytes:

@@ -26,6 +26,7 @@ from casework.rawstore import RawStore
 from casework.status import OPEN_STATUSES
 from casework.transitions import record
 from notifications.models import OutboxMail
+from privacy.calllogs import erasure_call_logs, mark_removed
 from privacy.models import PrivacyAction
 from privacy.redact import (
     drop_orphan_parties,
@@ -187,7 +188,10 @@ def _message(m: Message, files: _FileIndex) -> dict[str, Any]:
     return {
         "direction": m.direction, "channel": m.channel, "received_at": m.received_at,
         "sender": m.sender, "subject": m.subject, "text": m.body_text,
-        "original": files.add(m.raw_sha256, f"message-{m.id}.eml"),
+        # A call's original is a call log of many callers: never handed out; the row's
+        # words and number are in ``text`` and ``sender``.
+        "original": None if m.channel == "hotline"
+        else files.add(m.raw_sha256, f"message-{m.id}.eml"),
         "attachments": [{"filename": a.filename, "content_type": a.content_type,
                          "size": a.size, "file": files.add(a.sha256, a.filename)}
                         for a in m.attachments],
@@ -248,6 +252,10 @@ class ErasureReport:
     messages_blanked: int = 0
     # Violations register rows kept (clause 七 is the organisation's public record).
     violations_kept: int = 0
+    # Call-log files removed with the erasure (no other case needed them), and those kept
+    # because other cases still do: the person's row stays stored in those until they go.
+    call_logs_removed: int = 0
+    call_logs_kept: int = 0
 
 
 def erase_person(session: Session, store: RawStore, who: Who, *, now: datetime, actor: str,
@@ -258,7 +266,7 @@ def erase_person(session: Session, store: RawStore, who: Who, *, now: datetime, 
     if not held.parties and not held.other_messages:
         raise PersonNotFound(who.key)
     report = ErasureReport()
-    digests: set[str] = set()
+    to_erase: list[Case] = []
     for case in held.cases:
         reason = legal_hold(session, case)
         report.violations_kept += _violations_of(session, case.id)
@@ -266,15 +274,40 @@ def erase_person(session: Session, store: RawStore, who: Who, *, now: datetime, 
             report.held.append((case.reference, reason))
         elif not is_redacted(session, case.id):
             report.erased.append(case.reference)
-            if not dry_run:
-                digests |= redact_case(session, case, now=now, actor=actor,
-                                       kind="personal_data_erased", why="erasure request")
-    report.messages_blanked = _blank_other_messages(held.other_messages, digests, dry_run)
-    if not dry_run:
-        session.flush()
-        report.parties_removed = drop_orphan_parties(session, [p.id for p in held.parties])
-        report.files_removed = drop_unreferenced(session, store, digests)
+            to_erase.append(case)
+    others = [m for m in held.other_messages if m.case.status not in OPEN_STATUSES]
+    logs, report.call_logs_kept = _call_logs_of(session, to_erase, others)
+    report.call_logs_removed = len(logs)
+    report.messages_blanked = len(others)
+    if dry_run:
+        return report
+    digests: set[str] = set()
+    for case in to_erase:
+        digests |= redact_case(session, case, now=now, actor=actor,
+                               kind="personal_data_erased", why="erasure request")
+    _blank_other_messages(others, digests)
+    session.flush()
+    report.parties_removed = drop_orphan_parties(session, [p.id for p in held.parties])
+    report.files_removed = drop_unreferenced(session, store, digests)
+    mark_removed(session, logs, now)
     return report
+
+
+def erasure_summary(report: ErasureReport) -> dict[str, object]:
+    """What the privacy register keeps of an erasure (references and counts)."""
+    return {"cases": report.erased,
+            "held": [{"reference": r, "why": w} for r, w in report.held],
+            "files": report.files_removed, "parties": report.parties_removed,
+            "messages": report.messages_blanked, "violations_kept": report.violations_kept,
+            "call_logs_removed": report.call_logs_removed,
+            "call_logs_kept": report.call_logs_kept}
+
+
+def _call_logs_of(session: Session, cases: Sequence[Case],
+                  others: Sequence[Message]) -> tuple[list[str], int]:
+    messages = [m for c in cases for m in c.messages] + list(others)
+    return erasure_call_logs(session, {m.raw_sha256 for m in messages if m.raw_sha256},
+                             {m.id for m in messages})
 
 
 def _violations_of(session: Session, case_id: int) -> int:
@@ -282,20 +315,13 @@ def _violations_of(session: Session, case_id: int) -> int:
                               .where(Violation.case_id == case_id)) or 0)
 
 
-def _blank_other_messages(messages: Sequence[Message], digests: set[str],
-                          dry_run: bool) -> int:
-    """Their messages to other people's cases: text and sender go, the case stays."""
-    count = 0
+def _blank_other_messages(messages: Sequence[Message], digests: set[str]) -> None:
+    """Their messages to other people's ended cases: text and sender go, the case stays."""
     for message in messages:
-        if message.case.status in OPEN_STATUSES:
-            continue
-        count += 1
-        if not dry_run:
-            if message.raw_sha256:
-                digests.add(message.raw_sha256)
-            message.body_text, message.body_html, message.sender = "", None, None
-            message.subject, message.raw_sha256 = "", None
-    return count
+        if message.raw_sha256:
+            digests.add(message.raw_sha256)
+        message.body_text, message.body_html, message.sender = "", None, None
+        message.subject, message.raw_sha256 = "", None
 
 
 def log_action(session: Session, *, at: datetime, actor: str, action: str,
@@ -307,5 +333,5 @@ def log_action(session: Session, *, at: datetime, actor: str, action: str,
 
 
 __all__ = ["CORRECTABLE", "ErasureReport", "Holdings", "PersonNotFound", "Who",
-           "correct_person", "erase_person", "export_person", "find_person",
+           "correct_person", "erase_person", "erasure_summary", "export_person", "find_person",
            "log_action", "subject_hash"]

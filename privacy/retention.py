@@ -8,8 +8,9 @@ count) for the years its category keeps (``[privacy] retention_by_category``, el
 not applied, compensation unpaid) is on legal hold. What the purge removes and keeps is
 ``privacy.redact``'s; the reports' counts, dates, categories and outcomes stay.
 
-Quarantined mail past the default retention loses its raw bytes too, and the hotline's
-dated archive folders (each call log holds many callers) are removed whole.
+Quarantined mail past the default retention loses its raw bytes too, the hotline's
+call-log files leave the raw store once no case needs them (``privacy.calllogs``), and
+the hotline's dated archive folders (each call log holds many callers) are removed whole.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from casework.clock import SHANGHAI
 from casework.models import Case, Message, QuarantineItem, TimelineEvent
 from casework.rawstore import RawStore
 from casework.status import OPEN_STATUSES
+from privacy.calllogs import sweep_call_logs
 from privacy.redact import (
     ERASED_KINDS,
     drop_orphan_parties,
@@ -60,6 +62,10 @@ class PurgeReport:
     parties_removed: int = 0
     quarantine_cleared: int = 0
     archive_folders: list[str] = field(default_factory=list)
+    # Names of the call-log files removed from the raw store (or, dry run, that would be).
+    call_logs: list[str] = field(default_factory=list)
+    # Ids of the cases purged (a dry run's reckoning of which call logs would go).
+    case_ids: set[int] = field(default_factory=set)
 
 
 def years_later(day: date, years: int) -> date:
@@ -109,6 +115,9 @@ def purge(session_factory: sessionmaker[Session], store: RawStore, *, now: datet
     with session_factory.begin() as session:
         report.quarantine_cleared = _clear_quarantine(session, store, now=now, today=today,
                                                       policy=policy, dry_run=dry_run)
+    with session_factory.begin() as session:
+        report.call_logs = sweep_call_logs(session, store, now=now, dry_run=dry_run,
+                                           purging=report.case_ids)
     if hotline_archive is not None:
         report.archive_folders = _old_archive_folders(hotline_archive, today, policy, dry_run)
     return report
@@ -128,6 +137,7 @@ def _purge_batch(session: Session, store: RawStore, cases: list[Case], *, now: d
             report.held.append((case.reference, reason))
             continue
         report.purged.append((case.reference, end))
+        report.case_ids.add(case.id)
         if dry_run:
             continue
         if case.complainant_id is not None:
@@ -183,7 +193,8 @@ def purge_summary(report: PurgeReport) -> dict[str, object]:
     return {"cases": [ref for ref, _end in report.purged],
             "held": [{"reference": ref, "why": why} for ref, why in report.held],
             "files": report.files_removed, "parties": report.parties_removed,
-            "quarantine": report.quarantine_cleared, "archive": report.archive_folders}
+            "quarantine": report.quarantine_cleared, "archive": report.archive_folders,
+            "call_logs": len(report.call_logs)}
 
 
 __all__ = ["PurgeReport", "RetentionPolicy", "purge", "purge_summary", "retention_end"]

@@ -45,6 +45,14 @@ class Desk:
     mailer: Mailer
     # Signs the reply token of every mail that invites an answer (``routing.threads``).
     thread_key: bytes
+    # Keys of before a rotation: tokens they signed are still accepted; new mail is always
+    # signed with ``thread_key`` (``[security] previous_thread_keys``).
+    previous_thread_keys: tuple[bytes, ...] = ()
+
+    @property
+    def verify_keys(self) -> tuple[bytes, ...]:
+        """The keys a token may be signed with, the current one first."""
+        return (self.thread_key, *self.previous_thread_keys)
 
     def due(self, start: date, limit: TimeLimit) -> date:
         """The last day of a time limit counted the civil-code way from ``start``."""

@@ -63,7 +63,7 @@ def handle(session: Session, desk: Desk, inbound: Inbound, case_by_reference: Ca
     """Process ``inbound`` if it is staff or authority mail about a case; else None."""
     sender = (inbound.sender_email or "").lower()
     staff_ids = {p.email.lower(): k for k, p in desk.config.staff.items()}
-    check = read_thread(session, desk.thread_key, inbound, staff_ids, now)
+    check = read_thread(session, desk.verify_keys, inbound, staff_ids, now)
     if check.thread is not None and check.thread.kind in COMPLAINANT_ANSWERS:
         # A complainant answering our request: their mail on their case, taken by address
         # like any follow-up (casework.services), never a command; a stranger holding the

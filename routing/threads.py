@@ -13,7 +13,7 @@ authority's answer was taken on it: an old mail cannot be replayed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -65,14 +65,14 @@ def candidates(inbound: Inbound) -> list[str]:
                                *inbound.addressed_to, *reversed(inbound.references)])
 
 
-def read_thread(session: Session, key: bytes, inbound: Inbound,
+def read_thread(session: Session, keys: Sequence[bytes], inbound: Inbound,
                 staff_id_of: dict[str, str], now: datetime) -> ThreadCheck:
     """The open thread a mail's tokens name; else the best reason why there is none.
 
     ``staff_id_of``: staff address (lower case) → staff id, to tell whether a handler's
     thread closed when the case moved away from them."""
     first_problem: ThreadCheck | None = None
-    for thread, problem in _threads(session, key, candidates(inbound), staff_id_of, now):
+    for thread, problem in _threads(session, keys, candidates(inbound), staff_id_of, now):
         if thread is not None and problem is None:
             return ThreadCheck(thread, None, thread.case_id)
         if first_problem is None:
@@ -80,13 +80,14 @@ def read_thread(session: Session, key: bytes, inbound: Inbound,
     return first_problem or ThreadCheck(None, NO_TOKEN)
 
 
-def _threads(session: Session, key: bytes, found: list[str], staff_id_of: dict[str, str],
+def _threads(session: Session, keys: Sequence[bytes], found: list[str],
+             staff_id_of: dict[str, str],
              now: datetime) -> Iterator[tuple[StaffThread | None, str | None]]:
     for token in found:
         thread = session.scalar(select(StaffThread).where(
             StaffThread.nonce == tokens.nonce_of(token)))
-        if thread is None or not tokens.matches(key, token, thread.case_id, thread.recipient,
-                                                thread.kind):
+        if thread is None or not tokens.matches_any(keys, token, thread.case_id,
+                                                    thread.recipient, thread.kind):
             yield None, WRONG_TOKEN
             continue
         why = closed_why(session.get_one(Case, thread.case_id), thread, staff_id_of)

@@ -98,6 +98,19 @@ SETUPS = {"case-checklist": _checklist, "case-referral-preview": _referral,
           "cases-selected": _selected, "shortcuts": _shortcuts}
 
 
+# issue 17: the privacy page (web.privacy_page): an erasure's confirmation step with its dry
+# run, then the register holding that dry run.
+def _erase_confirm(page: Page) -> None:
+    form = page.locator("#request-erase")
+    form.get_by_label("电子邮箱").fill(COMPLAINTS[0][1])
+    form.get_by_role("button", name="下一步").click()
+    page.locator("#will-erase").wait_for()
+
+
+PAGES += [("privacy-erase-confirm", "/privacy", "zhaolei"), ("privacy", "/privacy", "zhaolei")]
+SETUPS["privacy-erase-confirm"] = _erase_confirm
+
+
 def build(folder: Path) -> tuple[App, str]:
     (folder / "mail" / "new").mkdir(parents=True)
     routing = (ROOT / "config" / "routing.toml").read_text(encoding="utf-8")

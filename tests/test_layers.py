@@ -20,9 +20,10 @@ ALLOWED = {
     "handling": {"casework", "routing", "notifications"},
     # Personal-information duties: casework's tables and the outbox's copies of mail.
     "privacy": {"casework", "notifications"},
-    # The staff console: shows through casework.queries, acts through routing's table;
-    # only the composition root (complaintd) builds it.
-    "web": {"casework", "routing", "handling", "notifications"},
+    # The staff console: shows through casework.queries, acts through routing's table
+    # (a person's privacy requests through privacy.person, as the CLI); only the
+    # composition root (complaintd) builds it.
+    "web": {"casework", "routing", "handling", "notifications", "privacy"},
     "complaintd": set(PACKAGES),
 }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
@@ -118,3 +119,33 @@ def test_feedback_honeypot_and_cap(console_site: Site) -> None:
     assert client.post("/public/feedback", data=form).status_code == 429
     with console_site.app.session_factory() as session:
         assert session.scalar(select(func.count(ActivityFeedback.id))) == 9
+
+
+def test_a_survey_link_made_before_a_key_rotation_still_opens(
+        console_site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    from complaintd.app import App
+    from complaintd.settings import load_settings
+
+    ref, _ = coded_case(console_site)
+    app = console_site.app
+    with app.session_factory() as session:
+        case_id = session.scalars(select(Case.id).where(Case.reference == ref)).one()
+    link = app.survey_link(case_id, app.clock.now())
+    assert link is not None
+    path = link.removeprefix("http://console.test")
+    old = thread_key(app.settings).decode()
+
+    def console_with(previous: str) -> TestClient:
+        monkeypatch.setenv("COMPLAINTD_THREAD_KEY", "rotated-thread-key-" + "r" * 40)
+        monkeypatch.setenv("COMPLAINTD_PREVIOUS_THREAD_KEYS", previous)
+        rotated = App.build(load_settings(console_site.config), console_site.clock)
+        built.append(rotated)
+        return TestClient(rotated.web_console(), base_url="http://console.test")
+
+    built: list[App] = []
+    try:
+        assert console_with(old).get(path).status_code == 200
+        assert console_with("another-retired-key-" + "z" * 32).get(path).status_code == 404
+    finally:
+        for made in built:
+            made.close()

@@ -343,3 +343,85 @@ def test_the_reply_to_carries_the_token_unless_turned_off(reply_to: str, plus: b
     assert expected.format(t=token) in str(mail["Reply-To"])
     assert str(mail["Subject"]) == f"分派 [{token}]"
     assert str(mail["Message-ID"]).strip().startswith(f"<{token}.")
+
+
+# -- key rotation: the keys before it still verify, new mail is signed with the new key ---
+
+
+OLD_KEY = "old-thread-key-" + "o" * 40
+NEW_KEY = "new-thread-key-" + "n" * 40
+
+
+def test_previous_keys_come_from_the_file_or_the_environment_and_are_checked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from complaintd.settings import previous_thread_keys
+
+    monkeypatch.delenv("COMPLAINTD_PREVIOUS_THREAD_KEYS", raising=False)
+    listed = load_settings(_config(tmp_path, f'[security]\nthread_key = "{NEW_KEY}"\n'
+                                             f'previous_thread_keys = ["{OLD_KEY}"]\n'))
+    assert previous_thread_keys(listed) == (OLD_KEY.encode(),)
+    monkeypatch.setenv("COMPLAINTD_PREVIOUS_THREAD_KEYS", f" {OLD_KEY} ,{'p' * 32}")
+    plain = _config(tmp_path, f'[security]\nthread_key = "{NEW_KEY}"\n')
+    assert previous_thread_keys(load_settings(plain)) == (OLD_KEY.encode(), b"p" * 32)
+    # A weak previous key stops the start, naming where it came from and which one.
+    monkeypatch.setenv("COMPLAINTD_PREVIOUS_THREAD_KEYS", f"{OLD_KEY},short")
+    with pytest.raises(ConfigError) as weak_env:
+        load_settings(plain)
+    assert "environment variable COMPLAINTD_PREVIOUS_THREAD_KEYS: key 2" in str(weak_env.value)
+    assert "at least 32 characters" in str(weak_env.value)
+    with pytest.raises(ConfigError, match=r"security.previous_thread_keys: key 1: must be"):
+        load_settings(_config(tmp_path, f'[security]\nthread_key = "{NEW_KEY}"\n'
+                                        'previous_thread_keys = ["too-short"]\n'))
+
+
+def test_matches_any_accepts_only_the_keys_given() -> None:
+    old, new, other = b"o" * 32, b"n" * 32, b"x" * 32
+    token = tokens.make_token(old, tokens.new_nonce(), 7, ZHANG, "assignment")
+    assert tokens.matches_any([new, old], token, 7, ZHANG, "assignment")
+    assert not tokens.matches_any([new, other], token, 7, ZHANG, "assignment")
+    assert not tokens.matches_any([new, old], token, 8, ZHANG, "assignment")
+
+
+def _restart(world: World, monkeypatch: pytest.MonkeyPatch, key: str,
+             previous: list[str]) -> None:
+    """Restart the installation with ``key``, ``previous`` kept for verification."""
+    from complaintd.app import App
+
+    world.app.close()
+    monkeypatch.setenv("COMPLAINTD_THREAD_KEY", key)
+    monkeypatch.setenv("COMPLAINTD_PREVIOUS_THREAD_KEYS", ",".join(previous))
+    config = world.app.settings.data_dir.parent / "complaintd.toml"
+    world.app = App.build(load_settings(config), world.clock)
+
+
+def test_a_token_made_before_a_rotation_still_acts_and_new_mail_has_the_new_key(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    _restart(world, monkeypatch, OLD_KEY, [])
+    world.send(complaint("12月1日接线员态度不耐烦。"))
+    (assignment,) = to(world.round(), ZHANG)
+    old_token = _token_of(assignment)
+    assert tokens.matches(OLD_KEY.encode(), old_token, world.case().id, ZHANG, "assignment")
+    _restart(world, monkeypatch, NEW_KEY, [OLD_KEY])
+    world.send(reply(assignment, ZHANG, "#受理"))
+    (done,) = to(world.round(days=0.1), ZHANG)
+    assert world.case().status is CaseStatus.INVESTIGATING
+    assert _refusals(world) == []
+    # The answer to that command is signed with the new key only.
+    new_token = _token_of(done)
+    (thread,) = [t for t in world.rows(StaffThread) if t.nonce == tokens.nonce_of(new_token)]
+    assert tokens.matches(NEW_KEY.encode(), new_token, thread.case_id, thread.recipient,
+                          thread.kind)
+    assert not tokens.matches(OLD_KEY.encode(), new_token, thread.case_id, thread.recipient,
+                              thread.kind)
+
+
+def test_a_token_of_a_key_not_in_the_list_is_refused_after_a_rotation(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    _restart(world, monkeypatch, OLD_KEY, [])
+    world.send(complaint("12月1日接线员态度不耐烦。"))
+    (assignment,) = to(world.round(), ZHANG)
+    _restart(world, monkeypatch, NEW_KEY, ["another-retired-key-" + "r" * 32])
+    world.send(reply(assignment, ZHANG, "#受理"))
+    world.round(days=0.1)
+    assert world.case().status is not CaseStatus.INVESTIGATING
+    assert any("token" in r or "code" in r for r in _refusals(world)), _refusals(world)

@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from web import admin, bulk, hotline_page, pages, preview, reports
+from web import admin, bulk, hotline_page, pages, preview, privacy_page, reports
 from web.context import Console
 from web.plumbing import PageFn, environment, page
 from web.public.visitor import PublicConfig as VisitorConfig
@@ -66,6 +66,9 @@ ROUTES: tuple[tuple[str, PageFn, tuple[str, ...], bool], ...] = (
     ("/admin/accounts", admin.accounts_page, ("GET",), False),
     ("/admin/accounts/new", admin.account_create, ("POST",), False),
     ("/admin/accounts/{staff_id}/{what}", admin.account_change, ("POST",), False),
+    # a person's privacy requests and the privacy register (web.privacy_page)
+    ("/privacy", privacy_page.register_page, ("GET",), False),
+    ("/privacy/{action}", privacy_page.request_page, ("POST",), False),
 )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from casework.clock import Clock
 from casework.rawstore import RawStore
 from notifications.outbox import MailIdentity
+from privacy.person import Who
 from routing.case_life import Intake
 from routing.context import Calendar, Desk
 from web.uploads import HotlineUploads, UploadJobs
@@ -86,6 +87,8 @@ class Console:
     # Read ports of the composition root (defaults: nothing configured).
     mailboxes: Callable[[Session], list[MailboxStatus]] = _no_mailboxes
     settings_view: Callable[[], list[SettingLine]] = _no_settings
+    # The privacy register's keyed hash of a person's address (``App.privacy_subject``).
+    privacy_subject: Callable[[Who], str] | None = None
     hotline: HotlineUploads | None = None
     # The call logs being imported from uploads in this process (progress, summary).
     uploads: UploadJobs = field(default_factory=lambda: UploadJobs())

@@ -26,6 +26,7 @@ from privacy.person import (
     Who,
     correct_person,
     erase_person,
+    erasure_summary,
     export_person,
     log_action,
 )
@@ -43,13 +44,18 @@ _WORDS: dict[str, tuple[str, str]] = {
                      "他人案件中的来信清空 {msgs} 封；违诺登记保留 {violations} 条。",
                      "{files} raw files and {parties} party records removed; {msgs} messages to "
                      "other cases blanked; {violations} violation register rows kept."),
+    "erase_call_logs": ("热线通话记录文件：删除 {removed} 个；{kept} 个仍为其他案件所需，"
+                        "其中此人的一行在文件删除前仅保存、不再使用。",
+                        "Hotline call-log files: {removed} removed; {kept} still needed by "
+                        "other cases keep this person's row, stored only, until they go."),
     "purged": ("已清除 {n} 件超过保存期限的案件。", "Purged {n} cases past their retention."),
     "would_purge": ("（演练）将清除 {n} 件超过保存期限的案件：",
                     "(dry run) would purge {n} cases:"),
     "purge_counts": ("原始文件 {files} 个，当事人记录 {parties} 条，隔离邮件 {quarantine} 封，"
-                     "热线归档文件夹 {archive} 个。",
+                     "热线通话记录文件 {call_logs} 个，热线归档文件夹 {archive} 个。",
                      "{files} raw files, {parties} party records, {quarantine} quarantined "
-                     "mails, {archive} hotline archive folders."),
+                     "mails, {call_logs} hotline call-log files, {archive} hotline archive "
+                     "folders."),
     "confirm_erase": ("确认清除 {who} 的个人信息？此操作不可撤销。",
                       "Erase the personal data of {who}? This cannot be undone."),
     "resealed": ("已用当前密钥 {key_id} 重新加密 {n} 个文件（{current} 个已是当前密钥）。",
@@ -174,18 +180,11 @@ def erase(obj: Context, email: str | None, phone: str | None, actor: str | None,
                                   actor=_actor(actor), dry_run=dry_run)
             log_action(session, at=app.clock.now(), actor=_actor(actor), action="erase",
                        subject=app.privacy_subject(who), dry_run=dry_run,
-                       details=_erasure_details(report))
+                       details=erasure_summary(report))
     except PersonNotFound:
         fail(_say(obj, "not_found", who=escape(email or phone or "")), code=1)
     _print_erasure(obj, report, dry_run)
     app.close()
-
-
-def _erasure_details(report: ErasureReport) -> dict[str, object]:
-    return {"cases": report.erased,
-            "held": [{"reference": r, "why": w} for r, w in report.held],
-            "files": report.files_removed, "parties": report.parties_removed,
-            "messages": report.messages_blanked, "violations_kept": report.violations_kept}
 
 
 def _print_erasure(obj: Context, report: ErasureReport, dry_run: bool) -> None:
@@ -196,6 +195,9 @@ def _print_erasure(obj: Context, report: ErasureReport, dry_run: bool) -> None:
     console.print(_say(obj, "erase_counts", files=report.files_removed,
                        parties=report.parties_removed, msgs=report.messages_blanked,
                        violations=report.violations_kept))
+    if report.call_logs_removed or report.call_logs_kept:
+        console.print(_say(obj, "erase_call_logs", removed=report.call_logs_removed,
+                           kept=report.call_logs_kept))
 
 
 @privacy.command("purge")
@@ -215,13 +217,15 @@ def _print_purge(obj: Context, report: PurgeReport, dry_run: bool) -> None:
         console.print(_say(obj, "would_purge", n=len(report.purged)))
         for ref, end in report.purged:
             console.print(f"  {ref}  {end.isoformat()}")
+        for name in report.call_logs:
+            console.print(f"  {escape(name)}")
     else:
         console.print(_say(obj, "purged", n=len(report.purged)))
     for ref, why in report.held:
         console.print(_say(obj, "held", ref=ref, why=why))
     console.print(_say(obj, "purge_counts", files=report.files_removed,
                        parties=report.parties_removed, quarantine=report.quarantine_cleared,
-                       archive=len(report.archive_folders)))
+                       call_logs=len(report.call_logs), archive=len(report.archive_folders)))
 
 
 @privacy.command("access-log")

@@ -190,6 +190,7 @@ class HotlineImporter:
             attempt = count_attempt(path)
             # The bytes are on disk under their hash before any row points at them.
             source = ledger.SourceFile(path.name, *store_file(self._raw_store, fh))
+            ledger.note_file(self._session_factory, source, self._clock.now())
             scan = CallLogScan(fh, path.name, columns=self._columns, now=self._clock.now(),
                                sheet=self._sheet)  # fmt: skip
             items = _given_up(path.name, attempt - 1) if attempt > self._max_attempts else scan

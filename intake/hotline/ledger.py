@@ -14,9 +14,10 @@ from datetime import datetime
 from itertools import groupby
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
-from casework.models import QuarantineItem
+from casework.models import CallLogFile, QuarantineItem
 from intake.hotline.columns import FIELDS
 from intake.hotline.problems import WHOLE_FILE, RowError
 from intake.hotline.records import CallRecord
@@ -42,6 +43,23 @@ class SourceFile:
 # fails the whole file, and no line per call is logged (it could point at a caller).
 CALLS = Door(place_conflict=True, note_new_place=False, quarantine_failures=False,
              passing=DATABASE_TROUBLE, log_items=False, count_attempts=False)
+
+
+def note_file(session_factory: sessionmaker[Session], source: SourceFile, at: datetime) -> None:
+    """Register the file in ``call_log_file`` (once), before any row points at it, so the
+    retention purge knows the raw store holds it (``privacy.retention``). A file whose
+    bytes the purge removed and that is dropped again is registered again."""
+    with session_factory.begin() as session:
+        known = session.scalar(select(CallLogFile).where(CallLogFile.sha256 == source.sha256))
+        if known is not None:
+            known.removed_at, known.imported_at = None, at
+            return
+    try:
+        with session_factory.begin() as session:
+            session.add(CallLogFile(sha256=source.sha256, name=source.name[:255],
+                                    size=source.size, imported_at=at))
+    except IntegrityError:
+        pass  # another worker registered the same bytes a moment ago
 
 
 def ledger_item(record: CallRecord, source: SourceFile) -> tuple[SourceItem, Prepared]:

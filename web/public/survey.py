@@ -46,7 +46,9 @@ def _case(v: Visit) -> Case | None:
     token = str(v.request.path_params.get("token", ""))
     if key is None:
         return None
-    case_id = read_link_token(key, token, PURPOSE, v.now.date())
+    found = (read_link_token(k, token, PURPOSE, v.now.date())
+             for k in (key, *v.public.previous_link_keys))
+    case_id = next((c for c in found if c is not None), None)
     return v.db.get(Case, case_id) if case_id is not None else None
 
 

@@ -125,6 +125,8 @@ class PublicConfig:
     # Signs and checks the links sent by mail (casework.progress.make_link_token); None:
     # no routing desk, so no survey links.
     link_key: bytes | None = None
+    # Link keys of the thread keys before a rotation: links already mailed still work.
+    previous_link_keys: tuple[bytes, ...] = ()
     org_zh: str = "投诉受理中心"
     org_en: str = "Complaints office"
 
