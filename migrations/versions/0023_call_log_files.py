@@ -2,7 +2,7 @@
 remove them once no case names them (filled from the ledger for files taken in before)
 
 Revision ID: 0023
-Revises: 0018
+Revises: 0025
 Create Date: 2026-12-02 15:40:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0023"
-down_revision = "0018"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
