@@ -1,0 +1,141 @@
+"""Which open cases the deadline sweep must look at today, chosen in SQL on indexed columns.
+
+The sweep's steps (``routing.commitments``) act on few cases a day: those near or past
+their deadline, those whose handler is away, back or excluded, late referrals and the
+triage queue. Each query below is a superset of the cases one step can act on, so the
+steps themselves stay as they were and still decide; a case no query names is not even
+loaded. At a million open cases that is the difference between minutes and milliseconds.
+
+A case past its deadline drops out once that deadline's work is done: the sweep sets
+``cases.swept_due`` to the deadline it finished (the missed-deadline event, the violation
+or the authority's delay, the escalation). A new deadline (an extension) no longer equals
+the marker, so the case comes back by itself. A case whose referral is unanswered stays:
+the authority is followed up, and its answer can turn the delay into ours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
+from sqlalchemy.orm import Session
+
+from casework.models import Assignment, Case, CaseExclusion, Referral, StaffThread, TimelineEvent
+from casework.status import OPEN_STATUSES, CaseStatus
+from routing.context import Desk, start_of
+from routing.ports import NoticeKind
+from routing.triage import TRIAGE
+
+# How far back the triage cut-off is looked for: a limit is at most a year long.
+_LONGEST_LIMIT_DAYS = 400
+
+
+def candidates(session: Session, desk: Desk, today: date) -> list[int]:
+    """The ids of the open cases some step of the sweep may act on today, in id order."""
+    found: set[int] = set()
+    for ids in by_kind(session, desk, today).values():
+        found |= ids
+    return sorted(found)
+
+
+def by_kind(session: Session, desk: Desk, today: date) -> dict[str, set[int]]:
+    """Each kind of candidate and its case ids (the tests and the debug log name them)."""
+    kinds: dict[str, Callable[[Desk, date], Select[int] | None]] = {
+        "remind": _remind, "overdue": _overdue, "referral": _late_referral,
+        "triage": _triage_late, "absence": _absence, "excluded": _excluded}
+    found: dict[str, set[int]] = {}
+    for kind, query in kinds.items():
+        stmt = query(desk, today)
+        found[kind] = set(session.scalars(stmt)) if stmt is not None else set()
+    return found
+
+
+def horizon(desk: Desk, today: date, working_days: int) -> date:
+    """The last day that is at most ``working_days`` working days after today (the
+    calendar's ``working_days_between`` grows with the day, so the days up to it are the
+    ones within)."""
+    return desk.calendar.add_working_days(today, working_days + 1) - timedelta(days=1)
+
+
+def _open() -> Select[int]:
+    return select(Case.id).where(Case.status.in_(list(OPEN_STATUSES)))
+
+
+def _active() -> list[ColumnElement[bool]]:
+    return [Assignment.case_id == Case.id, Assignment.ended_at.is_(None)]
+
+
+def _open_assignment() -> Select[int]:
+    """The open cases through their active assignment (few rows match the conditions
+    added to it, so the join starts from the assignment's index)."""
+    return select(Assignment.case_id).join(Case, Assignment.case_id == Case.id).where(
+        Assignment.ended_at.is_(None), Case.status.in_(list(OPEN_STATUSES)))
+
+
+def _remind(desk: Desk, today: date) -> Select[int] | None:
+    points = desk.config.clock.remind_days_before
+    if not points:
+        return None
+    last = horizon(desk, today, max(points))
+    return _open().where(Case.resolve_due >= today, Case.resolve_due <= last,
+                         exists().where(*_active(), Assignment.handler.is_not(None)))
+
+
+def _overdue(desk: Desk, today: date) -> Select[int]:
+    return _open().where(Case.resolve_due < today,
+                         or_(Case.swept_due.is_(None), Case.swept_due != Case.resolve_due))
+
+
+def _late_referral(desk: Desk, today: date) -> Select[int] | None:
+    """An unanswered referral past its answer date, unless followed up too recently for
+    any authority's spacing (the step checks the authority's own)."""
+    every = [a.follow_up_every_days for a in desk.config.authorities.values()]
+    if not every:
+        return None
+    recent = start_of(today - timedelta(days=min(every) - 1))
+    return _open().where(
+        exists().where(Referral.case_id == Case.id, Referral.answered_at.is_(None),
+                       Referral.answer_due < today),
+        ~exists().where(StaffThread.case_id == Case.id,
+                        StaffThread.kind == NoticeKind.AUTHORITY_FOLLOW_UP,
+                        StaffThread.sent_at >= recent))
+
+
+def _triage_late(desk: Desk, today: date) -> Select[int]:
+    """Still in the triage queue past its routing limit and not yet escalated for it."""
+    last = _last_late_receipt(desk, today)
+    escalated = exists().where(TimelineEvent.case_id == Case.id,
+                               TimelineEvent.kind == "escalated",
+                               TimelineEvent.details["due"].as_string() == "route")
+    return select(Case.id).where(Case.department == TRIAGE, Case.status == CaseStatus.ROUTED,
+                                 Case.received_at < start_of(last + timedelta(days=1)),
+                                 ~escalated)
+
+
+def _last_late_receipt(desk: Desk, today: date) -> date:
+    """The last day a case could be received and be late for routing today."""
+    limit, day = desk.config.clock.triage_route_limit, today
+    for _ in range(_LONGEST_LIMIT_DAYS):
+        if desk.due(day, limit) < today:
+            return day
+        day -= timedelta(days=1)
+    return day
+
+
+def _absence(desk: Desk, today: date) -> Select[int]:
+    """A handler who is away today (the deputy takes over), or a deputy whose absent
+    handler is back (handed back)."""
+    away = [s for s, person in desk.config.staff.items() if person.is_away(today)]
+    back = [s for s in desk.config.staff if s not in away]
+    return _open_assignment().where(or_(
+        and_(Assignment.delegate_for.is_(None), Assignment.handler.in_(away)),
+        Assignment.delegate_for.in_(back)))
+
+
+def _excluded(desk: Desk, today: date) -> Select[int]:
+    """An active handler, or the absent handler a deputy covers for, excluded from the
+    case (conflict of interest): the case moves away."""
+    named = and_(CaseExclusion.case_id == Assignment.case_id, or_(
+        CaseExclusion.staff == Assignment.handler, CaseExclusion.staff == Assignment.delegate_for))
+    return _open_assignment().join(CaseExclusion, named)
