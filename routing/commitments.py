@@ -262,7 +262,7 @@ def _done(case: Case, kind: str, **match: object) -> bool:
 
 def at_risk(session: Session, desk: Desk, today: date) -> list[Case]:
     """Open cases overdue or due within a few working days (the digest and the CLI)."""
-    last = horizon(desk, today, desk.config.clock.due_soon_working_days)
+    last = horizon(desk.calendar, today, desk.config.clock.due_soon_working_days)
     cases = session.scalars(select(Case).where(Case.status.in_(list(OPEN_STATUSES)),
                                                Case.resolve_due <= last)
                             .order_by(Case.resolve_due, Case.id)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from casework.models import Assignment, Case, CaseExclusion, Referral, StaffThread, TimelineEvent
 from casework.status import OPEN_STATUSES, CaseStatus
-from routing.context import Desk, start_of
+from routing.context import Calendar, Desk, start_of
 from routing.ports import NoticeKind
 from routing.triage import TRIAGE
 
@@ -51,11 +51,11 @@ def by_kind(session: Session, desk: Desk, today: date) -> dict[str, set[int]]:
     return found
 
 
-def horizon(desk: Desk, today: date, working_days: int) -> date:
+def horizon(calendar: Calendar, today: date, working_days: int) -> date:
     """The last day that is at most ``working_days`` working days after today (the
     calendar's ``working_days_between`` grows with the day, so the days up to it are the
     ones within)."""
-    return desk.calendar.add_working_days(today, working_days + 1) - timedelta(days=1)
+    return calendar.add_working_days(today, working_days + 1) - timedelta(days=1)
 
 
 def _open() -> Select[int]:
@@ -77,7 +77,7 @@ def _remind(desk: Desk, today: date) -> Select[int] | None:
     points = desk.config.clock.remind_days_before
     if not points:
         return None
-    last = horizon(desk, today, max(points))
+    last = horizon(desk.calendar, today, max(points))
     return _open().where(Case.resolve_due >= today, Case.resolve_due <= last,
                          exists().where(*_active(), Assignment.handler.is_not(None)))
 
