@@ -27,7 +27,7 @@ from casework.models import Case, Referral, StaffThread, Violation
 from casework.queries import excluded_staff
 from casework.status import OPEN_STATUSES, CaseStatus
 from casework.transitions import record
-from routing.assignment import active, hand_over_for_absence
+from routing.assignment import active, hand_over_for_absence, load_kept
 from routing.conflicts import supervisor_for
 from routing.context import ACTOR_ROUTER, Desk, today_of
 from routing.directory import TimeLimit
@@ -61,18 +61,24 @@ def sweep(session: Session, desk: Desk, now: datetime) -> SweepReport:
     sweep_candidates`` chooses them in SQL; the others are not loaded), then the digests."""
     report = SweepReport()
     today = today_of(now)
-    for case in _load(session, candidates(session, desk, today)):
-        try:
-            with session.begin_nested():  # one case that fails must not stop the others
-                _sweep_case(session, desk, case, report, today, now)
-                _mark_swept(session, desk, case, today)
-        except Exception as exc:
-            report.failed.append(case.reference)
-            log.error("commitments: case %s failed: %s", case.id, type(exc).__name__)
-            log.debug("commitments: case %s traceback", case.id, exc_info=True)
+    with load_kept(session):
+        for case in _load(session, candidates(session, desk, today)):
+            _sweep_one(session, desk, case, report, today, now)
     report.digests = send_digests(session, desk, today, now)
     session.flush()
     return report
+
+
+def _sweep_one(session: Session, desk: Desk, case: Case, report: SweepReport, today: date,
+               now: datetime) -> None:
+    try:
+        with session.begin_nested():  # one case that fails must not stop the others
+            _sweep_case(session, desk, case, report, today, now)
+            _mark_swept(session, desk, case, today)
+    except Exception as exc:
+        report.failed.append(case.reference)
+        log.error("commitments: case %s failed: %s", case.id, type(exc).__name__)
+        log.debug("commitments: case %s traceback", case.id, exc_info=True)
 
 
 def _load(session: Session, ids: list[int]) -> list[Case]:
