@@ -135,7 +135,13 @@ def _absence(desk: Desk, today: date) -> Select[int]:
 
 def _excluded(desk: Desk, today: date) -> Select[int]:
     """An active handler, or the absent handler a deputy covers for, excluded from the
-    case (conflict of interest): the case moves away."""
-    named = and_(CaseExclusion.case_id == Assignment.case_id, or_(
-        CaseExclusion.staff == Assignment.handler, CaseExclusion.staff == Assignment.delegate_for))
-    return _open_assignment().join(CaseExclusion, named)
+    case (conflict of interest): the case moves away. Read from the exclusions (few)
+    towards the assignments: a correlated subquery with LIMIT is not turned into a join,
+    so PostgreSQL looks up each exclusion's case by index instead of hashing every
+    active assignment."""
+    holder = select(Assignment.id).where(
+        Assignment.case_id == CaseExclusion.case_id, Assignment.ended_at.is_(None),
+        or_(Assignment.handler == CaseExclusion.staff,
+            Assignment.delegate_for == CaseExclusion.staff)).limit(1).scalar_subquery()
+    return select(CaseExclusion.case_id).join(Case, Case.id == CaseExclusion.case_id).where(
+        Case.status.in_(list(OPEN_STATUSES)), holder.is_not(None))
