@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Exists, Select, String, and_, cast, exists, or_, select
 from sqlalchemy.orm import Session
 
 from casework.models import Assignment, Case, CaseExclusion, Referral, StaffThread, TimelineEvent
@@ -74,12 +74,29 @@ def _open_assignment() -> Select[int]:
 
 
 def _remind(desk: Desk, today: date) -> Select[int] | None:
-    points = desk.config.clock.remind_days_before
+    """Due within a reminder point and not yet reminded at it: the point the step picks
+    (the nearest one reached) is the band of days the deadline falls in."""
+    points = sorted(set(desk.config.clock.remind_days_before))
     if not points:
         return None
-    last = horizon(desk.calendar, today, max(points))
-    return _open().where(Case.resolve_due >= today, Case.resolve_due <= last,
+    bands, first = [], today
+    for point in points:
+        last = horizon(desk.calendar, today, point)
+        bands.append(and_(Case.resolve_due >= first, Case.resolve_due <= last,
+                          ~_reminded(point)))
+        first = last + timedelta(days=1)
+    return _open().where(or_(*bands),
                          exists().where(*_active(), Assignment.handler.is_not(None)))
+
+
+def _reminded(point: int) -> Exists:
+    """The ``reminder_sent`` event of this deadline at this point (``commitments._remind``
+    writes the deadline as an ISO date, the form both databases cast a date to)."""
+    return exists().where(TimelineEvent.case_id == Case.id,
+                          TimelineEvent.kind == "reminder_sent",
+                          TimelineEvent.details["due"].as_string()
+                          == cast(Case.resolve_due, String),
+                          TimelineEvent.details["point"].as_integer() == point)
 
 
 def _overdue(desk: Desk, today: date) -> Select[int]:

@@ -173,6 +173,22 @@ def test_an_overdue_case_drops_out_when_its_deadline_is_done_and_returns_with_a_
             (due - timedelta(days=1)).isoformat(), due.isoformat()]
 
 
+def test_a_reminded_case_waits_for_its_next_reminder_point(app: App) -> None:
+    case_id = open_case(app, 1)
+    with app.session_factory.begin() as session:  # Friday: three working days left
+        session.get_one(Case, case_id).resolve_due = date(2025, 12, 5)
+    with app.session_factory() as session:
+        assert case_id in candidates(session, _desk(app), TODAY)
+    app.sweep_deadlines()
+    with app.session_factory() as session:
+        points = [e.details["point"] for e in session.get_one(Case, case_id).events
+                  if e.kind == "reminder_sent"]
+        assert points == [3]
+        assert case_id not in candidates(session, _desk(app), TODAY)
+        assert case_id not in candidates(session, _desk(app), TODAY + timedelta(days=1))
+        assert case_id in candidates(session, _desk(app), TODAY + timedelta(days=2))
+
+
 def test_a_case_waiting_on_an_authority_is_not_marked_done(app: App) -> None:
     """The authority's answer can turn the delay into ours, so the case stays a candidate."""
     case_id = open_case(app, 1)
