@@ -8,12 +8,12 @@ PostgreSQL, multi-row INSERTs through Core on SQLite): open cases, each with its
 assignment, most due weeks ahead and, per 10,000 cases, one of each kind of work the
 sweep finds (due within the reminder window, overdue, late in the triage queue, a referral
 waiting and one late, a deputy whose absent handler is back, an excluded handler) and
-fifty exclusions of people who do not handle the case. Then the daemon's sweep job
-(``App.sweep_deadlines``: the missed-deadline marks, then ``routing.commitments.sweep``
-with the digests) is timed three times: the first run (all of that day's work), the same
-day again (nothing left to do), and the next day (yesterday's work done, today's new
-deadlines). The scratch PostgreSQL database (made as ``bench/hotline_bench.py`` makes
-it) is dropped afterwards. Not a test.
+fifty exclusions of people who do not handle the case; two timeline events a case. Then
+the daemon's sweep job (``App.sweep_deadlines``: the missed-deadline marks, then
+``routing.commitments.sweep`` with the digests) is timed three times: the first run (all
+of that day's work), the same day again (nothing left to do), and the next day
+(yesterday's work done, today's new deadlines). The scratch PostgreSQL database (made as
+``bench/hotline_bench.py`` makes it) is dropped afterwards. Not a test.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from psycopg.types.json import Json
 from sqlalchemy import Engine, insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -120,9 +121,24 @@ def exclusion_rows(n: int) -> Iterator[tuple[Any, ...]]:
 
 
 EXCLUSION_COLUMNS = ("id", "case_id", "staff", "reason", "recorded_at")
+
+
+def event_rows(n: int) -> Iterator[tuple[Any, ...]]:
+    """Each case's timeline as intake and routing begin it (two events), so the sweep's
+    event lookups run against a table of a realistic size."""
+    for i in range(1, n + 1):
+        handler, department = HANDLERS[i % len(HANDLERS)]
+        at = NOW - timedelta(days=5, minutes=i % 600)
+        yield (2 * i - 1, i, at, "system:intake", "received", {"channel": "email"})
+        yield (2 * i, i, at, "system:router", "assigned",
+               {"handler": handler, "department": department, "why": "least open cases"})
+
+
+EVENT_COLUMNS = ("id", "case_id", "at", "actor", "kind", "details")
 TABLES = [("cases", CASE_COLUMNS, case_rows), ("assignment", ASSIGNMENT_COLUMNS, assignment_rows),
           ("referral", REFERRAL_COLUMNS, referral_rows),
-          ("case_exclusion", EXCLUSION_COLUMNS, exclusion_rows)]
+          ("case_exclusion", EXCLUSION_COLUMNS, exclusion_rows),
+          ("timeline_event", EVENT_COLUMNS, event_rows)]
 
 
 def fill(engine: Engine, n: int) -> None:
@@ -148,7 +164,7 @@ def _copy(engine: Engine, table: str, columns: tuple[str, ...],
         cursor = raw.cursor()
         with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row(row)
+                copy.write_row([Json(v) if isinstance(v, dict) else v for v in row])
         raw.commit()
     finally:
         raw.close()
