@@ -31,6 +31,7 @@ from typing import Any
 
 from psycopg.types.json import Json
 from sqlalchemy import Engine, insert, text
+from sqlalchemy.exc import ProgrammingError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -232,7 +233,19 @@ def measure(kind: str, n: int) -> list[dict[str, object]]:
             return runs
         finally:
             if name is not None:
-                drop_database(name)
+                _drop(name)
+
+
+def _drop(name: str) -> None:
+    """Drop the scratch database; an autovacuum worker still busy on the freshly filled
+    tables cannot be ended by a plain role, so try again for a while."""
+    for _ in range(30):
+        try:
+            drop_database(name)
+            return
+        except ProgrammingError:
+            time.sleep(2)
+    print(f"could not drop the scratch database {name}: drop it by hand", flush=True)
 
 
 def main() -> None:
