@@ -91,7 +91,8 @@ def _remind(desk: Desk, today: date) -> Select[int] | None:
 
 def _reminded(point: int) -> Exists:
     """The ``reminder_sent`` event of this deadline at this point (``commitments._remind``
-    writes the deadline as an ISO date, the form both databases cast a date to)."""
+    writes the deadline as an ISO date, the form both databases cast a date to; a server
+    set to another DateStyle only reads more candidates, the step still decides)."""
     return exists().where(TimelineEvent.case_id == Case.id,
                           TimelineEvent.kind == "reminder_sent",
                           TimelineEvent.details["due"].as_string()
