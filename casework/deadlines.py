@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.clock import local_date
@@ -26,9 +26,10 @@ def sweep_overdue(session: Session, *, today: date, now: datetime) -> list[str]:
     marked = []
     # A case the commitment sweep marked as done for this deadline (``swept_due``) has its
     # event already: the marker is only set after it.
-    unswept = or_(Case.swept_due.is_(None), Case.swept_due != Case.resolve_due)
-    for case in session.scalars(select(Case).where(overdue_filter(today), unswept)
-                                .order_by(Case.id)):
+    # The ids first, from the (status, resolve_due, swept_due) index alone; then the few rows.
+    unswept = select(Case.id).where(overdue_filter(today),
+                                    Case.swept_due.is_distinct_from(Case.resolve_due))
+    for case in session.scalars(select(Case).where(Case.id.in_(unswept)).order_by(Case.id)):
         if _already_marked(session, case):
             continue
         assert case.resolve_due is not None  # guaranteed by overdue_filter

@@ -202,7 +202,9 @@ class Case(Base):
     # The sweep's candidate queries (routing.sweep_candidates): open cases by deadline, the
     # triage queue by status.
     __table_args__ = (
-        Index("ix_cases_status_resolve_due", "status", "resolve_due"),
+        # swept_due too, so the overdue query reads the index alone (SQLite scanned the
+        # table rather than look each row up).
+        Index("ix_cases_status_resolve_due", "status", "resolve_due", "swept_due"),
         Index("ix_cases_department_status", "department", "status"),
     )
 

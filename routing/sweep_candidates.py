@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, Exists, Select, String, and_, cast, exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from casework.models import Assignment, Case, CaseExclusion, Referral, StaffThread, TimelineEvent
 from casework.status import OPEN_STATUSES, CaseStatus
@@ -68,9 +68,9 @@ def _active() -> list[ColumnElement[bool]]:
 
 def _open_assignment() -> Select[int]:
     """The open cases through their active assignment (few rows match the conditions
-    added to it, so the join starts from the assignment's index)."""
-    return select(Assignment.case_id).join(Case, Assignment.case_id == Case.id).where(
-        Assignment.ended_at.is_(None), Case.status.in_(list(OPEN_STATUSES)))
+    added to it, so the query starts from the assignment's indexes)."""
+    return select(Assignment.case_id).where(Assignment.ended_at.is_(None),
+                                            _is_open(Assignment.case_id))
 
 
 def _remind(desk: Desk, today: date) -> Select[int] | None:
@@ -101,8 +101,22 @@ def _reminded(point: int) -> Exists:
 
 
 def _overdue(desk: Desk, today: date) -> Select[int]:
-    return _open().where(Case.resolve_due < today,
-                         or_(Case.swept_due.is_(None), Case.swept_due != Case.resolve_due))
+    # One IS DISTINCT FROM, not an OR of two terms: SQLite's planner gave up the
+    # (status, resolve_due) index for a scan of every case on the OR.
+    return _open().where(Case.resolve_due < today, unswept())
+
+
+def unswept() -> ColumnElement[bool]:
+    """Not marked done for its current deadline (``cases.swept_due``)."""
+    return Case.swept_due.is_distinct_from(Case.resolve_due)
+
+
+def _is_open(case_id: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[bool]:
+    """The case ``case_id`` is open, as a correlated lookup by primary key: the query
+    then starts from the few rows of the other table (SQLite otherwise walks every
+    open case and looks each one up there)."""
+    return select(Case.id).where(Case.id == case_id, Case.status.in_(list(OPEN_STATUSES))) \
+        .scalar_subquery().is_not(None)
 
 
 def _late_referral(desk: Desk, today: date) -> Select[int] | None:
@@ -112,10 +126,10 @@ def _late_referral(desk: Desk, today: date) -> Select[int] | None:
     if not every:
         return None
     recent = start_of(today - timedelta(days=min(every) - 1))
-    return _open().where(
-        exists().where(Referral.case_id == Case.id, Referral.answered_at.is_(None),
-                       Referral.answer_due < today),
-        ~exists().where(StaffThread.case_id == Case.id,
+    return select(Referral.case_id).where(
+        Referral.answered_at.is_(None), Referral.answer_due < today,
+        _is_open(Referral.case_id),
+        ~exists().where(StaffThread.case_id == Referral.case_id,
                         StaffThread.kind == NoticeKind.AUTHORITY_FOLLOW_UP,
                         StaffThread.sent_at >= recent))
 
@@ -141,14 +155,18 @@ def _last_late_receipt(desk: Desk, today: date) -> date:
     return day
 
 
-def _absence(desk: Desk, today: date) -> Select[int]:
+def _absence(desk: Desk, today: date) -> Select[int] | None:
     """A handler who is away today (the deputy takes over), or a deputy whose absent
     handler is back (handed back)."""
     away = [s for s, person in desk.config.staff.items() if person.is_away(today)]
     back = [s for s in desk.config.staff if s not in away]
-    return _open_assignment().where(or_(
-        and_(Assignment.delegate_for.is_(None), Assignment.handler.in_(away)),
-        Assignment.delegate_for.in_(back)))
+    # Only the terms with names: an empty IN became a subquery that made SQLite scan
+    # every assignment.
+    terms = ([and_(Assignment.delegate_for.is_(None), Assignment.handler.in_(away))]
+             if away else []) + ([Assignment.delegate_for.in_(back)] if back else [])
+    if not terms:
+        return None
+    return _open_assignment().where(or_(*terms))
 
 
 def _excluded(desk: Desk, today: date) -> Select[int]:
@@ -161,5 +179,5 @@ def _excluded(desk: Desk, today: date) -> Select[int]:
         Assignment.case_id == CaseExclusion.case_id, Assignment.ended_at.is_(None),
         or_(Assignment.handler == CaseExclusion.staff,
             Assignment.delegate_for == CaseExclusion.staff)).limit(1).scalar_subquery()
-    return select(CaseExclusion.case_id).join(Case, Case.id == CaseExclusion.case_id).where(
-        Case.status.in_(list(OPEN_STATUSES)), holder.is_not(None))
+    return select(CaseExclusion.case_id).where(_is_open(CaseExclusion.case_id),
+                                               holder.is_not(None))

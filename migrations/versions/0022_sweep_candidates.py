@@ -18,7 +18,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.add_column(sa.Column("swept_due", sa.Date(), nullable=True))
-    op.create_index("ix_cases_status_resolve_due", "cases", ["status", "resolve_due"])
+    op.create_index("ix_cases_status_resolve_due", "cases",
+                    ["status", "resolve_due", "swept_due"])
     op.create_index("ix_cases_department_status", "cases", ["department", "status"])
     op.create_index("ix_assignment_handler_ended_at", "assignment", ["handler", "ended_at"])
     op.create_index("ix_assignment_delegate_for_ended_at", "assignment",
