@@ -24,7 +24,12 @@ ACTOR_CLOCK = "system:clock"
 def sweep_overdue(session: Session, *, today: date, now: datetime) -> list[str]:
     """Record ``deadline_missed`` on each overdue case not yet marked for its current due date."""
     marked = []
-    for case in session.scalars(select(Case).where(overdue_filter(today)).order_by(Case.id)):
+    # A case the commitment sweep marked as done for this deadline (``swept_due``) has its
+    # event already: the marker is only set after it.
+    # The ids first, from the (status, resolve_due, swept_due) index alone; then the few rows.
+    unswept = select(Case.id).where(overdue_filter(today),
+                                    Case.swept_due.is_distinct_from(Case.resolve_due))
+    for case in session.scalars(select(Case).where(Case.id.in_(unswept)).order_by(Case.id)):
         if _already_marked(session, case):
             continue
         assert case.resolve_due is not None  # guaranteed by overdue_filter

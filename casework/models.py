@@ -176,6 +176,9 @@ class Case(Base):
     # The hash of the complainant's verification code (casework.progress): the second
     # factor of the public progress page. The code itself is only ever in the mail.
     verify_hash: Mapped[str | None] = mapped_column(String(64))
+    # The deadline whose after-deadline work the sweep has finished (routing.sweep_candidates):
+    # a case equal to its resolve_due is not looked at again; a new deadline differs.
+    swept_due: Mapped[date | None]
 
     complainant: Mapped[Party | None] = relationship()
     messages: Mapped[list[Message]] = relationship(
@@ -194,6 +197,15 @@ class Case(Base):
     # so a batch checks its own cases without searching everything the batch has made.
     exclusions: Mapped[list[CaseExclusion]] = relationship(
         back_populates="case", order_by="CaseExclusion.id"
+    )
+
+    # The sweep's candidate queries (routing.sweep_candidates): open cases by deadline, the
+    # triage queue by status.
+    __table_args__ = (
+        # swept_due too, so the overdue query reads the index alone (SQLite scanned the
+        # table rather than look each row up).
+        Index("ix_cases_status_resolve_due", "status", "resolve_due", "swept_due"),
+        Index("ix_cases_department_status", "department", "status"),
     )
 
 
@@ -261,6 +273,13 @@ class Assignment(Base):
 
     case: Mapped[Case] = relationship(back_populates="assignments", cascade=UP)
 
+    # The sweep finds an absent handler's, a returning one's and an excluded one's active
+    # assignments by these (routing.sweep_candidates).
+    __table_args__ = (
+        Index("ix_assignment_handler_ended_at", "handler", "ended_at"),
+        Index("ix_assignment_delegate_for_ended_at", "delegate_for", "ended_at"),
+    )
+
 
 class Referral(Base):
     """A case reported to the administrative authority responsible for it (clause 三(五))."""
@@ -276,6 +295,9 @@ class Referral(Base):
     answered_at: Mapped[datetime | None]
 
     case: Mapped[Case] = relationship(back_populates="referrals", cascade=UP)
+
+    # The sweep's late referrals: unanswered, by answer date (routing.sweep_candidates).
+    __table_args__ = (Index("ix_referral_answered_at_answer_due", "answered_at", "answer_due"),)
 
 
 class TimelineEvent(Base):

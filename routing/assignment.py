@@ -7,6 +7,8 @@ reminders for the absence and hands it back on return. Each move is a timeline e
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 
 from sqlalchemy import func, select
@@ -26,6 +28,7 @@ def active(case: Case) -> Assignment | None:
 
 
 _LOAD = "routing.open_load"
+_SWEEP_LOAD = "routing.open_load_of_sweep"
 
 
 def open_load(session: Session, staff: list[str]) -> dict[str, int]:
@@ -33,10 +36,33 @@ def open_load(session: Session, staff: list[str]) -> dict[str, int]:
     it assigns (``_count_move``) instead of asking again for every new case."""
     kept = batch_lookups(session)
     if kept is None:
-        return _count_open(session, staff)
+        return _kept_by_sweep(session, staff)
     load = kept.setdefault(_LOAD, {})
     if not all(h in load for h in staff):
         load.update(_count_in_batch(session, staff))
+    return {h: load[h] for h in staff}
+
+
+@contextmanager
+def load_kept(session: Session) -> Iterator[None]:
+    """Each handler's open cases counted once for a whole sweep and kept as it moves
+    cases (``_count_move``): at a million open cases one count is a second's work, and
+    the sweep may move a hundred cases. (A case whose savepoint is rolled back leaves a
+    count one off; it only guides who gets the next case.)"""
+    session.info[_SWEEP_LOAD] = {}
+    try:
+        yield
+    finally:
+        session.info.pop(_SWEEP_LOAD, None)
+
+
+def _kept_by_sweep(session: Session, staff: list[str]) -> dict[str, int]:
+    load: dict[str, int] | None = session.info.get(_SWEEP_LOAD)
+    if load is None:
+        return _count_open(session, staff)
+    missing = [h for h in staff if h not in load]
+    if missing:
+        load.update(_count_open(session, missing))
     return {h: load[h] for h in staff}
 
 
@@ -105,7 +131,7 @@ def assign(session: Session, case: Case, handler: str, *, department: str, now: 
 def _count_move(session: Session, case: Case, handler: str | None, step: int) -> None:
     """Keep a batch's counts of open cases (``open_load``) as they change."""
     kept = batch_lookups(session)
-    load = kept.get(_LOAD) if kept is not None else None
+    load = kept.get(_LOAD) if kept is not None else session.info.get(_SWEEP_LOAD)
     if load is not None and handler in load and case.status in OPEN_STATUSES:
         load[handler] += step
 

@@ -20,25 +20,29 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from casework.clock import SHANGHAI
 from casework.models import Case, Referral, StaffThread, Violation
 from casework.queries import excluded_staff
 from casework.status import OPEN_STATUSES, CaseStatus
 from casework.transitions import record
-from routing.assignment import active, hand_over_for_absence
+from routing.assignment import active, hand_over_for_absence, load_kept
 from routing.conflicts import supervisor_for
 from routing.context import ACTOR_ROUTER, Desk, today_of
 from routing.directory import TimeLimit
 from routing.investigation import case_limit, notify_assignment
 from routing.ports import AUTHORITY_LETTERS, NoticeKind
 from routing.router import move_away
+from routing.sweep_candidates import candidates, horizon
 from routing.triage import TRIAGE
 from routing.violations import record_violation
 
 OVERDUE_BY_AUTHORITY = "overdue_by_authority"
 log = logging.getLogger("complaintd.routing")
+_CHUNK = 500
+_STEPS_READ = (selectinload(Case.events), selectinload(Case.assignments),
+               selectinload(Case.referrals), selectinload(Case.exclusions))
 
 
 @dataclass
@@ -53,21 +57,51 @@ class SweepReport:
 
 
 def sweep(session: Session, desk: Desk, now: datetime) -> SweepReport:
+    """Every step on the open cases some step may act on today (``routing.
+    sweep_candidates`` chooses them in SQL; the others are not loaded), then the digests."""
     report = SweepReport()
     today = today_of(now)
-    cases = session.scalars(select(Case).where(Case.status.in_(list(OPEN_STATUSES)))
-                            .order_by(Case.id))
-    for case in list(cases):
-        try:
-            with session.begin_nested():  # one case that fails must not stop the others
-                _sweep_case(session, desk, case, report, today, now)
-        except Exception as exc:
-            report.failed.append(case.reference)
-            log.error("commitments: case %s failed: %s", case.id, type(exc).__name__)
-            log.debug("commitments: case %s traceback", case.id, exc_info=True)
+    with load_kept(session):
+        for case in _load(session, candidates(session, desk, today)):
+            _sweep_one(session, desk, case, report, today, now)
     report.digests = send_digests(session, desk, today, now)
     session.flush()
     return report
+
+
+def _sweep_one(session: Session, desk: Desk, case: Case, report: SweepReport, today: date,
+               now: datetime) -> None:
+    try:
+        with session.begin_nested():  # one case that fails must not stop the others
+            _sweep_case(session, desk, case, report, today, now)
+            _mark_swept(session, desk, case, today)
+    except Exception as exc:
+        report.failed.append(case.reference)
+        log.error("commitments: case %s failed: %s", case.id, type(exc).__name__)
+        log.debug("commitments: case %s traceback", case.id, exc_info=True)
+
+
+def _load(session: Session, ids: list[int]) -> list[Case]:
+    """The candidates with what every step reads, a chunk of ids per query."""
+    cases: list[Case] = []
+    for start in range(0, len(ids), _CHUNK):
+        cases += session.scalars(
+            select(Case).where(Case.id.in_(ids[start:start + _CHUNK])).order_by(Case.id)
+            .options(*_STEPS_READ))
+    return cases
+
+
+def _mark_swept(session: Session, desk: Desk, case: Case, today: date) -> None:
+    """Past its deadline with all of that deadline's work done (the missed-deadline event,
+    our violation, the escalation) and no authority holding the matter: the candidate
+    queries leave the case out until its deadline changes."""
+    due = case.resolve_due
+    if due is None or due >= today or case.swept_due == due or _waiting_on(case) is not None:
+        return
+    key = due.isoformat()
+    if _done(case, "deadline_missed", due=key) and _done(case, "escalated", due=key) and \
+            _violation_recorded(session, desk, case, key):
+        case.swept_due = due
 
 
 def _sweep_case(session: Session, desk: Desk, case: Case, report: SweepReport, today: date,
@@ -234,9 +268,12 @@ def _done(case: Case, kind: str, **match: object) -> bool:
 
 def at_risk(session: Session, desk: Desk, today: date) -> list[Case]:
     """Open cases overdue or due within a few working days (the digest and the CLI)."""
+    last = horizon(desk.calendar, today, desk.config.clock.due_soon_working_days)
     cases = session.scalars(select(Case).where(Case.status.in_(list(OPEN_STATUSES)),
-                                               Case.resolve_due.is_not(None))
-                            .order_by(Case.resolve_due))
+                                               Case.resolve_due <= last)
+                            .order_by(Case.resolve_due, Case.id)
+                            .options(selectinload(Case.assignments),
+                                     selectinload(Case.exclusions)))
     return [c for c in cases if c.resolve_due is not None and
             desk.calendar.working_days_between(today, c.resolve_due)
             <= desk.config.clock.due_soon_working_days]
