@@ -2,7 +2,7 @@
 the sweep's candidate queries (routing.sweep_candidates)
 
 Revision ID: 0022
-Revises: 0018
+Revises: 0023
 Create Date: 2026-12-02 15:40:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0022"
-down_revision = "0018"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
