@@ -20,11 +20,12 @@ one). What it has not read yet is the "tail", and a search reads the tail by sub
 a result is never stale.
 
 Two writers on PostgreSQL commit out of id order: a case or message may become visible
-after the mark passed its id. The last ``LATE_WINDOW`` ids below each mark are therefore
-looked at again, cheaply: a case there without a row, a case whose row counted fewer
-messages than it has now. Both are in the tail and indexed by the next ``catch_up``; only
-a transaction that stays open while more than ``LATE_WINDOW`` later ones commit is left to
-the hourly ``repair``.
+after the mark passed its id. Each ``catch_up`` there looks again at the last
+``LATE_WINDOW`` ids below each mark: a case without a row, a case whose row counted fewer
+messages than it has now, and indexes them (the console runs a catch-up before each
+search, the daemon every few seconds). Only a transaction that stays open while more than
+``LATE_WINDOW`` later ones commit is left to the hourly ``repair``. SQLite has one writer
+at a time, so its ids become visible in order and it skips the check.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ MAX_TERMS = 30_000  # a case with more terms is "partial": read by substring, ne
 MAX_BYTES = 800_000  # the same for the length of the terms as stored (UTF-8)
 MAX_WORDS = 24  # a query's terms beyond these are left to the substring check
 CATCH_UP = 500  # cases (re)indexed at most per call; the rest is the next call's
-LATE_WINDOW = 5000  # ids below a mark looked at again for rows committed late
+LATE_WINDOW = 1000  # ids below a mark looked at again for rows committed late (PostgreSQL)
 _CHUNK = 500
 _FTS = table("case_search_fts", column("rowid", Integer))  # SQLite's (models.SEARCH_DDL)
 _RUN = re.compile(r"[^\W_]+")  # letters and digits
@@ -146,8 +147,7 @@ def condition(session: Session, query: str, confirm: ColumnElement[bool]) -> Col
     hits = _indexed(session, found)
     doubtful = select(CaseSearch.case_id).where(CaseSearch.stale | CaseSearch.partial)
     tail = (select(Case.id).where(Case.id > marks.get("case", 0)),
-            select(Message.case_id).where(Message.id > marks.get("message", 0)), doubtful,
-            *_late(marks))
+            select(Message.case_id).where(Message.id > marks.get("message", 0)), doubtful)
     if found.exact:
         # The index's answer (a stale row's terms may be old: its case is the tail's) and
         # the tail confirmed apart, so the substring check never reads the index's cases.
@@ -175,9 +175,11 @@ def _indexed(session: Session, found: Plan,
     return query if besides is None else query.where(rowid.not_in(besides))
 
 
-def _late(marks: dict[str, int]) -> tuple[Select[int], Select[int]]:
+def _late(session: Session, marks: dict[str, int]) -> tuple[Select[int], ...]:
     """Cases below the marks whose rows are missing or count fewer messages than they have:
-    rows a second writer committed after the marks passed their ids."""
+    rows a second writer committed after the marks passed their ids (PostgreSQL only)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return ()
     case_mark, mail_mark = marks.get("case", 0), marks.get("message", 0)
     unindexed = select(Case.id).where(
         Case.id > case_mark - LATE_WINDOW, Case.id <= case_mark,
@@ -213,7 +215,8 @@ def catch_up(session: Session, limit: int = CATCH_UP) -> int:
                                     .order_by(Message.id).limit(limit)))  # fmt: skip
     stale = list(session.scalars(select(CaseSearch.case_id).where(CaseSearch.stale)
                                  .limit(limit)))  # fmt: skip
-    late = [case_id for query in _late(marks) for case_id in session.scalars(query.limit(limit))]
+    late = [case_id for query in _late(session, marks)
+            for case_id in session.scalars(query.limit(limit))]
     ids = set(new_cases) | {case_id for _, case_id in new_mail} | set(stale) | set(late)
     index_cases(session, ids)
     if new_cases:
