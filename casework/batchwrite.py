@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, inspect
+from sqlalchemy import Connection, Dialect, Table, inspect
 from sqlalchemy.orm import InstanceState, Mapper, RelationshipDirection, Session
 
 from casework.db import fill_defaults, number_new_rows
@@ -29,9 +29,9 @@ def write_batch(session: Session) -> bool:
     if session.get_bind().dialect.name != "sqlite" or session.dirty or session.deleted:
         session.flush()
         return False
-    fill_defaults(session)
-    number_new_rows(session)
     states = [inspect(obj) for obj in session.new]
+    fill_defaults(session, states)
+    number_new_rows(session, states)
     rows = _rows_by_table(states)
     tables = _tables_in_order(states, rows or {})
     if rows is None or len(tables) != len(rows):  # (a table of another metadata)
@@ -39,10 +39,33 @@ def write_batch(session: Session) -> bool:
         return False
     connection = session.connection()
     for table in tables:
-        connection.execute(table.insert(), rows[table])
+        _insert(connection, table, rows[table])
     # Written: the session must not write them again when it commits.
     session.expunge_all()
     return True
+
+
+def _insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """One executemany of ``rows`` through the driver, each value converted by its
+    column's own bind processor, as ``connection.execute(table.insert(), rows)`` would:
+    that path built and checked a parameter dict per row, a third of the final write."""
+    statement, converters = _insert_for(table, connection.dialect)
+    connection.exec_driver_sql(statement, [
+        tuple(row[name] if convert is None else convert(row[name])
+              for name, convert in converters)
+        for row in rows])
+
+
+@functools.cache
+def _insert_for(table: Table, dialect: Dialect) -> tuple[str, tuple[tuple[str, Any], ...]]:
+    """The table's INSERT of every column, in the driver's positional style, and each
+    column's name and bind processor (None: the value goes as it is)."""
+    compiled = table.insert().compile(dialect=dialect)
+    assert compiled.positiontup is not None, "the batch write is for positional drivers"
+    columns = {c.key: c for c in table.columns}
+    return compiled.string, tuple(
+        (name, columns[name].type.dialect_impl(dialect).bind_processor(dialect))
+        for name in compiled.positiontup)
 
 
 def _rows_by_table(states: list[InstanceState[Any]]) -> dict[Table, list[dict[str, Any]]] | None:

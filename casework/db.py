@@ -118,19 +118,24 @@ def _number_batch_rows(session: Session, _context: Any, _instances: Any) -> None
         number_new_rows(session)
 
 
-def fill_defaults(session: Session) -> None:
-    """Give the session's new rows their plain column defaults before a big flush.
+def fill_defaults(session: Session, states: list[InstanceState[Any]] | None = None) -> None:
+    """Give the session's new rows (or ``states``, which are they) their plain column
+    defaults before a big flush.
 
     The ORM puts rows in one executemany only while they set the same columns: an
     outbound message (no ``raw_size``, left to its default) between two inbound ones
-    would split a batch's messages into one INSERT each.
+    would split a batch's messages into one INSERT each. A new row has no history to
+    keep: the value goes straight into its dict, where the flush reads it.
     """
-    for obj in session.new:
-        state = inspect(obj)
+    for state in _new_states(session) if states is None else states:
         values = state.dict
         for key, value in _scalar_defaults(state.mapper):
             if key not in values:
-                setattr(obj, key, value)
+                values[key] = value
+
+
+def _new_states(session: Session) -> list[InstanceState[Any]]:
+    return [inspect(obj) for obj in session.new]
 
 
 @functools.cache
@@ -208,7 +213,7 @@ def _next_id(session: Session, mapper: Mapper[Any]) -> int:
     return top + 1
 
 
-def number_new_rows(session: Session) -> None:
+def number_new_rows(session: Session, states: list[InstanceState[Any]] | None = None) -> None:
     """On SQLite, give the session's new rows their ids before a big flush.
 
     SQLite cannot say which generated id belongs to which row of a multi-row INSERT, so
@@ -220,20 +225,19 @@ def number_new_rows(session: Session) -> None:
     if session.get_bind().dialect.name != "sqlite":
         return
     waiting: dict[Mapper[Any], list[InstanceState[Any]]] = defaultdict(list)
-    for obj in session.new:
-        state = inspect(obj)
+    for state in _new_states(session) if states is None else states:
         if _needs_id(state):
             waiting[state.mapper].append(state)
     given: dict[Any, Any] = session.info.setdefault(_IDS_KEY, {})
-    for mapper, states in waiting.items():
+    for mapper, pending in waiting.items():
         column = mapper.primary_key[0]
         key = mapper.get_property_by_column(column).key
         top = session.connection().execute(select(func.max(column))).scalar() or 0
         # Ids handed out early (``give_id``) and not written yet count as taken.
         top = max(top, given.get(mapper.local_table, 0))
-        for offset, state in enumerate(sorted(states, key=lambda s: s.insert_order or 0), 1):
-            setattr(state.obj(), key, top + offset)
-        given[mapper.local_table] = top + len(states)
+        for offset, state in enumerate(sorted(pending, key=lambda s: s.insert_order or 0), 1):
+            state.dict[key] = top + offset  # a new row: straight into its dict, as above
+        given[mapper.local_table] = top + len(pending)
 
 
 def _needs_id(state: InstanceState[Any]) -> bool:
