@@ -121,6 +121,9 @@ class WorkCalendar:
         self._early_workdays = frozenset(
             d for y in self._data.values() for d in y.workdays if d.year != y.year
         )
+        # The data never changes after this: a deadline counted once is kept (a call
+        # log's cases share a few receipt days and limits, each counted day by day).
+        self._added: dict[tuple[date, int], date] = {}
 
     @classmethod
     def build(
@@ -198,10 +201,15 @@ class WorkCalendar:
         """
         _require_positive(n)
         _refuse_datetime(start)
-        day = start
-        for _ in range(n):
-            day = self.next_working_day(day)
-        return day
+        found = self._added.get((start, n))
+        if found is None:
+            found = start
+            for _ in range(n):
+                found = self.next_working_day(found)
+            if len(self._added) >= _ADDED_KEPT:
+                self._added.clear()
+            self._added[(start, n)] = found
+        return found
 
     def add_calendar_days(self, start: date, n: int) -> date:
         """``start`` + ``n`` days, moved to the next working day if that is a rest day (第203条)."""
@@ -364,6 +372,9 @@ def _by_year(table: Iterable[date]) -> dict[int, frozenset[date]]:
     for day in table:
         grouped.setdefault(day.year, set()).add(day)
     return {year: frozenset(days) for year, days in grouped.items()}
+
+
+_ADDED_KEPT = 4096  # deadlines kept per calendar; a day's intake asks for a handful
 
 
 def _require_positive(n: int) -> None:
