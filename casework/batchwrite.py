@@ -3,9 +3,10 @@
 A batch session (``casework.db.start_batch``) creates about ten rows per complaint and
 only inserts. The ORM's unit of work spends more on bookkeeping for those rows (history,
 dependency sorting, syncing foreign keys row by row, making each row persistent) than
-SQLite spends storing them, and the session is committed and closed right after. So on
-SQLite, where the rows already have their ids (``number_new_rows``), they are written
-straight through the table definitions, parents before children, and leave the session.
+the database spends storing them, and the session is committed and closed right after.
+So, once the rows have their ids (``number_new_rows``: SQLite's next ones under the write
+lock, PostgreSQL's from each table's sequence in one block), they are written straight
+through the table definitions, parents before children, and leave the session.
 Anything the ORM must do itself (an update, a delete, a many-to-many link, a server-side
 default) sends the batch through the ordinary flush instead.
 """
@@ -22,11 +23,14 @@ from sqlalchemy.orm import InstanceState, Mapper, RelationshipDirection, Session
 
 from casework.db import fill_defaults, number_new_rows
 
+# The databases whose new rows get their ids before the write (``number_new_rows``).
+_DIRECT = frozenset({"sqlite", "postgresql"})
+
 
 def write_batch(session: Session) -> bool:
     """Write what ``session`` holds, as one flush would, before it commits; True when
     the rows went in directly, False when the ORM flushed them."""
-    if session.get_bind().dialect.name != "sqlite" or session.dirty or session.deleted:
+    if session.get_bind().dialect.name not in _DIRECT or session.dirty or session.deleted:
         session.flush()
         return False
     states = [inspect(obj) for obj in session.new]
@@ -49,23 +53,28 @@ def _insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) ->
     """One executemany of ``rows`` through the driver, each value converted by its
     column's own bind processor, as ``connection.execute(table.insert(), rows)`` would:
     that path built and checked a parameter dict per row, a third of the final write."""
-    statement, converters = _insert_for(table, connection.dialect)
-    connection.exec_driver_sql(statement, [
-        tuple(row[name] if convert is None else convert(row[name])
-              for name, convert in converters)
-        for row in rows])
+    statement, converters, positional = _insert_for(table, connection.dialect)
+    converted = (tuple(row[name] if convert is None else convert(row[name])
+                       for name, convert in converters) for row in rows)
+    if positional:  # SQLite: ?, ?, …
+        connection.exec_driver_sql(statement, list(converted))
+    else:  # psycopg: %(name)s, …
+        names = [name for name, _ in converters]
+        connection.exec_driver_sql(statement, [dict(zip(names, values, strict=True))
+                                               for values in converted])
 
 
 @functools.cache
-def _insert_for(table: Table, dialect: Dialect) -> tuple[str, tuple[tuple[str, Any], ...]]:
-    """The table's INSERT of every column, in the driver's positional style, and each
-    column's name and bind processor (None: the value goes as it is)."""
+def _insert_for(table: Table, dialect: Dialect) -> tuple[str, tuple[tuple[str, Any], ...], bool]:
+    """The table's INSERT of every column as the driver takes it (with the casts the
+    dialect writes), each column's name and bind processor (None: the value goes as it
+    is), and whether the driver's parameters are positional."""
     compiled = table.insert().compile(dialect=dialect)
-    assert compiled.positiontup is not None, "the batch write is for positional drivers"
     columns = {c.key: c for c in table.columns}
+    names = compiled.positiontup if compiled.positiontup is not None else list(columns)
     return compiled.string, tuple(
         (name, columns[name].type.dialect_impl(dialect).bind_processor(dialect))
-        for name in compiled.positiontup)
+        for name in names), compiled.positiontup is not None
 
 
 def _rows_by_table(states: list[InstanceState[Any]]) -> dict[Table, list[dict[str, Any]]] | None:

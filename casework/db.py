@@ -214,30 +214,50 @@ def _next_id(session: Session, mapper: Mapper[Any]) -> int:
 
 
 def number_new_rows(session: Session, states: list[InstanceState[Any]] | None = None) -> None:
-    """On SQLite, give the session's new rows their ids before a big flush.
+    """In a batch, give the session's new rows (or ``states``, which are they) their ids
+    before the batch's write, in the order they were made.
 
     SQLite cannot say which generated id belongs to which row of a multi-row INSERT, so
     the ORM inserts such rows one statement at a time; rows that already have ids go in
     one executemany per table. The write lock is ours from BEGIN IMMEDIATE on, so the
-    ids after the highest one are exactly those SQLite itself would pick.
-    PostgreSQL returns ids in order from its multi-row INSERTs: nothing to do there.
+    ids after the highest one are exactly those SQLite itself would pick. PostgreSQL:
+    each table's sequence gives a block of values in one round trip (what the ORM's
+    INSERT … RETURNING would have drawn from it, one by one).
     """
-    if session.get_bind().dialect.name != "sqlite":
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("sqlite", "postgresql"):
         return
     waiting: dict[Mapper[Any], list[InstanceState[Any]]] = defaultdict(list)
     for state in _new_states(session) if states is None else states:
         if _needs_id(state):
             waiting[state.mapper].append(state)
-    given: dict[Any, Any] = session.info.setdefault(_IDS_KEY, {})
     for mapper, pending in waiting.items():
-        column = mapper.primary_key[0]
-        key = mapper.get_property_by_column(column).key
-        top = session.connection().execute(select(func.max(column))).scalar() or 0
-        # Ids handed out early (``give_id``) and not written yet count as taken.
-        top = max(top, given.get(mapper.local_table, 0))
-        for offset, state in enumerate(sorted(pending, key=lambda s: s.insert_order or 0), 1):
-            state.dict[key] = top + offset  # a new row: straight into its dict, as above
-        given[mapper.local_table] = top + len(pending)
+        key = mapper.get_property_by_column(mapper.primary_key[0]).key
+        ids = (_sequence_block(session, mapper, len(pending)) if dialect == "postgresql"
+               else _after_highest(session, mapper, len(pending)))
+        for value, state in zip(ids, sorted(pending, key=lambda s: s.insert_order or 0),
+                                strict=True):
+            state.dict[key] = value  # a new row: straight into its dict, as above
+
+
+def _after_highest(session: Session, mapper: Mapper[Any], count: int) -> range:
+    column = mapper.primary_key[0]
+    top = session.connection().execute(select(func.max(column))).scalar() or 0
+    # Ids handed out early (``give_id``) and not written yet count as taken.
+    given: dict[Any, Any] = session.info.setdefault(_IDS_KEY, {})
+    top = max(top, given.get(mapper.local_table, 0))
+    given[mapper.local_table] = top + count
+    return range(top + 1, top + count + 1)
+
+
+def _sequence_block(session: Session, mapper: Mapper[Any], count: int) -> list[int]:
+    table = mapper.local_table
+    assert isinstance(table, Table)
+    values = session.connection().execute(
+        text("SELECT nextval(pg_get_serial_sequence(:table, :column)) "
+             "FROM generate_series(1, :count)"),
+        {"table": table.name, "column": mapper.primary_key[0].name, "count": count})
+    return sorted(int(v) for v in values.scalars())
 
 
 def _needs_id(state: InstanceState[Any]) -> bool:

@@ -135,10 +135,10 @@ def test_a_call_log_in_batches_gives_what_one_row_at_a_time_gives(
 
 
 def test_new_calls_are_written_with_one_insert_per_table(
-        tmp_path: Path, sqlite_url: str) -> None:
+        tmp_path: Path, db_url: str) -> None:
     rows = [r for r in calls() if "A2" not in r and "?" not in r and r[-1] == ""]
     rows = [r for n, r in enumerate(rows) if r not in rows[:n]]  # no duplicates
-    imported, _, inserts = import_calls(tmp_path, sqlite_url, 50, rows)
+    imported, _, inserts = import_calls(tmp_path, db_url, 50, rows)
     assert imported[:4] == (len(rows), 0, 0, 0)
     # Routing, acknowledgements and call tasks included: no flush before the batch's end.
     for table in ("cases", "timeline_event", "assignment", "outbox_mail", "staff_thread",
