@@ -21,16 +21,13 @@ from typing import Any
 from sqlalchemy import Connection, Dialect, Table, inspect
 from sqlalchemy.orm import InstanceState, Mapper, RelationshipDirection, Session
 
-from casework.db import fill_defaults, number_new_rows
-
-# The databases whose new rows get their ids before the write (``number_new_rows``).
-_DIRECT = frozenset({"sqlite", "postgresql"})
+from casework.db import NUMBERED_AHEAD, fill_defaults, number_new_rows
 
 
 def write_batch(session: Session) -> bool:
     """Write what ``session`` holds, as one flush would, before it commits; True when
     the rows went in directly, False when the ORM flushed them."""
-    if session.get_bind().dialect.name not in _DIRECT or session.dirty or session.deleted:
+    if session.get_bind().dialect.name not in NUMBERED_AHEAD or session.dirty or session.deleted:
         session.flush()
         return False
     states = [inspect(obj) for obj in session.new]
@@ -54,14 +51,15 @@ def _insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) ->
     column's own bind processor, as ``connection.execute(table.insert(), rows)`` would:
     that path built and checked a parameter dict per row, a third of the final write."""
     statement, converters, positional = _insert_for(table, connection.dialect)
-    converted = (tuple(row[name] if convert is None else convert(row[name])
-                       for name, convert in converters) for row in rows)
+    # (inline, not a helper: this runs for every value of every row of a batch)
     if positional:  # SQLite: ?, ?, …
-        connection.exec_driver_sql(statement, list(converted))
+        connection.exec_driver_sql(statement, [
+            tuple(row[name] if convert is None else convert(row[name])
+                  for name, convert in converters) for row in rows])
     else:  # psycopg: %(name)s, …
-        names = [name for name, _ in converters]
-        connection.exec_driver_sql(statement, [dict(zip(names, values, strict=True))
-                                               for values in converted])
+        connection.exec_driver_sql(statement, [
+            {name: row[name] if convert is None else convert(row[name])
+             for name, convert in converters} for row in rows])
 
 
 @functools.cache

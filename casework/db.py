@@ -213,6 +213,10 @@ def _next_id(session: Session, mapper: Mapper[Any]) -> int:
     return top + 1
 
 
+# The databases whose new rows a batch numbers itself before writing them.
+NUMBERED_AHEAD = frozenset({"sqlite", "postgresql"})
+
+
 def number_new_rows(session: Session, states: list[InstanceState[Any]] | None = None) -> None:
     """In a batch, give the session's new rows (or ``states``, which are they) their ids
     before the batch's write, in the order they were made.
@@ -225,7 +229,7 @@ def number_new_rows(session: Session, states: list[InstanceState[Any]] | None = 
     INSERT … RETURNING would have drawn from it, one by one).
     """
     dialect = session.get_bind().dialect.name
-    if dialect not in ("sqlite", "postgresql"):
+    if dialect not in NUMBERED_AHEAD:
         return
     waiting: dict[Mapper[Any], list[InstanceState[Any]]] = defaultdict(list)
     for state in _new_states(session) if states is None else states:
