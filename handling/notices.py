@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from types import MethodType
 from typing import Any
 
 from sqlalchemy import select
@@ -53,35 +54,13 @@ class RoutingMailer:
         # A mail that invites an answer carries its thread's token (notifications.outbox).
         mailer = self if notice.reply_token is None else replace(
             self, identity=replace(self.identity, thread_token=notice.reply_token))
-        row = mailer._senders()[notice.kind](session, notice, case, now)
+        row = _SENDERS[notice.kind](mailer, session, notice, case, now)
         return row.message_id if row is not None else None
 
     def _senders(self) -> dict[NoticeKind, Sender]:
-        """One notification function for each kind routing asks for (a test checks that
-        every ``NoticeKind`` is here and has its template)."""
-        K = NoticeKind
-        return {
-            K.MISSING_MATERIAL: self._missing_material,
-            K.CLOCK_STARTED: self._clock_started,
-            K.ROUTED_INTERNALLY: self._routed_internally,
-            K.REFERRED_TO_AUTHORITY: self._referred_to_authority,
-            K.EXTENSION: self._extension,
-            K.OUTCOME: self._outcome,
-            K.SATISFACTION_SURVEY: self._satisfaction_survey,
-            K.ASSIGNMENT: self._assignment,
-            K.HANDLER_REMINDER: self._handler_reminder,
-            K.SUPERVISOR_ESCALATION: self._supervisor_escalation,
-            K.SUPERVISOR_DIGEST: self._supervisor_digest,
-            K.AUTHORITY_REFERRAL: self._authority_referral,
-            K.AUTHORITY_FOLLOW_UP: self._authority_follow_up,
-            K.COMMAND_REFUSAL: self._command_refusal,
-            K.COMMAND_DONE: self._command_done,
-            K.CASE_CLOSED: self._case_closed,
-            K.INTERIM_REPLY: self._interim_reply,
-            K.APPOINTMENT: self._appointment,
-            K.COMPLAINANT_WROTE: self._complainant_wrote,
-            K.AUTHORITY_ANSWERED: self._authority_answered,
-        }
+        """One notification function for each kind routing asks for, bound to this mailer
+        (a test checks that every ``NoticeKind`` is here and has its template)."""
+        return {kind: MethodType(function, self) for kind, function in _SENDERS.items()}
 
     def _common(self, now: datetime) -> dict[str, Any]:
         return {"identity": self.identity, "renderer": self.renderer, "org": self.org,
@@ -270,6 +249,34 @@ class RoutingMailer:
             answer_due=x.facts.get("answer_due"), follow_up_number=int(x.facts["number"]),
             answer_limit=_given_limit(x, "answer_limit"), overdue=bool(x.facts.get("overdue")),
             **self._common(now), language=self.authority_language)
+
+
+# Looked up once per notice; built once, not per call (each notice's mailer is a new
+# copy carrying its reply token, so a per-instance table was built for every mail).
+_K = NoticeKind
+_SENDERS: dict[NoticeKind, Callable[[RoutingMailer, Session, Notice, Case | None, datetime],
+                                    OutboxMail | None]] = {
+    _K.MISSING_MATERIAL: RoutingMailer._missing_material,
+    _K.CLOCK_STARTED: RoutingMailer._clock_started,
+    _K.ROUTED_INTERNALLY: RoutingMailer._routed_internally,
+    _K.REFERRED_TO_AUTHORITY: RoutingMailer._referred_to_authority,
+    _K.EXTENSION: RoutingMailer._extension,
+    _K.OUTCOME: RoutingMailer._outcome,
+    _K.SATISFACTION_SURVEY: RoutingMailer._satisfaction_survey,
+    _K.ASSIGNMENT: RoutingMailer._assignment,
+    _K.HANDLER_REMINDER: RoutingMailer._handler_reminder,
+    _K.SUPERVISOR_ESCALATION: RoutingMailer._supervisor_escalation,
+    _K.SUPERVISOR_DIGEST: RoutingMailer._supervisor_digest,
+    _K.AUTHORITY_REFERRAL: RoutingMailer._authority_referral,
+    _K.AUTHORITY_FOLLOW_UP: RoutingMailer._authority_follow_up,
+    _K.COMMAND_REFUSAL: RoutingMailer._command_refusal,
+    _K.COMMAND_DONE: RoutingMailer._command_done,
+    _K.CASE_CLOSED: RoutingMailer._case_closed,
+    _K.INTERIM_REPLY: RoutingMailer._interim_reply,
+    _K.APPOINTMENT: RoutingMailer._appointment,
+    _K.COMPLAINANT_WROTE: RoutingMailer._complainant_wrote,
+    _K.AUTHORITY_ANSWERED: RoutingMailer._authority_answered,
+}
 
 
 def _case(case: Case | None) -> Case:
