@@ -7,6 +7,7 @@ and for authorities only the personal data a rule allows.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import date, datetime
 from email import policy
@@ -199,6 +200,26 @@ def test_no_address_asks_for_a_call_once(db: Session) -> None:
     [event] = events(case, "mail_not_queued")
     assert event.details["kind"] == "missing_material"
     assert "phone" in event.details["reason"]
+
+
+def test_a_caller_to_ring_back_is_no_warning_but_nobody_to_reach_is(
+    db: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A call log of callers without email is thousands of these: the call list has them.
+    with caplog.at_level(logging.DEBUG, logger="complaintd"):
+        assert _missing(db, make_case(db, email=None)) is None
+    [ring_back] = [r for r in caplog.records if "not queued" in r.getMessage()]
+    assert ring_back.levelno == logging.DEBUG
+    assert "tell by phone" in ring_back.getMessage()
+
+    db.rollback()
+    caplog.clear()
+    unreachable = make_case(db, email=None, phone=None)
+    with caplog.at_level(logging.DEBUG, logger="complaintd"):
+        assert _missing(db, unreachable) is None
+    [nobody] = [r for r in caplog.records if "not queued" in r.getMessage()]
+    assert nobody.levelno == logging.WARNING
+    assert "no email address or phone" in nobody.getMessage()
 
 
 def test_a_bad_address_flags_the_case_for_staff_and_a_call(db: Session) -> None:

@@ -146,13 +146,20 @@ def queue_notice(
     return row
 
 
-def not_queued(case: Case, kind: str, dedup_key: str, reason: str, now: datetime) -> None:
-    """Record on the case, once per notice, that it could not be mailed and why."""
+def not_queued(case: Case, kind: str, dedup_key: str, reason: str, now: datetime, *,
+               expected: bool = False) -> None:
+    """Record on the case, once per notice, that it could not be mailed and why.
+
+    ``expected``: the notice goes another way staff already have (a call to a caller who
+    left no address but a phone number), so the log says it at DEBUG: a call log of
+    thousands of such callers would otherwise be thousands of warnings that need nothing.
+    """
     if any(e.kind == "mail_not_queued" and e.details.get("key") == dedup_key
            for e in case.events):  # fmt: skip
         return
     # The reason never quotes the address: it is a kind of fault, not the data.
-    logger.warning("outbox: %s for case %s not queued: %s", kind, case.id, reason)
+    logger.log(logging.DEBUG if expected else logging.WARNING,
+               "outbox: %s for case %s not queued: %s", kind, case.id, reason)
     details = {"kind": kind, "key": dedup_key, "reason": reason}
     record(case, "mail_not_queued", actor=ACTOR, at=now, details=details)
 
@@ -172,4 +179,4 @@ def tell_by_phone(case: Case, kind: str, dedup_key: str, now: datetime) -> None:
     if phone:
         case.phone_follow_up = True
     reason = "no email address; tell by phone" if phone else "no email address or phone"
-    not_queued(case, kind, dedup_key, reason, now)
+    not_queued(case, kind, dedup_key, reason, now, expected=phone)
