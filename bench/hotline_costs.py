@@ -1,7 +1,8 @@
-"""What each part of a call's import costs: the same call log imported with one part taken
-away at a time, in fresh processes, in turn, so that the machine's drift falls on every
-variant alike. Not a test and not a mode of the service: the parts are taken away by
-replacing a function in the measuring process only.
+"""What each part of a call's import costs, one part taken away at a time.
+
+The same call log is imported whole and without one part, in fresh processes, in turn, so
+that the machine's drift falls on every variant alike. Not a test and not a mode of the
+service: the parts are taken away by replacing a function in the measuring process only.
 
     python bench/hotline_costs.py --rows 3000 --repeat 4
 
@@ -90,11 +91,12 @@ def run_variant(variant: str, source: Path) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rows", type=int, default=3000)
-    parser.add_argument("--repeat", type=int, default=4)
+    parser.add_argument("--rows", type=int, default=3000, help="rows in the call log")
+    parser.add_argument("--repeat", type=int, default=4, help="runs of each variant, in turn")
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
     parser.add_argument("--files", type=Path, default=None, help="keep the call log here")
-    parser.add_argument("--one", nargs=2, metavar=("VARIANT", "FILE"))
+    parser.add_argument("--one", nargs=2, metavar=("VARIANT", "FILE"),
+                        help="import FILE once with VARIANT in this process (for valgrind)")
     args = parser.parse_args()
     if args.one:
         print(json.dumps(run_variant(args.one[0], Path(args.one[1]))))
@@ -108,10 +110,17 @@ def main() -> None:
         runs: dict[str, list[dict[str, Any]]] = {v: [] for v in args.variants}
         for _ in range(args.repeat):
             for variant in args.variants:
-                out = subprocess.run([sys.executable, __file__, "--one", variant, str(source)],
-                                     check=True, capture_output=True, text=True)
-                runs[variant].append(json.loads(out.stdout.strip().splitlines()[-1]))
+                runs[variant].append(_run_alone(variant, source))
     _table(runs, args.rows)
+
+
+def _run_alone(variant: str, source: Path) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, __file__, "--one", variant, str(source)],
+                         capture_output=True, text=True)
+    if out.returncode != 0:  # the child's own traceback says why, not just its status
+        sys.exit(f"{variant} on {source} failed (status {out.returncode}):\n{out.stderr}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
 
 
 def _table(runs: dict[str, list[dict[str, Any]]], rows: int) -> None:
